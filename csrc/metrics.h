@@ -1,0 +1,2 @@
+// EdgeJSON metric scoring. (Placeholder interface; filled in with the scorer.)
+#pragma once

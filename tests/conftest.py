@@ -1,0 +1,29 @@
+"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+EDGEJSON = SHARED / "edgejson"
+MASKBENCH = SHARED / "maskbench"
+
+
+@pytest.fixture(scope="session")
+def edgejson_rows() -> list[dict]:
+    """All rows of the EdgeJSON training set."""
+    with open(EDGEJSON / "train.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def edgejson_schemas() -> dict[str, dict]:
+    """The 25 EdgeJSON schemas by schema_id."""
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((EDGEJSON / "schemas").glob("*.json"))
+    }
