@@ -9,7 +9,6 @@
 #include "regex.h"
 
 #include <algorithm>
-#include <memory>
 #include <utility>
 
 #include "errors.h"
@@ -636,7 +635,6 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
   auto it = class_rules_.find(key);
   if (it != class_rules_.end()) return it->second;
   std::vector<Sequence> alts;
-  std::vector<CharRange> raw = normalize_ranges(ranges);
   // Raw part: the set minus what must be escaped.
   std::vector<CharRange> escaped_only = {{0, 0x1F}, {'"', '"'}, {'\\', '\\'}};
   std::vector<CharRange> raw_part;
