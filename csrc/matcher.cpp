@@ -3,6 +3,8 @@
 #include "matcher.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -565,11 +567,11 @@ struct CacheEntry {
 };
 
 // A cut context with more dependent tokens than this is not used; a deeper one is built instead.
-constexpr std::size_t kMaxDependent = 256;
+std::atomic<std::size_t> g_max_dependent{256};
 // Context depths tried in turn (parent frames); the last one is always the whole stack.
 constexpr std::size_t kDepths[] = {2, 4, 8, 16, std::size_t(1) << 30};
 // Memory bound of one token cache; past it, masks fall back to direct trie walks.
-constexpr std::size_t kMaxCacheBytes = std::size_t(256) << 20;
+std::atomic<std::size_t> g_max_cache_bytes{std::size_t(256) << 20};
 
 struct TokenCache {
   TokenCache(const CompiledGrammar& g, const Vocabulary& v) : vocab(&v), builder(g) {}
@@ -580,9 +582,16 @@ struct TokenCache {
     std::lock_guard<std::mutex> lock(mu);
     auto it = entries.find(key);
     if (it != entries.end()) return it->second.get();
-    if (bytes > kMaxCacheBytes) return nullptr;
+    if (bytes >= g_max_cache_bytes.load(std::memory_order_relaxed)) return nullptr;
     auto entry = std::make_unique<CacheEntry>();
+    auto t0 = std::chrono::steady_clock::now();
     build(key, *entry);
+    stats.build_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    stats.builds += 1;
+    stats.deeper += entry->deeper ? 1 : 0;
+    stats.dependent += entry->dependent.size();
     bytes += (entry->accepted.size() + entry->dependent.size() + key.size()) * 4 + 96;
     const CacheEntry* out = entry.get();
     entries.emplace(key, std::move(entry));
@@ -645,6 +654,7 @@ struct TokenCache {
     const std::vector<TrieNode>& trie = vocab->trie();
     const std::vector<std::uint32_t>& ids = vocab->sorted_ids();
     if (sets.empty() || trans.size() > kMaxTransitions) reset_states();
+    const std::size_t max_dependent = g_max_dependent.load(std::memory_order_relaxed);
     e.accepted.assign((vocab->n_vocab() + 31) / 32, 0);
     std::vector<Stack> start{builder.context_stack(key)};
     level_state.assign(vocab->max_token_len() + 2, 0);
@@ -672,7 +682,7 @@ struct TokenCache {
       } else {
         ++i;
       }
-      if (!exact && e.dependent.size() > kMaxDependent) {
+      if (!exact && e.dependent.size() > max_dependent) {
         e.deeper = true;
         e.accepted.clear();
         e.accepted.shrink_to_fit();
@@ -690,6 +700,7 @@ struct TokenCache {
   Engine builder;
   std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<CacheEntry>, VecHash> entries;
   std::size_t bytes = 0;
+  CacheStats stats;
   // Builder scratch and the interned state sets with their transitions.
   std::vector<std::vector<Stack>> sets;
   std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> set_ids;
@@ -700,6 +711,11 @@ struct TokenCache {
   std::vector<std::uint32_t> level_state;
   std::vector<std::uint8_t> unknown_before;
 };
+
+void set_cache_limits(std::size_t max_dependent, std::size_t max_cache_bytes) {
+  g_max_dependent.store(max_dependent);
+  g_max_cache_bytes.store(max_cache_bytes);
+}
 
 std::shared_ptr<TokenCache> CompiledGrammar::token_cache(
     const std::shared_ptr<const Vocabulary>& vocab) const {
@@ -934,6 +950,13 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar,
 }
 
 GrammarMatcher::~GrammarMatcher() = default;
+
+CacheStats GrammarMatcher::cache_stats() const {
+  std::lock_guard<std::mutex> lock(impl_->cache->mu);
+  CacheStats s = impl_->cache->stats;
+  s.bytes = impl_->cache->bytes;
+  return s;
+}
 
 void GrammarMatcher::fill_mask(std::uint32_t* bits, std::size_t n_words) {
   if (n_words < this->n_words()) throw InternalError("fill_mask: bitmask too small");

@@ -49,6 +49,15 @@ struct ByteClass {
 
 struct TokenCache;
 
+// Counters of a token cache, for benchmarks and tests.
+struct CacheStats {
+  std::uint64_t builds = 0;     // contexts built
+  std::uint64_t deeper = 0;     // of which too context-dependent (a deeper one was built)
+  std::uint64_t dependent = 0;  // dependent tokens over all kept contexts
+  std::uint64_t build_ns = 0;   // time spent building
+  std::uint64_t bytes = 0;      // memory held
+};
+
 class CompiledGrammar {
  public:
   // Validates and lowers the grammar. Throws GrammarError.
@@ -88,6 +97,12 @@ struct Stack {
   }
 };
 
+// Process-wide token-cache limits, for tests and benchmarks: a cut context with more than
+// max_dependent context-dependent tokens is replaced by a deeper one; a cache holding
+// max_cache_bytes or more builds nothing new (masks then walk the trie directly). Defaults: 256
+// tokens, 256 MiB.
+void set_cache_limits(std::size_t max_dependent, std::size_t max_cache_bytes);
+
 class GrammarMatcher {
  public:
   GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar,
@@ -116,6 +131,9 @@ class GrammarMatcher {
   void mask_logits(float* logits, std::size_t n);
   // Argmax over allowed tokens, -1 if none is allowed. Does not advance the state.
   std::int64_t select_greedy(const float* logits, std::size_t n);
+
+  // Counters of the token cache this matcher shares with others of the same grammar/vocabulary.
+  CacheStats cache_stats() const;
 
   std::size_t n_vocab() const { return vocab_->n_vocab(); }
   std::size_t n_words() const { return (vocab_->n_vocab() + 31) / 32; }
