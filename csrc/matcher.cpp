@@ -753,6 +753,8 @@ struct GrammarMatcher::Impl {
   std::vector<std::uint8_t> level_done;
   std::vector<std::uint32_t> mask;
   std::vector<std::uint32_t> key;
+  std::vector<std::uint32_t> state_key;
+  std::vector<Stack> sorted;
   // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
   std::size_t memo_bytes = 0;
@@ -913,9 +915,8 @@ struct GrammarMatcher::Impl {
       return;
     }
     // Memo key: the sorted stacks and the complete flag.
-    std::vector<std::uint32_t> state_key;
-    state_key.reserve(stacks.size() * 3 + 1);
-    std::vector<Stack> sorted(stacks);
+    state_key.clear();
+    sorted.assign(stacks.begin(), stacks.end());
     std::sort(sorted.begin(), sorted.end(), [](const Stack& a, const Stack& b) {
       return a.pos != b.pos ? a.pos < b.pos : a.aux != b.aux ? a.aux < b.aux : a.parent < b.parent;
     });
@@ -937,7 +938,7 @@ struct GrammarMatcher::Impl {
       memo_bytes = 0;
     }
     memo_bytes += nw * 4 + state_key.size() * 4 + 64;
-    memo.emplace(std::move(state_key), std::vector<std::uint32_t>(bits, bits + nw));
+    memo.emplace(state_key, std::vector<std::uint32_t>(bits, bits + nw));
   }
 };
 

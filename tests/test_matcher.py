@@ -199,7 +199,9 @@ def walk_and_check(
     for k in range(len(text) + 1):
         allowed = mask_of(m, vocab)
         check = ids if len(ids) <= sample else rng.sample(ids, sample)
-        check = sorted(set(check) | {i for i in allowed if rng.random() < 0.2})
+        in_mask = sorted(allowed)
+        extra = in_mask if len(in_mask) <= sample else rng.sample(in_mask, sample)
+        check = sorted(set(check) | set(extra))
         brute = brute_force_allowed(m, vocab, check)
         assert brute == allowed & set(check), (
             f"mask/accept disagree after {text[:k]!r}: only in mask "
