@@ -474,9 +474,16 @@ class Compiler {
     return rule;
   }
 
-  const Value& own(Value v) {
+  // Compiles a schema built by the compiler (a merge). Equal merged schemas share one rule, keyed
+  // by content: a recursive `$ref` with sibling keywords produces the same merge at every depth,
+  // which must become a recursive rule rather than an endless expansion.
+  std::optional<std::uint32_t> compile_synthetic(Value v, const std::string& ptr) {
+    std::string key = json::dump(v);
+    auto it = synthetic_.find(key);
+    if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
     owned_.push_back(std::move(v));
-    return owned_.back();
+    synthetic_.emplace(std::move(key), std::make_pair(&owned_.back(), ptr));
+    return compile(owned_.back(), ptr);
   }
 
   static Value without(const Value& s, std::initializer_list<std::string_view> keys) {
@@ -512,8 +519,7 @@ class Compiler {
       return {{Symbol::ref(*r)}};
     }
     if (ref != nullptr || all_of != nullptr) {
-      const Value& merged = own(merge_all(s, ptr));
-      auto r = compile(merged, ptr + "/allOf");
+      auto r = compile_synthetic(merge_all(s, ptr), ptr + "/allOf");
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -522,9 +528,9 @@ class Compiler {
     const Value* any_of = s.find("anyOf");
     const Value* one_of = s.find("oneOf");
     if (any_of != nullptr && one_of != nullptr) {
-      const Value& merged = own(Value::object(
-          {{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}));
-      auto r = compile(merged, ptr + "/allOf");
+      auto r = compile_synthetic(
+          Value::object({{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}),
+          ptr + "/allOf");
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -541,9 +547,8 @@ class Compiler {
         if (plain) {
           r = compile(branches.items()[i], bptr);
         } else {
-          const Value& merged =
-              own(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}));
-          r = compile(merged, bptr + "/+");
+          r = compile_synthetic(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}),
+                                bptr + "/+");
         }
         if (r) alts.push_back({Symbol::ref(*r)});
       }
@@ -1076,8 +1081,27 @@ class Compiler {
         nonneg_alternatives(lb, ub, {Symbol::literal("-")}, alts);
       }
     }
+    if (!integer_only && zero_allowed(lower, upper)) {
+      // Negative zero (Python writes -0.0): equal to 0, so valid whenever 0 is.
+      std::uint32_t zero = g_.add_rule("zero-digit", {{Symbol::literal("0")}});
+      std::uint32_t zeros = g_.add_rule("zero-fraction", {{Symbol::literal("."), Symbol::repeat(zero, 1, kFracDigits)}});
+      alts.push_back({Symbol::literal("-0"), Symbol::repeat(zeros, 0, 1)});
+    }
     if (alts.empty()) return std::nullopt;
     return g_.add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
+  }
+
+  static bool zero_allowed(const std::optional<Bound>& lower, const std::optional<Bound>& upper) {
+    Dec zero;
+    if (lower) {
+      int c = cmp(lower->value, zero);
+      if (c > 0 || (c == 0 && lower->exclusive)) return false;
+    }
+    if (upper) {
+      int c = cmp(upper->value, zero);
+      if (c < 0 || (c == 0 && upper->exclusive)) return false;
+    }
+    return true;
   }
 
   // Spellings "I" or "I.F" (no exponent) of the numbers x >= 0 with lb <= x <= ub (each bound
@@ -1139,6 +1163,8 @@ class Compiler {
     }
 
     std::optional<std::uint32_t> rule(std::uint32_t i, bool tl, bool th, bool allow_end) {
+      // Past the lower bound's digits, an inclusive lower bound holds whatever follows.
+      if (tl && i >= dl.size() && !excl_lo) tl = false;
       auto key = std::make_tuple(i, tl, th, allow_end);
       auto it = memo.find(key);
       if (it != memo.end()) return it->second;
@@ -1526,6 +1552,7 @@ class Compiler {
   std::set<std::string> referenced_in_progress_;
   std::vector<std::uint32_t> unsat_reserved_;
   std::deque<Value> owned_;
+  std::map<std::string, std::pair<const Value*, std::string>> synthetic_;
   int depth_ = 0;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;
