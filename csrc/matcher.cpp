@@ -19,6 +19,7 @@ namespace {
 constexpr std::uint32_t kBottom = 0;   // parent of the root: popping it completes the value
 constexpr std::uint32_t kUnknown = 1;  // an unknown parent (token-cache contexts)
 constexpr std::size_t kMaxProgramElems = std::size_t(1) << 23;
+constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
 
 constexpr std::uint32_t kMinForLen[5] = {0, 0, 0x80, 0x800, 0x10000};
 constexpr std::uint32_t kMaxForLen[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
@@ -302,6 +303,11 @@ class Lowering {
   // opt(r, k) ::= "" | r opt(r, k-1), with opt(r, 0) never built (the caller omits it).
   std::uint32_t opt(std::uint32_t r, std::uint32_t k) {
     auto& chain = opt_[r];
+    if (chain.empty()) {
+      chain_id_[r] = static_cast<std::uint32_t>(chains_.size());
+      chains_.emplace_back();
+    }
+    std::vector<std::uint32_t>& returns = chains_[chain_id_[r]];
     while (chain.size() < k) {
       std::uint32_t o = new_rule();
       std::vector<ProgElem> empty;
@@ -309,10 +315,20 @@ class Lowering {
       std::vector<ProgElem> body{ref(r)};
       if (!chain.empty()) body.push_back(ref(chain.back()));
       add_alternative(o, body);
+      // Where r returns to at this level (none at level 1: the call is in tail position).
+      returns.push_back(chain.empty() ? kNoPos : alts_[o].back() + 1);
       chain.push_back(o);
     }
     return chain[k - 1];
   }
+
+ public:
+  // chains()[c][level - 1]: the return position of repetition chain c at that level (levels
+  // count the repetitions still allowed after the current one, plus one).
+  std::vector<std::vector<std::uint32_t>> chains_;
+
+ private:
+  std::unordered_map<std::uint32_t, std::uint32_t> chain_id_;
 
   bool lower_sequence(const Sequence& seq, std::vector<ProgElem>& body) {
     for (const Symbol& s : seq) {
@@ -378,7 +394,16 @@ class Lowering {
 CompiledGrammar::CompiledGrammar(Grammar grammar, std::vector<std::string> ignored)
     : grammar_(std::move(grammar)), ignored_(std::move(ignored)) {
   grammar_.validate();
-  Lowering(grammar_, elems_, alts_, classes_).run();
+  Lowering lowering(grammar_, elems_, alts_, classes_);
+  lowering.run();
+  chain_returns_ = std::move(lowering.chains_);
+  chain_of_pos_.assign(elems_.size(), {0, 0});
+  for (std::uint32_t c = 0; c < chain_returns_.size(); ++c) {
+    for (std::uint32_t level = 1; level <= chain_returns_[c].size(); ++level) {
+      std::uint32_t pos = chain_returns_[c][level - 1];
+      if (pos != kNoPos) chain_of_pos_[pos] = {c, level};
+    }
+  }
   root_ = grammar_.root();
   if (alts_[root_].empty()) throw GrammarError("root rule matches no string");
 }
@@ -398,7 +423,8 @@ struct StepFlags {
 class Engine {
  public:
   explicit Engine(const CompiledGrammar& g)
-      : elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
+      : g_(g),
+        elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
     frames_.push_back({0, kBottom});
     frames_.push_back({0, kUnknown});
   }
@@ -479,23 +505,39 @@ class Engine {
   // The token-cache key of stack `s` looking at most `depth` parent frames deep:
   // [pos, aux, parent positions..., terminator] where the terminator is 0 when the chain ends at
   // the root (the key is the whole stack) and 1 when it was cut (the rest is unknown).
-  bool context_key(const Stack& s, std::size_t depth, std::vector<std::uint32_t>& key) const {
+  //
+  // With canon_level > 0, a parent frame inside a repetition chain at a higher level is replaced
+  // by the same frame at canon_level (terminator bit 2 then set): a token of at most
+  // canon_level - 1 bytes cannot tell the two apart, so the context is shared and only longer
+  // tokens are checked against the real stack.
+  bool context_key(const Stack& s, std::size_t depth, std::vector<std::uint32_t>& key,
+                   std::uint32_t canon_level) const {
     key.clear();
     key.push_back(s.pos);
     key.push_back(s.aux);
     std::uint32_t p = s.parent;
+    bool canon = false;
+    const auto& chain_of = g_.chain_of_pos();
     for (std::size_t d = 0; d < depth && p != kBottom; ++d) {
-      key.push_back(frames_[p].pos);
+      std::uint32_t fpos = frames_[p].pos;
+      if (canon_level) {
+        const CompiledGrammar::ChainPos& cp = chain_of[fpos];
+        if (cp.level > canon_level) {
+          fpos = g_.chain_returns()[cp.chain][canon_level - 1];
+          canon = true;
+        }
+      }
+      key.push_back(fpos);
       p = frames_[p].parent;
     }
     bool exact = p == kBottom;
-    key.push_back(exact ? 0 : 1);
+    key.push_back((exact ? 0u : 1u) | (canon ? 2u : 0u));
     return exact;
   }
 
   // Rebuilds in this arena the stack a context key describes.
   Stack context_stack(const std::vector<std::uint32_t>& key) {
-    std::uint32_t parent = key.back() == 0 ? kBottom : kUnknown;
+    std::uint32_t parent = (key.back() & 1) == 0 ? kBottom : kUnknown;
     for (std::size_t i = key.size() - 2; i >= 3; --i) parent = intern(key[i], parent);
     if (key.size() > 3) parent = intern(key[2], parent);
     return Stack{key[0], key[1], parent};
@@ -537,6 +579,7 @@ class Engine {
     }
   }
 
+  const CompiledGrammar& g_;
   const std::vector<ProgElem>& elems_;
   const std::vector<std::vector<std::uint32_t>>& alts_;
   const std::vector<ByteClass>& classes_;
@@ -574,7 +617,22 @@ constexpr std::size_t kDepths[] = {2, 4, 8, 16, std::size_t(1) << 30};
 std::atomic<std::size_t> g_max_cache_bytes{std::size_t(256) << 20};
 
 struct TokenCache {
-  TokenCache(const CompiledGrammar& g, const Vocabulary& v) : vocab(&v), builder(g) {}
+  TokenCache(const CompiledGrammar& g, const Vocabulary& v) : vocab(&v), builder(g) {
+    // Repetition counts are shared above the shortest length K that leaves at most 128 tokens
+    // longer than K (those are checked against the real stack).
+    const std::vector<std::uint32_t>& ids = v.sorted_ids();
+    for (std::size_t k : {16, 24, 32, 48, 64, 96, 128}) {
+      std::size_t n_long = 0;
+      for (std::uint32_t id : ids) n_long += v.token(id).size() > k ? 1 : 0;
+      if (n_long <= 128) {
+        canon_level = static_cast<std::uint32_t>(k + 1);
+        for (std::uint32_t i = 0; i < ids.size(); ++i) {
+          if (v.token(ids[i]).size() > k) long_tokens.push_back(i);
+        }
+        break;
+      }
+    }
+  }
 
   // The entry for `key`, built on first use; nullptr when the cache is full. Thread-safe; the
   // returned entry is never modified or freed while the cache lives.
@@ -650,7 +708,8 @@ struct TokenCache {
   }
 
   void build(const std::vector<std::uint32_t>& key, CacheEntry& e) {
-    const bool exact = key.back() == 0;
+    const bool exact = (key.back() & 1) == 0;
+    const bool canon = (key.back() & 2) != 0;
     const std::vector<TrieNode>& trie = vocab->trie();
     const std::vector<std::uint32_t>& ids = vocab->sorted_ids();
     if (sets.empty() || trans.size() > kMaxTransitions) reset_states();
@@ -691,6 +750,14 @@ struct TokenCache {
         return;
       }
     }
+    if (canon) {
+      for (std::uint32_t k : long_tokens) {
+        std::uint32_t id = ids[k];
+        if (!((e.accepted[id >> 5] >> (id & 31)) & 1u)) e.dependent.push_back(k);
+      }
+      std::sort(e.dependent.begin(), e.dependent.end());
+      e.dependent.erase(std::unique(e.dependent.begin(), e.dependent.end()), e.dependent.end());
+    }
   }
 
   // Not owned: every user of the cache holds the vocabulary, and the grammar drops caches whose
@@ -701,6 +768,10 @@ struct TokenCache {
   std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<CacheEntry>, VecHash> entries;
   std::size_t bytes = 0;
   CacheStats stats;
+  // Repetition levels above this are shared (0: never); long_tokens are the byte-sorted indices
+  // of the tokens that sharing cannot decide.
+  std::uint32_t canon_level = 0;
+  std::vector<std::uint32_t> long_tokens;
   // Builder scratch and the interned state sets with their transitions.
   std::vector<std::vector<Stack>> sets;
   std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> set_ids;
@@ -886,7 +957,7 @@ struct GrammarMatcher::Impl {
   bool mask_from_cache(const Stack& s, std::uint32_t* bits, std::size_t n_words) {
     const CacheEntry* e = nullptr;
     for (std::size_t depth : kDepths) {
-      bool exact = engine.context_key(s, depth, key);
+      bool exact = engine.context_key(s, depth, key, cache->canon_level);
       e = cache->get(key);
       if (!e || !e->deeper || exact) break;
     }

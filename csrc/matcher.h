@@ -70,6 +70,16 @@ class CompiledGrammar {
   const std::vector<std::vector<std::uint32_t>>& alts() const { return alts_; }
   const std::vector<ByteClass>& classes() const { return classes_; }
   std::uint32_t root_rule() const { return root_; }
+  // Bounded repetitions x{0,n} are chains of rules, one per level; a return position inside a
+  // chain maps to (chain, level), level 0 meaning "not in a chain". chain_returns()[c][level-1]
+  // is the return position at that level. Token caches use this to share contexts that differ
+  // only in a repetition count no token could exhaust.
+  struct ChainPos {
+    std::uint32_t chain = 0;
+    std::uint32_t level = 0;
+  };
+  const std::vector<ChainPos>& chain_of_pos() const { return chain_of_pos_; }
+  const std::vector<std::vector<std::uint32_t>>& chain_returns() const { return chain_returns_; }
 
   // The token cache for this grammar and `vocab`, created on first use; thread-safe.
   std::shared_ptr<TokenCache> token_cache(const std::shared_ptr<const Vocabulary>& vocab) const;
@@ -81,6 +91,8 @@ class CompiledGrammar {
   std::vector<std::vector<std::uint32_t>> alts_;  // per program rule: start positions
   std::vector<ByteClass> classes_;
   std::uint32_t root_ = 0;
+  std::vector<ChainPos> chain_of_pos_;
+  std::vector<std::vector<std::uint32_t>> chain_returns_;
   mutable std::mutex cache_mu_;
   mutable std::vector<std::pair<std::weak_ptr<const Vocabulary>, std::shared_ptr<TokenCache>>>
       caches_;

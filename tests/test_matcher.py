@@ -192,7 +192,13 @@ def test_matcher_reset() -> None:
 
 
 def walk_and_check(
-    g: Grammar, vocab: Vocabulary, text: bytes, ids: list[int], rng: random.Random, sample: int
+    g: Grammar,
+    vocab: Vocabulary,
+    text: bytes,
+    ids: list[int],
+    rng: random.Random,
+    sample: int,
+    always: tuple[int, ...] = (),
 ) -> None:
     """Feeds `text` byte by byte; at each step compares the mask with brute-force acceptance."""
     m = GrammarMatcher(g, vocab)
@@ -201,7 +207,7 @@ def walk_and_check(
         check = ids if len(ids) <= sample else rng.sample(ids, sample)
         in_mask = sorted(allowed)
         extra = in_mask if len(in_mask) <= sample else rng.sample(in_mask, sample)
-        check = sorted(set(check) | set(extra))
+        check = sorted(set(check) | set(extra) | set(always))
         brute = brute_force_allowed(m, vocab, check)
         assert brute == allowed & set(check), (
             f"mask/accept disagree after {text[:k]!r}: only in mask "
@@ -466,3 +472,23 @@ def test_matcher_edgejson_outputs_token_by_token(edgejson_rows, edgejson_schemas
             ordered(row["expected_output"], schema), separators=(",", ":"), ensure_ascii=False
         ).encode()
         walk_and_check(g, vocab, text, list(range(vocab.n_vocab)), rng, sample=40)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "gbnf,text",
+    [
+        ('root ::= "\\"" [^"\\\\]{0,60} "\\""', b'"' + b"ab  cd " * 8 + b'ef"'),
+        ('root ::= "<" [a-z ]{2,45} ">" [0-9]{1,40}', b"<" + b"x y" * 15 + b">" + b"7" * 40),
+        ('root ::= ("[" [a ]{0,30} "]"){1,3}', b"[aa   ][" + b" " * 30 + b"]"),
+    ],
+)
+def test_matcher_bounded_repetition_contexts_agree_with_accept(gbnf: str, text: bytes) -> None:
+    """Repetition counts no token can exhaust share cache contexts; long tokens (runs of spaces
+    and letters) must still be decided by the real count, up to the last position."""
+    vocab = smollm2_vocab()
+    long_ids = tuple(i for i in range(vocab.n_vocab) if len(vocab.token_bytes(i)) > 12)
+    g = Grammar.from_gbnf(gbnf)
+    walk_and_check(
+        g, vocab, text, list(range(vocab.n_vocab)), random.Random(4), sample=200, always=long_ids
+    )
