@@ -1087,27 +1087,53 @@ void GrammarMatcher::mask_logits(float* logits, std::size_t n) {
   const std::size_t nv = vocab_->n_vocab();
   const float neg = -std::numeric_limits<float>::infinity();
   for (std::size_t w = 0; w < nw; ++w) {
-    std::uint32_t word = impl_->mask[w];
+    const std::uint32_t word = impl_->mask[w];
     if (word == 0xFFFFFFFFu) continue;
-    std::size_t base = w * 32;
-    for (std::size_t b = 0; b < 32 && base + b < n && base + b < nv; ++b) {
-      if (!((word >> b) & 1u)) logits[base + b] = neg;
+    const std::size_t base = w * 32;
+    const std::size_t end = std::min({base + 32, n, nv});
+    if (word == 0) {
+      std::fill(logits + base, logits + end, neg);
+      continue;
+    }
+    for (std::uint32_t off = ~word; off;) {
+      std::size_t i = base + static_cast<std::size_t>(__builtin_ctz(off));
+      off &= off - 1;
+      if (i >= end) break;
+      logits[i] = neg;
     }
   }
   for (std::size_t i = nv; i < n; ++i) logits[i] = neg;
 }
 
+namespace {
+
+// Index of the first maximum of x[0, n) (NaN entries never win), n > 0.
+std::size_t argmax(const float* x, std::size_t n) {
+  // Pass 1: the maximum, in independent lanes the compiler can vectorise.
+  constexpr std::size_t kLanes = 16;
+  float lanes[kLanes];
+  const float neg = -std::numeric_limits<float>::infinity();
+  for (float& l : lanes) l = neg;
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] = x[i + j] > lanes[j] ? x[i + j] : lanes[j];
+  }
+  float best = neg;
+  for (float l : lanes) best = l > best ? l : best;
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  // Pass 2: its first position.
+  for (std::size_t k = 0; k < n; ++k) {
+    if (x[k] == best) return k;
+  }
+  return 0;  // every entry is NaN or -inf
+}
+
+}  // namespace
+
 std::int64_t GrammarMatcher::select_greedy(const float* logits, std::size_t n) {
   const std::size_t nv = std::min(n, vocab_->n_vocab());
   if (nv == 0) return -1;
-  std::size_t best = 0;
-  float best_v = logits[0];
-  for (std::size_t i = 1; i < nv; ++i) {
-    if (logits[i] > best_v) {
-      best_v = logits[i];
-      best = i;
-    }
-  }
+  std::size_t best = argmax(logits, nv);
   if (impl_->accept_token(static_cast<std::int64_t>(best), false)) return static_cast<std::int64_t>(best);
   std::size_t nw = n_words();
   impl_->mask.resize(nw);
@@ -1116,13 +1142,23 @@ std::int64_t GrammarMatcher::select_greedy(const float* logits, std::size_t n) {
   float arg_v = 0;
   for (std::size_t w = 0; w < nw; ++w) {
     std::uint32_t word = impl_->mask[w];
+    if (word == 0) continue;
+    const std::size_t base = w * 32;
+    if (word == 0xFFFFFFFFu && base + 32 <= nv) {
+      std::size_t k = base + argmax(logits + base, 32);
+      if (arg < 0 || logits[k] > arg_v) {
+        arg = static_cast<std::int64_t>(k);
+        arg_v = logits[k];
+      }
+      continue;
+    }
     while (word) {
-      std::size_t i = w * 32 + static_cast<std::size_t>(__builtin_ctz(word));
+      std::size_t k = base + static_cast<std::size_t>(__builtin_ctz(word));
       word &= word - 1;
-      if (i >= nv) break;
-      if (arg < 0 || logits[i] > arg_v) {
-        arg = static_cast<std::int64_t>(i);
-        arg_v = logits[i];
+      if (k >= nv) break;
+      if (arg < 0 || logits[k] > arg_v) {
+        arg = static_cast<std::int64_t>(k);
+        arg_v = logits[k];
       }
     }
   }
