@@ -57,6 +57,27 @@ const std::set<std::string, std::less<>>& handled_keywords() {
   return k;
 }
 
+// JSON Schema (drafts 3 to 2020-12) and OpenAPI keywords with validation meaning that the compiler
+// cannot enforce.
+const std::set<std::string, std::less<>>& refused_keywords() {
+  static const std::set<std::string, std::less<>> k = {
+      "not",           "if",
+      "then",          "else",
+      "uniqueItems",   "contains",
+      "minContains",   "maxContains",
+      "patternProperties", "propertyNames",
+      "dependencies",  "dependentRequired",
+      "dependentSchemas", "minProperties",
+      "maxProperties", "unevaluatedProperties",
+      "unevaluatedItems", "$dynamicRef",
+      "$dynamicAnchor", "$recursiveRef",
+      "$recursiveAnchor", "$vocabulary",
+      "nullable",      "extends",
+      "disallow",      "divisibleBy",
+      "id"};
+  return k;
+}
+
 std::string escape_pointer_token(std::string_view key) {
   std::string out;
   for (char c : key) {
@@ -249,19 +270,16 @@ class Compiler {
     }
   }
 
-  // Rejects (or, leniently, records) every keyword the compiler does not enforce. Returns true if
-  // the schema has a constraint keyword at all.
-  bool check_keywords(const Value& s, const std::string& ptr) {
-    bool constrained = false;
+  // Rejects (or, leniently, records) every JSON Schema keyword the compiler does not enforce.
+  // Keywords outside every JSON Schema vocabulary (x-*, javaType, ...) have no validation meaning
+  // and are skipped like annotations.
+  void check_keywords(const Value& s, const std::string& ptr) {
     for (const auto& [key, value] : s.members()) {
-      if (annotation_keywords().count(key)) continue;
-      if (handled_keywords().count(key)) {
-        constrained = true;
-        continue;
-      }
+      if (annotation_keywords().count(key) || handled_keywords().count(key)) continue;
+      if (key == "id" && value.is_string()) continue;  // draft-04 identifier
+      if (!refused_keywords().count(key)) continue;
       unsupported(key, ptr, "keyword '" + key + "' is not supported");
     }
-    return constrained;
   }
 
   // ---- $ref ------------------------------------------------------------------------------------
@@ -494,9 +512,10 @@ class Compiler {
     return Value::object(std::move(members));
   }
 
+  // Whether `s` has a keyword that constrains values (refused keywords were already reported).
   static bool has_constraints(const Value& s) {
     for (const auto& m : s.members()) {
-      if (!annotation_keywords().count(m.first)) return true;
+      if (handled_keywords().count(m.first)) return true;
     }
     return false;
   }
@@ -669,7 +688,9 @@ class Compiler {
         continue;
       }
       for (const auto& [key, value] : part.members()) {
-        if (annotation_keywords().count(key)) continue;
+        // Refused keywords were reported by flatten(); annotations and unknown keywords carry no
+        // constraint.
+        if (!handled_keywords().count(key)) continue;
         Value* cur = find(key);
         if (cur == nullptr) {
           set(key, value);
@@ -809,7 +830,7 @@ class Compiler {
   // without a full validator); other siblings are refused.
   bool admits(const Value& s, const Value& v, const std::string& ptr) {
     for (const auto& [key, kv] : s.members()) {
-      if (annotation_keywords().count(key) || key == "enum" || key == "const") continue;
+      if (!handled_keywords().count(key) || key == "enum" || key == "const") continue;
       if (key == "type") {
         unsigned bits = 0;
         if (kv.is_string()) bits = type_bits(kv.as_string());

@@ -753,3 +753,17 @@ def test_schema_property_matches_oracle(data: st.DataObject, schema: Any, whites
         elif i < 3 and not _outside_caps(v):
             # Derived instances list object keys in `properties` order: the canonical form.
             assert not valid, "grammar refuses a valid value: " + repro(schema, text, grammar)
+
+
+def test_schema_non_vocabulary_keywords_are_annotations() -> None:
+    schema = {
+        "id": "http://example.com/draft4-id",
+        "type": "object",
+        "properties": {"a": {"type": "integer", "x-order": 1, "javaType": "Long"}},
+        "allOf": [{"x-note": "left"}, {"x-note": "right", "required": ["a"]}],
+    }
+    grammar = Grammar.from_json_schema(schema)
+    assert grammar.ignored == []
+    assert matches(grammar, '{"a":1}')
+    assert not matches(grammar, "{}")
+    assert not matches(grammar, '{"a":"1"}')
