@@ -497,7 +497,7 @@ class PatternEmitter {
       emit(n, s);
       alts.push_back(std::move(s));
     }
-    return g_.add_rule("pattern", std::move(alts));
+    return frags_.add_rule("pattern", std::move(alts));
   }
 
  private:
@@ -604,13 +604,19 @@ std::vector<CharRange> regex_class_space() {
                            {0xFEFF, 0xFEFF}});
 }
 
+std::uint32_t StringFragments::add_rule(const std::string& base, std::vector<Sequence> alternatives) {
+  std::uint32_t& n = name_counts_[base];
+  ++n;
+  return g_.add_rule(n == 1 ? base : base + "-" + std::to_string(n), std::move(alternatives));
+}
+
 std::uint32_t StringFragments::any_char() {
   if (any_char_ >= 0) return static_cast<std::uint32_t>(any_char_);
   auto cls = [](std::vector<CharRange> r) { return Symbol::char_class(std::move(r)); };
-  std::uint32_t hex = g_.add_rule("hex", {{cls({{'0', '9'}, {'A', 'F'}, {'a', 'f'}})}});
+  std::uint32_t hex = add_rule("hex", {{cls({{'0', '9'}, {'A', 'F'}, {'a', 'f'}})}});
   Symbol h = Symbol::ref(hex);
   Symbol d = cls({{'D', 'D'}, {'d', 'd'}});
-  std::uint32_t rule = g_.add_rule(
+  std::uint32_t rule = add_rule(
       "char",
       {
           {cls(complement_ranges({{0, 0x1F}, {'"', '"'}, {'\\', '\\'}}))},
@@ -654,7 +660,7 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
   for (std::uint32_t cp = 0; cp < 0x20; ++cp) {
     if (contains(ranges, cp)) alts.push_back({Symbol::literal(canonical_spelling(cp))});
   }
-  std::uint32_t rule = g_.add_rule("class", std::move(alts));
+  std::uint32_t rule = add_rule("class", std::move(alts));
   class_rules_.emplace(std::move(key), rule);
   return rule;
 }
@@ -662,7 +668,7 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
 std::uint32_t StringFragments::any_text() {
   if (any_text_ >= 0) return static_cast<std::uint32_t>(any_text_);
   std::uint32_t c = encoded_class({{0, kMaxCodePoint}});
-  std::uint32_t rule = g_.add_rule("text", {{Symbol::repeat(c, 0, kUnbounded)}});
+  std::uint32_t rule = add_rule("text", {{Symbol::repeat(c, 0, kUnbounded)}});
   any_text_ = rule;
   return rule;
 }
@@ -704,7 +710,7 @@ std::uint32_t StringFragments::pattern(std::string_view pattern, const std::stri
     if (!anchored_end && !(items.empty() && !anchored_start)) seq.push_back(Symbol::ref(any_text()));
     alts.push_back(std::move(seq));
   }
-  std::uint32_t rule = g_.add_rule("pattern", std::move(alts));
+  std::uint32_t rule = add_rule("pattern", std::move(alts));
   named_.emplace(std::move(memo_key), rule);
   return rule;
 }

@@ -56,8 +56,12 @@ class StringFragments {
 
   static constexpr std::size_t kMaxPatternSymbols = 20000;
 
+  // Adds a rule named `base`, or `base-N` when that name was used before by this object.
+  std::uint32_t add_rule(const std::string& base, std::vector<Sequence> alternatives);
+
  private:
   Grammar& g_;
+  std::map<std::string, std::uint32_t> name_counts_;
   std::map<std::string, std::uint32_t> class_rules_;
   std::map<std::string, std::uint32_t> named_;
   std::int64_t any_char_ = -1;
