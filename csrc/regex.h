@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,18 @@ class StringFragments {
   // Contents of a string with this `format` (date-time, date, time, email, uuid, ipv4, uri,
   // hostname). Throws SchemaError(keyword "format", pointer) for other names.
   std::uint32_t format(std::string_view name, const std::string& pointer);
+
+  // A pattern or format intersected with length bounds (code points; max ~0 = none).
+  // supported is false when the intersection has no grammar here (unanchored patterns, two
+  // variable-length parts, ...); rule is empty when no string satisfies both.
+  struct Bounded {
+    bool supported = false;
+    std::optional<std::uint32_t> rule;
+  };
+  Bounded pattern_with_length(std::string_view pattern, const std::string& pointer, std::uint64_t min_len,
+                              std::uint64_t max_len);
+  Bounded format_with_length(std::string_view name, const std::string& pointer, std::uint64_t min_len,
+                             std::uint64_t max_len);
 
   static constexpr std::size_t kMaxPatternSymbols = 20000;
 

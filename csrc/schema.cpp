@@ -1262,20 +1262,44 @@ class Compiler {
       unsupported("format", ptr, "format together with pattern is not supported");
       format = nullptr;
     }
+    bool has_length = lo > 0 || max_len.has_value();
+    const std::uint64_t no_limit = ~std::uint64_t{0};
+    // Pattern or format, intersected with the length bounds where that has a grammar.
+    auto with_length = [&](StringFragments::Bounded b, auto plain) -> bool {
+      if (b.supported) {
+        has_length = false;
+        if (!b.rule) return false;
+        content = b.rule;
+        return true;
+      }
+      const char* kw = max_len ? "maxLength" : "minLength";
+      unsupported(kw, ptr, std::string(kw) + " together with this pattern or format is not supported");
+      content = plain();
+      has_length = false;
+      return true;
+    };
     if (format != nullptr) {
       try {
-        content = frags_.format(format->as_string(), ptr);
-      } catch (const SchemaError&) {
-        if (!opt_.lenient) throw;
+        if (has_length) {
+          auto b = frags_.format_with_length(format->as_string(), ptr, lo, max_len.value_or(no_limit));
+          if (!with_length(b, [&] { return frags_.format(format->as_string(), ptr); })) return std::nullopt;
+        } else {
+          content = frags_.format(format->as_string(), ptr);
+        }
+      } catch (const SchemaError& e) {
+        if (!opt_.lenient || e.keyword() != "format") throw;
         ignored_note("format", ptr);
       }
     } else if (pattern != nullptr) {
-      content = frags_.pattern(pattern->as_string(), ptr);
+      if (has_length) {
+        auto b = frags_.pattern_with_length(pattern->as_string(), ptr, lo, max_len.value_or(no_limit));
+        if (!with_length(b, [&] { return frags_.pattern(pattern->as_string(), ptr); })) return std::nullopt;
+      } else {
+        content = frags_.pattern(pattern->as_string(), ptr);
+      }
     }
     Sequence seq{Symbol::literal("\"")};
     if (content) {
-      if (min_len && *min_len > 0) unsupported("minLength", ptr, "minLength together with pattern or format is not supported");
-      if (max_len) unsupported("maxLength", ptr, "maxLength together with pattern or format is not supported");
       seq.push_back(Symbol::ref(*content));
     } else {
       if (lo > 0 || hi != kUnbounded) {

@@ -767,3 +767,64 @@ def test_schema_non_vocabulary_keywords_are_annotations() -> None:
     assert matches(grammar, '{"a":1}')
     assert not matches(grammar, "{}")
     assert not matches(grammar, '{"a":"1"}')
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        (
+            {"type": "string", "pattern": "^[a-z]+$", "maxLength": 3},
+            ["a", "abc"],
+            ["", "abcd", "ab1"],
+        ),
+        (
+            {"type": "string", "pattern": "^a+b$", "minLength": 3},
+            ["aab", "aaaab"],
+            ["ab", "b"],
+        ),
+        (
+            {"type": "string", "pattern": "^([\\w/-]|[\\w-][\\w/-]*[\\w-])$", "maxLength": 4},
+            ["a", "/", "ab", "a/b", "ab-c"],
+            ["abcde", "/a", "a/"],
+        ),
+        (
+            {"type": "string", "format": "date", "minLength": 10, "maxLength": 10},
+            ["2024-01-31"],
+            ["2024-1-31"],
+        ),
+        (
+            {"type": "string", "format": "uuid", "maxLength": 40},
+            ["123e4567-e89b-12d3-a456-426614174000"],
+            ["123e4567"],
+        ),
+    ],
+)
+def test_schema_pattern_with_length(schema: Any, good: list[str], bad: list[str]) -> None:
+    grammar = Grammar.from_json_schema(schema)
+    for value in good:
+        assert oracle_valid(schema, value), value
+        assert matches(grammar, json.dumps(value)), repro(schema, value, grammar)
+    for value in bad:
+        assert not matches(grammar, json.dumps(value)), repro(schema, value, grammar)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "format": "date", "maxLength": 9},
+        {"type": "string", "pattern": "^x{2}$", "minLength": 3},
+    ],
+)
+def test_schema_pattern_with_length_unsatisfiable(schema: Any) -> None:
+    with pytest.raises(SchemaError):
+        Grammar.from_json_schema(schema)
+
+
+def test_schema_pattern_with_length_lenient() -> None:
+    schema = {"type": "string", "pattern": "^a+b+$", "minLength": 2, "maxLength": 3}
+    with pytest.raises(SchemaError) as info:
+        Grammar.from_json_schema(schema)
+    assert info.value.keyword == "maxLength"
+    grammar = Grammar.from_json_schema(schema, lenient=True)
+    assert grammar.ignored == ["maxLength at #"]
+    assert matches(grammar, '"ab"')
