@@ -828,3 +828,60 @@ def test_schema_pattern_with_length_lenient() -> None:
     grammar = Grammar.from_json_schema(schema, lenient=True)
     assert grammar.ignored == ["maxLength at #"]
     assert matches(grammar, '"ab"')
+
+
+KEYWORDS = [
+    "type", "properties", "required", "additionalProperties", "items", "prefixItems",
+    "additionalItems", "minItems", "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref",
+    "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "multipleOf", "$defs", "not", "title", "x-any",
+]  # fmt: skip
+
+JUNK = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(
+        [
+            "string",
+            "object",
+            "integer",
+            "#",
+            "#/$defs/a",
+            "#/properties",
+            "^a+$",
+            "(",
+            "date",
+            "a",
+            "",
+            "array",
+            "null",
+            "number",
+            "uuid",
+        ]
+    ),  # fmt: skip
+    lambda c: (
+        st.lists(c, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYWORDS + ["a", "b"]), c, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schema=JUNK, lenient=st.booleans(), whitespace=st.sampled_from(["compact", "flexible"]))
+def test_schema_random_input_typed_error_or_grammar(
+    schema: Any, lenient: bool, whitespace: str
+) -> None:
+    try:
+        grammar = Grammar.from_json_schema(
+            json.dumps(schema), lenient=lenient, whitespace=whitespace
+        )
+    except SchemaError as e:
+        assert isinstance(e.keyword, str) and isinstance(e.pointer, str)
+        assert e.pointer == "" or e.pointer.startswith("/")
+        return
+    m = GrammarMatcher(grammar, BYTE_VOCAB)
+    m.accept_bytes(b'{"a":1}')
+    assert isinstance(grammar.to_gbnf(), str)
