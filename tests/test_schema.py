@@ -753,3 +753,135 @@ def test_schema_property_matches_oracle(data: st.DataObject, schema: Any, whites
         elif i < 3 and not _outside_caps(v):
             # Derived instances list object keys in `properties` order: the canonical form.
             assert not valid, "grammar refuses a valid value: " + repro(schema, text, grammar)
+
+
+def test_schema_non_vocabulary_keywords_are_annotations() -> None:
+    schema = {
+        "id": "http://example.com/draft4-id",
+        "type": "object",
+        "properties": {"a": {"type": "integer", "x-order": 1, "javaType": "Long"}},
+        "allOf": [{"x-note": "left"}, {"x-note": "right", "required": ["a"]}],
+    }
+    grammar = Grammar.from_json_schema(schema)
+    assert grammar.ignored == []
+    assert matches(grammar, '{"a":1}')
+    assert not matches(grammar, "{}")
+    assert not matches(grammar, '{"a":"1"}')
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        (
+            {"type": "string", "pattern": "^[a-z]+$", "maxLength": 3},
+            ["a", "abc"],
+            ["", "abcd", "ab1"],
+        ),
+        (
+            {"type": "string", "pattern": "^a+b$", "minLength": 3},
+            ["aab", "aaaab"],
+            ["ab", "b"],
+        ),
+        (
+            {"type": "string", "pattern": "^([\\w/-]|[\\w-][\\w/-]*[\\w-])$", "maxLength": 4},
+            ["a", "/", "ab", "a/b", "ab-c"],
+            ["abcde", "/a", "a/"],
+        ),
+        (
+            {"type": "string", "format": "date", "minLength": 10, "maxLength": 10},
+            ["2024-01-31"],
+            ["2024-1-31"],
+        ),
+        (
+            {"type": "string", "format": "uuid", "maxLength": 40},
+            ["123e4567-e89b-12d3-a456-426614174000"],
+            ["123e4567"],
+        ),
+    ],
+)
+def test_schema_pattern_with_length(schema: Any, good: list[str], bad: list[str]) -> None:
+    grammar = Grammar.from_json_schema(schema)
+    for value in good:
+        assert oracle_valid(schema, value), value
+        assert matches(grammar, json.dumps(value)), repro(schema, value, grammar)
+    for value in bad:
+        assert not matches(grammar, json.dumps(value)), repro(schema, value, grammar)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "format": "date", "maxLength": 9},
+        {"type": "string", "pattern": "^x{2}$", "minLength": 3},
+    ],
+)
+def test_schema_pattern_with_length_unsatisfiable(schema: Any) -> None:
+    with pytest.raises(SchemaError):
+        Grammar.from_json_schema(schema)
+
+
+def test_schema_pattern_with_length_lenient() -> None:
+    schema = {"type": "string", "pattern": "^a+b+$", "minLength": 2, "maxLength": 3}
+    with pytest.raises(SchemaError) as info:
+        Grammar.from_json_schema(schema)
+    assert info.value.keyword == "maxLength"
+    grammar = Grammar.from_json_schema(schema, lenient=True)
+    assert grammar.ignored == ["maxLength at #"]
+    assert matches(grammar, '"ab"')
+
+
+KEYWORDS = [
+    "type", "properties", "required", "additionalProperties", "items", "prefixItems",
+    "additionalItems", "minItems", "maxItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref",
+    "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "multipleOf", "$defs", "not", "title", "x-any",
+]  # fmt: skip
+
+JUNK = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(
+        [
+            "string",
+            "object",
+            "integer",
+            "#",
+            "#/$defs/a",
+            "#/properties",
+            "^a+$",
+            "(",
+            "date",
+            "a",
+            "",
+            "array",
+            "null",
+            "number",
+            "uuid",
+        ]
+    ),  # fmt: skip
+    lambda c: (
+        st.lists(c, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYWORDS + ["a", "b"]), c, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schema=JUNK, lenient=st.booleans(), whitespace=st.sampled_from(["compact", "flexible"]))
+def test_schema_random_input_typed_error_or_grammar(
+    schema: Any, lenient: bool, whitespace: str
+) -> None:
+    try:
+        grammar = Grammar.from_json_schema(
+            json.dumps(schema), lenient=lenient, whitespace=whitespace
+        )
+    except SchemaError as e:
+        assert isinstance(e.keyword, str) and isinstance(e.pointer, str)
+        assert e.pointer == "" or e.pointer.startswith("/")
+        return
+    m = GrammarMatcher(grammar, BYTE_VOCAB)
+    m.accept_bytes(b'{"a":1}')
+    assert isinstance(grammar.to_gbnf(), str)
