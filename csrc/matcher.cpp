@@ -3,6 +3,7 @@
 #include "matcher.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -699,7 +700,21 @@ struct TokenCache {
     return t;
   }
 
+  const std::uint64_t* next_bytes_of(std::uint32_t state) {
+    if (state_next.size() <= state) {
+      state_next.resize(sets.size());
+      state_next_ok.resize(sets.size(), 0);
+    }
+    if (!state_next_ok[state]) {
+      builder.next_bytes(sets[state], 0, sets[state].size(), state_next[state].data());
+      state_next_ok[state] = 1;
+    }
+    return state_next[state].data();
+  }
+
   void reset_states() {
+    state_next.clear();
+    state_next_ok.clear();
     sets.clear();
     set_ids.clear();
     trans.clear();
@@ -735,7 +750,13 @@ struct TokenCache {
     for (std::size_t i = 1; i < trie.size();) {
       const TrieNode& node = trie[i];
       std::size_t d = node.depth;
-      std::uint32_t t = transition(level_state[d - 1], node.byte);
+      // Bytes no stack of the parent state takes are rejected without computing a transition,
+      // which is most of the fan-out at structural positions.
+      const std::uint32_t from = level_state[d - 1];
+      const std::uint64_t* allowed = next_bytes_of(from);
+      std::uint32_t t = ((allowed[node.byte >> 6] >> (node.byte & 63)) & 1u)
+                            ? transition(from, node.byte)
+                            : 0;
       std::uint32_t next = t & kIdMask;
       level_state[d] = next;
       bool live = next != 0;
@@ -795,6 +816,8 @@ struct TokenCache {
   std::vector<Stack> next_set;
   std::vector<std::uint32_t> level_state;
   std::vector<std::uint8_t> unknown_before;
+  std::vector<std::array<std::uint64_t, 4>> state_next;  // next-byte set per state id
+  std::vector<std::uint8_t> state_next_ok;
 };
 
 void set_cache_limits(std::size_t max_dependent, std::size_t max_cache_bytes) {
