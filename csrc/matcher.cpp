@@ -618,22 +618,12 @@ constexpr std::size_t kDepths[] = {2, 4, 8, 16, std::size_t(1) << 30};
 std::atomic<std::size_t> g_max_cache_bytes{std::size_t(256) << 20};
 
 struct TokenCache {
-  TokenCache(const CompiledGrammar& g, const Vocabulary& v) : vocab(&v), builder(g) {
-    // Repetition counts are shared above the shortest length K that leaves at most 128 tokens
-    // longer than K (those are checked against the real stack).
-    const std::vector<std::uint32_t>& ids = v.sorted_ids();
-    for (std::size_t k : {16, 24, 32, 48, 64, 96, 128}) {
-      std::size_t n_long = 0;
-      for (std::uint32_t id : ids) n_long += v.token(id).size() > k ? 1 : 0;
-      if (n_long <= 128) {
-        canon_level = static_cast<std::uint32_t>(k + 1);
-        for (std::uint32_t i = 0; i < ids.size(); ++i) {
-          if (v.token(ids[i]).size() > k) long_tokens.push_back(i);
-        }
-        break;
-      }
-    }
-  }
+  TokenCache(const CompiledGrammar& g, const Vocabulary& v)
+      : vocab(&v),
+        builder(g),
+        canon_level(v.long_token_threshold() ? static_cast<std::uint32_t>(v.long_token_threshold() + 1)
+                                             : 0),
+        long_tokens(v.long_tokens()) {}
 
   // The entry for `key`, built on first use; nullptr when the cache is full. Thread-safe; the
   // returned entry is never modified or freed while the cache lives.
@@ -805,7 +795,7 @@ struct TokenCache {
   // Repetition levels above this are shared (0: never); long_tokens are the byte-sorted indices
   // of the tokens that sharing cannot decide.
   std::uint32_t canon_level = 0;
-  std::vector<std::uint32_t> long_tokens;
+  const std::vector<std::uint32_t>& long_tokens;
   std::unordered_map<std::uint32_t, std::size_t> depth_hint;
   // Builder scratch and the interned state sets with their transitions.
   std::vector<std::vector<Stack>> sets;
