@@ -534,6 +534,8 @@ const char* format_pattern(std::string_view name) {
   if (name == "ipv4") return "^" MAAZA_OCTET "(?:\\." MAAZA_OCTET "){3}$";
   if (name == "uri") return "^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]+$";
   if (name == "hostname") return "^" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")*$";
+  if (name == "uri-reference") return "^[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*$";
+  if (name == "json-pointer") return "^(?:/(?:[^~/]|~[01])*)*$";
 #undef MAAZA_YEAR
 #undef MAAZA_MONTH_DAY
 #undef MAAZA_LEAP

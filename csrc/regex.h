@@ -52,7 +52,8 @@ class StringFragments {
   // patterns whose grammar would exceed kMaxPatternSymbols.
   std::uint32_t pattern(std::string_view pattern, const std::string& pointer);
   // Contents of a string with this `format` (date-time, date, time, email, uuid, ipv4, uri,
-  // hostname). Throws SchemaError(keyword "format", pointer) for other names.
+  // hostname, uri-reference, json-pointer). Throws SchemaError(keyword "format", pointer) for
+  // other names.
   std::uint32_t format(std::string_view name, const std::string& pointer);
 
   // A pattern or format intersected with length bounds (code points; max ~0 = none).

@@ -319,6 +319,16 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
         ['"example.com"', '"http://a b"'],
     ),
     (
+        {"type": "string", "format": "uri-reference"},
+        ['""', '"../a/b?c#d"', '"https://x.org/"'],
+        ['"a b"', '"<x>"'],
+    ),
+    (
+        {"type": "string", "format": "json-pointer"},
+        ['""', '"/a/0"', '"/a~1b/~0"'],
+        ['"a"', '"/a~2"'],
+    ),
+    (
         {"type": "string", "format": "hostname"},
         ['"example.com"', '"a-b.c"'],
         ['"-a.com"', '"a..b"'],
@@ -347,6 +357,10 @@ APPROXIMATED = {
     '"example.com"',
     '"http://a b"',
     '"-a.com"',
+    '"a b"',
+    '"<x>"',
+    '"a"',
+    '"/a~2"',
     '"a..b"',
     '"2005-13-03T17:42:53"',
     '"2005-07-03T24:00:00"',
