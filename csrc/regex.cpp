@@ -521,6 +521,11 @@ const char* format_pattern(std::string_view name) {
 #define MAAZA_TIME \
   "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)?"
 #define MAAZA_LABEL "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+// URI characters (RFC 3986) without '#', '[' and ']' (IP-literal hosts are not accepted); '%' only
+// as a percent-encoding.
+#define MAAZA_URI_CHAR "(?:[A-Za-z0-9\\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+#define MAAZA_SEGMENT_CHAR "(?:[A-Za-z0-9\\-._~@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+#define MAAZA_SCHEME "[A-Za-z][A-Za-z0-9+.\\-]*"
 #define MAAZA_OCTET "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
   if (name == "date") return "^" MAAZA_DATE "$";
   if (name == "time") return "^" MAAZA_TIME "$";
@@ -532,9 +537,13 @@ const char* format_pattern(std::string_view name) {
     return "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
   }
   if (name == "ipv4") return "^" MAAZA_OCTET "(?:\\." MAAZA_OCTET "){3}$";
-  if (name == "uri") return "^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]+$";
+  if (name == "uri") return "^" MAAZA_SCHEME ":" MAAZA_URI_CHAR "+(?:#" MAAZA_URI_CHAR "*)?$";
   if (name == "hostname") return "^" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")*$";
-  if (name == "uri-reference") return "^[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*$";
+  if (name == "uri-reference") {
+    // An absolute URI, or a relative reference whose first segment has no ':'.
+    return "^(?:" MAAZA_SCHEME ":" MAAZA_URI_CHAR "*|" MAAZA_SEGMENT_CHAR "*(?:[/?]" MAAZA_URI_CHAR
+           "*)?)(?:#" MAAZA_URI_CHAR "*)?$";
+  }
   if (name == "json-pointer") return "^(?:/(?:[^~/]|~[01])*)*$";
 #undef MAAZA_YEAR
 #undef MAAZA_MONTH_DAY
@@ -543,6 +552,9 @@ const char* format_pattern(std::string_view name) {
 #undef MAAZA_TIME
 #undef MAAZA_LABEL
 #undef MAAZA_OCTET
+#undef MAAZA_URI_CHAR
+#undef MAAZA_SEGMENT_CHAR
+#undef MAAZA_SCHEME
   return nullptr;
 }
 

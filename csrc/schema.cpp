@@ -36,6 +36,9 @@ constexpr std::uint32_t kFracDigits = 20;  // at most 20 fraction digits
 constexpr std::uint32_t kExpDigits = 3;    // at most 3 exponent digits
 constexpr std::int64_t kIntMax = 999999999999999999LL;  // 10^18 - 1
 constexpr std::size_t kMaxAlternativesProduct = 64;
+// Counted repetitions are expanded by the matcher: larger maxLength/maxItems are lowered to this
+// (which only removes values), larger minLength/minItems are refused.
+constexpr std::uint64_t kMaxCount = 100000;
 constexpr int kMaxMergeDepth = 32;
 
 const std::set<std::string, std::less<>>& annotation_keywords() {
@@ -1256,6 +1259,11 @@ class Compiler {
     const Value* format = get_typed(s, "format", Value::Type::String, "a string", ptr);
     std::uint64_t lo = min_len.value_or(0);
     std::uint64_t hi = max_len.value_or(kUnbounded);
+    if (lo > kMaxCount) throw SchemaError("minLength", ptr, "minLength above 100000 is not supported");
+    if (max_len && hi > kMaxCount) {
+      hi = kMaxCount;
+      max_len = hi;
+    }
     if (hi < lo) return std::nullopt;
     std::optional<std::uint32_t> content;
     if (pattern != nullptr && format != nullptr) {
@@ -1317,6 +1325,8 @@ class Compiler {
   std::vector<Sequence> array_alternatives(const Value& s, const std::string& ptr) {
     std::uint64_t min_items = get_count(s, "minItems", ptr).value_or(0);
     std::uint64_t max_items = get_count(s, "maxItems", ptr).value_or(kUnbounded);
+    if (min_items > kMaxCount) throw SchemaError("minItems", ptr, "minItems above 100000 is not supported");
+    if (max_items != kUnbounded && max_items > kMaxCount) max_items = kMaxCount;
     const Value* items = s.find("items");
     const Value* prefix_items = s.find("prefixItems");
     const Value* additional_items = s.find("additionalItems");

@@ -127,6 +127,8 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
         ['"a"', '"abcd"', '""'],
     ),
     ({"type": "string", "maxLength": 0}, ['""'], ['"a"']),
+    ({"type": "string", "maxLength": 2097060}, ['""', '"ab"'], ["1"]),
+    ({"type": "array", "maxItems": 10**7}, ["[]", "[1,2]"], ["{}"]),
     (
         {"enum": ["a", 1, None, {"x": [1]}, [True]]},
         ['"a"', "1", "null", '{"x":[1]}', "[true]"],
@@ -320,8 +322,8 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
     ),
     (
         {"type": "string", "format": "uri-reference"},
-        ['""', '"../a/b?c#d"', '"https://x.org/"'],
-        ['"a b"', '"<x>"'],
+        ['""', '"../a/b?c#d"', '"https://x.org/"', '"a/b:c"', '"%20x"'],
+        ['"a b"', '"<x>"', '"://"', '"%zz"', '"a#b#c"'],
     ),
     (
         {"type": "string", "format": "json-pointer"},
@@ -335,8 +337,9 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
     ),
 ]
 
-# Texts refused although the oracle accepts them: documented approximations (key order, formats,
-# digit caps) and lone surrogates, which Python's json module decodes but are not Unicode text.
+# Texts refused although the oracle accepts them: documented approximations (key order, digit
+# caps), formats (the oracle does not assert them), and lone surrogates, which Python's json module
+# decodes but are not Unicode text.
 APPROXIMATED = {
     '"\\ud83d"',
     '"\\ude00"',
@@ -359,6 +362,9 @@ APPROXIMATED = {
     '"-a.com"',
     '"a b"',
     '"<x>"',
+    '"%zz"',
+    '"a#b#c"',
+    '"://"',
     '"a"',
     '"/a~2"',
     '"a..b"',
