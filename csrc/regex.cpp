@@ -510,7 +510,7 @@ class PatternEmitter {
   std::size_t n_symbols_ = 0;
 };
 
-const char* format_pattern(std::string_view name) {
+const char* format_pattern(std::string_view name, bool require_timezone) {
   // Years 0001-9999; day counts per month; 29 February only in leap years.
 #define MAAZA_YEAR "(?:[1-9]\\d{3}|0[1-9]\\d\\d|00[1-9]\\d|000[1-9])"
 #define MAAZA_MONTH_DAY                                                              \
@@ -518,8 +518,9 @@ const char* format_pattern(std::string_view name) {
   "|02-(?:0[1-9]|1\\d|2[0-8]))"
 #define MAAZA_LEAP "(?:\\d\\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 #define MAAZA_DATE "(?:" MAAZA_YEAR "-" MAAZA_MONTH_DAY "|" MAAZA_LEAP "-02-29)"
-#define MAAZA_TIME \
-  "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)?"
+#define MAAZA_TIME_TZ \
+  "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)"
+#define MAAZA_TIME MAAZA_TIME_TZ "?"
 #define MAAZA_LABEL "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 // URI characters (RFC 3986) without '#', '[' and ']' (IP-literal hosts are not accepted); '%' only
 // as a percent-encoding.
@@ -528,8 +529,10 @@ const char* format_pattern(std::string_view name) {
 #define MAAZA_SCHEME "[A-Za-z][A-Za-z0-9+.\\-]*"
 #define MAAZA_OCTET "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
   if (name == "date") return "^" MAAZA_DATE "$";
-  if (name == "time") return "^" MAAZA_TIME "$";
-  if (name == "date-time") return "^" MAAZA_DATE "T" MAAZA_TIME "$";
+  if (name == "time") return require_timezone ? "^" MAAZA_TIME_TZ "$" : "^" MAAZA_TIME "$";
+  if (name == "date-time") {
+    return require_timezone ? "^" MAAZA_DATE "T" MAAZA_TIME_TZ "$" : "^" MAAZA_DATE "T" MAAZA_TIME "$";
+  }
   if (name == "email") {
     return "^[A-Za-z0-9._%+-]{1,64}@" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")+$";
   }
@@ -550,6 +553,7 @@ const char* format_pattern(std::string_view name) {
 #undef MAAZA_LEAP
 #undef MAAZA_DATE
 #undef MAAZA_TIME
+#undef MAAZA_TIME_TZ
 #undef MAAZA_LABEL
 #undef MAAZA_OCTET
 #undef MAAZA_URI_CHAR
@@ -865,15 +869,15 @@ StringFragments::Bounded StringFragments::pattern_with_length(std::string_view p
 
 StringFragments::Bounded StringFragments::format_with_length(std::string_view name, const std::string& pointer,
                                                              std::uint64_t min_len, std::uint64_t max_len) {
-  const char* p = format_pattern(name);
+  const char* p = format_pattern(name, require_timezone_);
   if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
   return pattern_with_length(p, pointer, min_len, max_len);
 }
 
 std::uint32_t StringFragments::format(std::string_view name, const std::string& pointer) {
-  const char* p = format_pattern(name);
+  const char* p = format_pattern(name, require_timezone_);
   if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
-  std::string memo_key = "f:" + std::string(name);
+  std::string memo_key = "f:" + std::string(name) + (require_timezone_ ? ":tz" : "");
   auto it = named_.find(memo_key);
   if (it != named_.end()) return it->second;
   std::uint32_t rule = pattern(p, pointer);

@@ -213,7 +213,9 @@ struct Bound {
 class Compiler {
  public:
   Compiler(const Value& root, const SchemaOptions& options)
-      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {}
+      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {
+    frags_.set_require_timezone(options.require_timezone);
+  }
 
   CompiledSchema run() {
     if (opt_.whitespace == Whitespace::Flexible && opt_.max_whitespace == 0) {
