@@ -518,6 +518,7 @@ class Compiler {
     auto it = synthetic_.find(key);
     if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
     owned_.push_back(std::move(v));
+    merged_nodes_.insert(&owned_.back());
     synthetic_.emplace(std::move(key), std::make_pair(&owned_.back(), ptr));
     return compile(owned_.back(), ptr);
   }
@@ -528,6 +529,14 @@ class Compiler {
       if (std::find(keys.begin(), keys.end(), m.first) == keys.end()) members.push_back(m);
     }
     return Value::object(std::move(members));
+  }
+
+  // A lower bound above the upper bound is a malformed schema when written in one node; in a merge
+  // of several nodes it only makes the merge unsatisfiable.
+  void check_order(const Value& s, bool ordered, const char* keyword, const std::string& ptr) const {
+    if (!ordered && !merged_nodes_.count(&s)) {
+      throw SchemaError(keyword, ptr, std::string("malformed schema: '") + keyword + "' exceeds its upper bound");
+    }
   }
 
   // Whether `s` has a keyword that constrains values (refused keywords were already reported).
@@ -1065,6 +1074,10 @@ class Compiler {
   std::optional<std::uint32_t> number_rule(const Value& s, const std::string& ptr, bool integer_only) {
     std::optional<Bound> lower, upper;
     read_bounds(s, ptr, lower, upper);
+    if (lower && upper) {
+      int c = cmp(lower->value, upper->value);
+      check_order(s, c < 0 || (c == 0 && !lower->exclusive && !upper->exclusive), "minimum", ptr);
+    }
     if (!lower && !upper) return integer_only ? integer_any() : number_any();
     std::vector<Sequence> alts;
     if (integer_only) {
@@ -1261,6 +1274,7 @@ class Compiler {
     const Value* format = get_typed(s, "format", Value::Type::String, "a string", ptr);
     std::uint64_t lo = min_len.value_or(0);
     std::uint64_t hi = max_len.value_or(kUnbounded);
+    if (min_len && max_len) check_order(s, *min_len <= *max_len, "minLength", ptr);
     if (lo > kMaxCount) throw SchemaError("minLength", ptr, "minLength above 100000 is not supported");
     if (max_len && hi > kMaxCount) {
       hi = kMaxCount;
@@ -1327,6 +1341,7 @@ class Compiler {
   std::vector<Sequence> array_alternatives(const Value& s, const std::string& ptr) {
     std::uint64_t min_items = get_count(s, "minItems", ptr).value_or(0);
     std::uint64_t max_items = get_count(s, "maxItems", ptr).value_or(kUnbounded);
+    check_order(s, min_items <= max_items, "minItems", ptr);
     if (min_items > kMaxCount) throw SchemaError("minItems", ptr, "minItems above 100000 is not supported");
     if (max_items != kUnbounded && max_items > kMaxCount) max_items = kMaxCount;
     const Value* items = s.find("items");
@@ -1636,6 +1651,7 @@ class Compiler {
   std::deque<Value> owned_;
   std::map<std::string, std::uint32_t> name_counts_;
   std::map<std::string, std::pair<const Value*, std::string>> synthetic_;
+  std::set<const Value*> merged_nodes_;  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;

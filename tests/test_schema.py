@@ -488,6 +488,13 @@ REFUSED = [
     ({"type": "string", "minLength": -1}, "minLength", ""),
     ({"type": "object", "properties": {"a~b": {"nullable": True}}}, "nullable", "/properties/a~0b"),
     ({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, "$ref", ""),
+    (
+        {"properties": {"a": {"type": "integer", "minimum": 5, "maximum": 4}}},
+        "minimum",
+        "/properties/a",
+    ),
+    ({"items": {"type": "string", "minLength": 3, "maxLength": 2}}, "minLength", "/items"),
+    ({"anyOf": [{"type": "array", "minItems": 3, "maxItems": 2}, {}]}, "minItems", "/anyOf/0"),
     ({"allOf": [{"pattern": "a"}, {"pattern": "b"}]}, "allOf", ""),
 ]
 
@@ -580,13 +587,22 @@ def test_schema_shared_rules_stay_small() -> None:
 KEYS = ["a", "b", "id", "name", "x_y"]
 
 
+def _bounds_ordered(s: dict) -> bool:
+    """No lower bound above its upper bound (that is a malformed schema, tested separately)."""
+    lo = s.get("minimum", s.get("exclusiveMinimum", s.get("minLength")))
+    hi = s.get("maximum", s.get("maxLength"))
+    if lo is None or hi is None:
+        return True
+    return lo < hi or (lo == hi and "exclusiveMinimum" not in s)
+
+
 def _schemas(depth: int) -> st.SearchStrategy[Any]:
     scalars = st.one_of(
         st.builds(
             lambda lo, hi: {"type": "integer", **lo, **hi},
             st.one_of(st.just({}), st.integers(-50, 50).map(lambda v: {"minimum": v})),
             st.one_of(st.just({}), st.integers(-20, 150).map(lambda v: {"maximum": v})),
-        ),
+        ).filter(_bounds_ordered),
         st.builds(
             lambda lo, hi: {"type": "number", **lo, **hi},
             st.one_of(
@@ -597,12 +613,12 @@ def _schemas(depth: int) -> st.SearchStrategy[Any]:
             st.one_of(
                 st.just({}), st.sampled_from([100, 2.5, 0, -0.25]).map(lambda v: {"maximum": v})
             ),
-        ),
+        ).filter(_bounds_ordered),
         st.builds(
             lambda lo, hi: {"type": "string", **lo, **hi},
             st.one_of(st.just({}), st.integers(0, 3).map(lambda v: {"minLength": v})),
             st.one_of(st.just({}), st.integers(0, 5).map(lambda v: {"maxLength": v})),
-        ),
+        ).filter(_bounds_ordered),
         st.sampled_from(
             [
                 {"type": "string", "pattern": p}
@@ -651,7 +667,7 @@ def _schemas(depth: int) -> st.SearchStrategy[Any]:
         if draw(st.booleans()):
             s["minItems"] = draw(st.integers(0, 2))
         if draw(st.booleans()):
-            s["maxItems"] = draw(st.integers(0, 3))
+            s["maxItems"] = draw(st.integers(s.get("minItems", 0), 3))
         return s
 
     return st.one_of(
