@@ -707,6 +707,19 @@ struct TokenCache {
     set_ids.emplace(std::vector<std::uint32_t>{}, 0);
   }
 
+  // Contexts topped by the same position tend to need the same depth: remember the deepest
+  // start that was needed so later contexts skip the builds that would be thrown away.
+  std::size_t start_depth(std::uint32_t pos) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = depth_hint.find(pos);
+    return it == depth_hint.end() ? 0 : it->second;
+  }
+  void note_deeper(std::uint32_t pos, std::size_t index) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::size_t& h = depth_hint[pos];
+    h = std::max(h, index);
+  }
+
   void build(const std::vector<std::uint32_t>& key, CacheEntry& e) {
     const bool exact = (key.back() & 1) == 0;
     const bool canon = (key.back() & 2) != 0;
@@ -772,6 +785,7 @@ struct TokenCache {
   // of the tokens that sharing cannot decide.
   std::uint32_t canon_level = 0;
   std::vector<std::uint32_t> long_tokens;
+  std::unordered_map<std::uint32_t, std::size_t> depth_hint;
   // Builder scratch and the interned state sets with their transitions.
   std::vector<std::vector<Stack>> sets;
   std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> set_ids;
@@ -956,10 +970,12 @@ struct GrammarMatcher::Impl {
   // Mask contribution of one stack through the token cache; false if the cache cannot serve it.
   bool mask_from_cache(const Stack& s, std::uint32_t* bits, std::size_t n_words) {
     const CacheEntry* e = nullptr;
-    for (std::size_t depth : kDepths) {
-      bool exact = engine.context_key(s, depth, key, cache->canon_level);
+    constexpr std::size_t n_depths = sizeof(kDepths) / sizeof(kDepths[0]);
+    for (std::size_t i = cache->start_depth(s.pos); i < n_depths; ++i) {
+      bool exact = engine.context_key(s, kDepths[i], key, cache->canon_level);
       e = cache->get(key);
       if (!e || !e->deeper || exact) break;
+      cache->note_deeper(s.pos, i + 1);
     }
     if (!e || e->deeper) return false;
     const std::uint32_t* acc = e->accepted.data();

@@ -492,3 +492,22 @@ def test_matcher_bounded_repetition_contexts_agree_with_accept(gbnf: str, text: 
     walk_and_check(
         g, vocab, text, list(range(vocab.n_vocab)), random.Random(4), sample=200, always=long_ids
     )
+
+
+def test_matcher_select_greedy_equals_masked_argmax() -> None:
+    g = Grammar.from_gbnf(JSONISH)
+    m = GrammarMatcher(g, VOCAB)
+    rng = np.random.default_rng(5)
+    for step in range(40):
+        logits = rng.standard_normal(VOCAB.n_vocab + 3).astype(np.float32)
+        if step % 3 == 0:
+            logits[rng.integers(0, VOCAB.n_vocab)] = 100.0  # a raw argmax, maybe not allowed
+        masked = logits.copy()
+        m.mask_logits(masked)
+        expected = int(np.argmax(masked[: VOCAB.n_vocab]))
+        assert np.isneginf(masked[VOCAB.n_vocab :]).all()
+        choice = m.select_greedy(logits)
+        assert choice == expected, (step, choice, expected)
+        if choice == EOS_ID:
+            break
+        assert m.accept_token(choice)
