@@ -675,8 +675,18 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
   for (std::uint32_t cp : {std::uint32_t('"'), std::uint32_t('\\')}) {
     if (contains(ranges, cp)) alts.push_back({Symbol::literal(canonical_spelling(cp))});
   }
+  bool all_controls = true;
+  for (std::uint32_t cp = 0; cp < 0x20; ++cp) all_controls = all_controls && contains(ranges, cp);
   for (std::uint32_t cp = 0; cp < 0x20; ++cp) {
-    if (contains(ranges, cp)) alts.push_back({Symbol::literal(canonical_spelling(cp))});
+    if (!contains(ranges, cp)) continue;
+    std::string spelling = canonical_spelling(cp);
+    if (all_controls && spelling.size() == 6) continue;  // \u00xx: covered by the two classes below
+    alts.push_back({Symbol::literal(spelling)});
+  }
+  if (all_controls) {
+    // \u0000-\u0007 \u000b \u000e \u000f and \u0010-\u001f, lowercase hex as json.dumps writes.
+    alts.push_back({Symbol::literal("\\u000"), Symbol::char_class({{'0', '7'}, {'b', 'b'}, {'e', 'f'}})});
+    alts.push_back({Symbol::literal("\\u001"), Symbol::char_class({{'0', '9'}, {'a', 'f'}})});
   }
   std::uint32_t rule = add_rule("class", std::move(alts));
   class_rules_.emplace(std::move(key), rule);

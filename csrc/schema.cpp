@@ -1567,6 +1567,12 @@ class Compiler {
   // Canonically spelled string contents different from every key in `keys`.
   std::uint32_t key_excluding(const std::vector<std::string>& keys) {
     if (keys.empty()) return frags_.any_text();
+    std::vector<std::string> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    std::string memo_key;
+    for (const auto& k : sorted) memo_key += k + '\0';
+    auto found = key_rules_.find(memo_key);
+    if (found != key_rules_.end()) return found->second;
     // A trie over the keys' code points; each node: end here (unless a key ends here), take a
     // child's code point, or take any other code point and then anything.
     struct TrieNode {
@@ -1603,6 +1609,7 @@ class Compiler {
       if (!other.empty()) alts.push_back({Symbol::ref(frags_.encoded_class(other)), Symbol::ref(any)});
       g_.set_alternatives(rules[i], std::move(alts));
     }
+    key_rules_.emplace(std::move(memo_key), rules[0]);
     return rules[0];
   }
 
@@ -1651,7 +1658,8 @@ class Compiler {
   std::deque<Value> owned_;
   std::map<std::string, std::uint32_t> name_counts_;
   std::map<std::string, std::pair<const Value*, std::string>> synthetic_;
-  std::set<const Value*> merged_nodes_;  // schemas built by merging (bounds may conflict there)
+  std::set<const Value*> merged_nodes_;
+  std::map<std::string, std::uint32_t> key_rules_;  // sorted excluded keys -> key rule  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;
