@@ -585,6 +585,9 @@ class Compiler {
       const Value& branches = any_of != nullptr ? *any_of : *one_of;
       if (!branches.is_array() || branches.items().empty()) malformed(kw, ptr, "must be a non-empty array");
       Value rest = without(s, {"anyOf", "oneOf"});
+      if (one_of != nullptr) {
+        if (auto exclusive = exclusive_required_branches(rest, branches, ptr)) return std::move(*exclusive);
+      }
       bool plain = !has_constraints(rest);
       std::vector<Sequence> alts;
       for (std::size_t i = 0; i < branches.items().size(); ++i) {
@@ -656,6 +659,83 @@ class Compiler {
     }
     if (types & kObject) {
       for (auto& a : object_alternatives(s, ptr)) alts.push_back(std::move(a));
+    }
+    return alts;
+  }
+
+  // oneOf whose branches only list required keys (`oneOf: [{required: [a]}, {required: [b]}]`):
+  // exactly one branch may hold, so branch i also needs, for every other branch j, one key of
+  // R_j \ R_i absent. Each choice of absent keys becomes an alternative (an object with those
+  // properties set to false). Returns nullopt when the pattern does not apply or the expansion
+  // would be too large; the caller then compiles the branches as alternatives.
+  std::optional<std::vector<Sequence>> exclusive_required_branches(const Value& rest, const Value& branches,
+                                                                   const std::string& ptr) {
+    std::vector<std::vector<std::string>> req;
+    for (const auto& b : branches.items()) {
+      if (!b.is_object()) return std::nullopt;
+      const Value* r = b.find("required");
+      if (r == nullptr || !r->is_array()) return std::nullopt;
+      for (const auto& m : b.members()) {
+        if (m.first != "required" && handled_keywords().count(m.first)) return std::nullopt;
+        if (refused_keywords().count(m.first)) return std::nullopt;
+      }
+      std::vector<std::string> keys;
+      for (const auto& k : r->items()) {
+        if (!k.is_string()) return std::nullopt;
+        keys.push_back(k.as_string());
+      }
+      req.push_back(std::move(keys));
+    }
+    if (req.size() < 2) return std::nullopt;
+    const Value* props = rest.find("properties");
+    const Value* ap = rest.find("additionalProperties");
+    bool extra_closed = ap != nullptr ? (ap->is_bool() && !ap->as_bool()) : !opt_.additional_properties_default;
+    bool extra_open = ap == nullptr || (ap->is_bool() && ap->as_bool());
+    std::vector<Sequence> alts;
+    std::size_t expanded = 0;
+    for (std::size_t i = 0; i < req.size(); ++i) {
+      auto in = [](const std::vector<std::string>& v, const std::string& k) {
+        return std::find(v.begin(), v.end(), k) != v.end();
+      };
+      // For each other branch, the keys that could be absent to break it.
+      std::vector<std::vector<std::string>> choices;
+      bool possible = true;
+      for (std::size_t j = 0; j < req.size() && possible; ++j) {
+        if (j == i) continue;
+        std::vector<std::string> c;
+        for (const auto& k : req[j]) {
+          if (!in(req[i], k)) c.push_back(k);
+        }
+        if (c.empty()) possible = false;  // R_j within R_i: branch i never holds alone
+        choices.push_back(std::move(c));
+      }
+      if (!possible) continue;
+      std::vector<std::size_t> pick(choices.size(), 0);
+      while (true) {
+        if (++expanded > kMaxAlternativesProduct) return std::nullopt;
+        std::vector<std::string> absent;
+        for (std::size_t j = 0; j < choices.size(); ++j) {
+          if (!in(absent, choices[j][pick[j]])) absent.push_back(choices[j][pick[j]]);
+        }
+        std::vector<json::Member> false_props;
+        for (const auto& k : absent) {
+          bool declared = props != nullptr && props->is_object() && props->contains(k);
+          if (!declared && extra_closed) continue;         // cannot appear anyway
+          if (!declared && !extra_open) return std::nullopt;  // would change additionalProperties
+          false_props.emplace_back(k, Value::boolean(false));
+        }
+        std::vector<Value> reqs;
+        for (const auto& k : req[i]) reqs.push_back(Value::string(k));
+        Value part = Value::object({{"type", Value::string("object")},
+                                    {"required", Value::array(std::move(reqs))},
+                                    {"properties", Value::object(std::move(false_props))}});
+        auto r = compile_synthetic(Value::object({{"allOf", Value::array({rest, part})}}),
+                                   child(child(ptr, "oneOf"), i) + "/+" + std::to_string(expanded));
+        if (r) alts.push_back({Symbol::ref(*r)});
+        std::size_t j = 0;
+        while (j < pick.size() && ++pick[j] == choices[j].size()) pick[j++] = 0;
+        if (j == pick.size()) break;
+      }
     }
     return alts;
   }

@@ -921,3 +921,46 @@ def test_schema_random_input_typed_error_or_grammar(
     m = GrammarMatcher(grammar, BYTE_VOCAB)
     m.accept_bytes(b'{"a":1}')
     assert isinstance(grammar.to_gbnf(), str)
+
+
+@pytest.mark.parametrize(
+    ("schema", "options", "good", "bad"),
+    [
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {}},
+                "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
+            },
+            {},
+            ['{"a":1}', '{"b":1}', '{"a":1,"c":2}'],
+            ['{"a":1,"b":2}', "{}", '{"c":1}'],
+        ),
+        (
+            {"oneOf": [{"required": ["x"]}, {"required": ["y", "z"]}]},
+            {"additional_properties": True},
+            ['{"x":1}', '{"y":1,"z":2}', '{"x":1,"y":2}'],
+            ['{"x":1,"y":1,"z":2}', '{"y":1}', "1", '"s"'],
+        ),
+        (
+            {
+                "properties": {"a": {}, "b": {}},
+                "oneOf": [{"required": ["a"]}, {"required": ["a", "b"]}],
+            },
+            {},
+            ['{"a":1}'],
+            ['{"a":1,"b":2}', '{"b":2}'],
+        ),
+    ],
+)
+def test_schema_one_of_required_branches_exclusive(
+    schema: Any, options: dict, good: list[str], bad: list[str]
+) -> None:
+    grammar = Grammar.from_json_schema(schema, **options)
+    oracle = schema if options.get("additional_properties") else closed(schema)
+    for text in good:
+        assert jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
+        assert matches(grammar, text), repro(schema, text, grammar)
+    for text in bad:
+        assert not jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
+        assert not matches(grammar, text), repro(schema, text, grammar)
