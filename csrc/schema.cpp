@@ -741,8 +741,8 @@ class Compiler {
   }
 
   // ---- allOf merging ---------------------------------------------------------------------------
-  // Flattens `s` into its conjuncts: the schema minus $ref/allOf, then the referenced schema and
-  // each allOf branch, recursively.
+  // Flattens `s` into its conjuncts: the referenced schema, the schema minus $ref/allOf, then each
+  // allOf branch, recursively.
   void flatten(const Value& s, const std::string& ptr, std::vector<std::pair<Value, std::string>>& parts,
                int depth) {
     if (depth > kMaxMergeDepth) {
@@ -754,11 +754,13 @@ class Compiler {
     }
     if (!s.is_object()) throw SchemaError("", ptr, "a schema must be an object or a boolean");
     check_keywords(s, ptr);
-    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
+    // The referenced schema comes first, so an extending schema's own properties follow the base
+    // schema's in the merged key order.
     if (const Value* ref = s.find("$ref")) {
       auto [target, tptr] = resolve(*ref, ptr);
       flatten(*target, tptr, parts, depth + 1);
     }
+    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
     if (const Value* all = s.find("allOf")) {
       if (!all->is_array() || all->items().empty()) malformed("allOf", ptr, "must be a non-empty array");
       for (std::size_t i = 0; i < all->items().size(); ++i) {

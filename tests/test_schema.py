@@ -964,3 +964,17 @@ def test_schema_one_of_required_branches_exclusive(
     for text in bad:
         assert not jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
         assert not matches(grammar, text), repro(schema, text, grammar)
+
+
+def test_schema_merged_key_order() -> None:
+    # A schema extending a $ref target: the target's properties come first, then its own, then
+    # allOf branches in order.
+    schema = {
+        "$defs": {"base": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        "$ref": "#/$defs/base",
+        "properties": {"name": {"type": "string"}},
+        "allOf": [{"properties": {"tag": {"type": "string"}}}],
+    }
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, '{"id":"1","name":"n","tag":"t"}')
+    assert not matches(grammar, '{"name":"n","id":"1"}')
