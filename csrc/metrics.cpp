@@ -850,12 +850,14 @@ struct SchemaValidator::Impl {
     }
   }
 
-  static bool type_matches(std::uint8_t types, const Value& v) {
+  // draft-04 counts only integer literals as integers; later drafts also accept 1.0.
+  static bool type_matches(std::uint8_t types, const Value& v, bool draft4) {
     switch (v.type()) {
       case Type::Null: return types & kNull;
       case Type::Bool: return types & kBoolean;
       case Type::Number:
-        return (types & kNumber) || ((types & kInteger) && v.is_integral());
+        return (types & kNumber) ||
+               ((types & kInteger) && (draft4 ? v.is_integer_literal() : v.is_integral()));
       case Type::String: return types & kString;
       case Type::Array: return types & kArray;
       case Type::Object: return types & kObject;
@@ -905,7 +907,7 @@ struct SchemaValidator::Impl {
       if (!validate(n.ref, v, depth + 1)) return false;
       if (n.ref_only) return true;
     }
-    if (n.types && !type_matches(n.types, v)) return false;
+    if (n.types && !type_matches(n.types, v, draft4)) return false;
     if (n.const_value && !json_equal(*n.const_value, v)) return false;
     if (n.enum_values) {
       bool any = false;

@@ -75,7 +75,9 @@ bool extract_json(std::string_view text, json::Value* out);
 // maxLength (code points), pattern (ECMAScript regular expression, search semantics, matched on
 // code points), format (below), minimum, maximum, exclusiveMinimum, exclusiveMaximum (numbers;
 // booleans in draft-04), multipleOf, minProperties, maxProperties, and boolean schemas. Other
-// keywords are ignored, as the specification does for unknown keywords.
+// keywords are ignored, as the specification does for unknown keywords. The dialect comes from
+// the root "$schema": draft-04/06/07 get their own rules (draft-04: 1.0 is not an integer);
+// anything else is treated as 2020-12.
 //
 // Formats checked (others are ignored):
 //   date       YYYY-MM-DD, month 01-12, day valid for the month (leap years per Gregorian rules)

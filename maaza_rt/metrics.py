@@ -242,16 +242,20 @@ def _parse_int(text: str) -> int:
     return -value if negative else value
 
 
-def _strict(value: Any, depth: int) -> bool:
+def _strict(value: Any) -> bool:
     """Rejects what RFC 8259 / the native parser reject and json.loads accepts."""
-    if depth > _MAX_DEPTH:
-        return False
-    if isinstance(value, str):
-        return not any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, list):
-        return all(_strict(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(_strict(k, depth) and _strict(v, depth + 1) for k, v in value.items())
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return False
+        if isinstance(v, str):
+            if any("\ud800" <= c <= "\udfff" for c in v):
+                return False
+        elif isinstance(v, list):
+            stack.extend((item, depth + 1) for item in v)
+        elif isinstance(v, dict):
+            stack.extend((item, depth + 1) for item in v.values())
     return True
 
 
@@ -274,7 +278,7 @@ def parse_reference(text: str) -> tuple[bool, Any]:
         )
     except (ValueError, RecursionError):
         return False, None
-    if not _strict(value, 0):
+    if not _strict(value):
         return False, None
     return True, value
 
@@ -290,9 +294,19 @@ def equal_reference(a: Any, b: Any) -> bool:
     if isinstance(a, str) or isinstance(b, str):
         return isinstance(a, str) and isinstance(b, str) and a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(equal_reference(x, y) for x, y in zip(a, b))
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if not equal_reference(x, y):
+                return False
+        return True
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(equal_reference(a[k], b[k]) for k in a)
+        if a.keys() != b.keys():
+            return False
+        for k in a:
+            if not equal_reference(a[k], b[k]):
+                return False
+        return True
     return False
 
 
@@ -464,7 +478,8 @@ def _reference_validator(schema: Any) -> Any:
 
     checker = jsonschema.FormatChecker(formats=())
     for name, fn in _FORMATS.items():
-        checker.checks(name)(fn)
+        # Formats apply to strings only.
+        checker.checks(name)(lambda v, fn=fn: not isinstance(v, str) or fn(v))
 
     def pattern(validator: Any, patrn: str, instance: Any, _schema: Any) -> Iterator[Any]:
         # ECMAScript classes (\d, \w, \s) are ASCII; Python's are Unicode unless re.ASCII.
