@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 
 namespace maaza::json {
@@ -154,14 +155,16 @@ class Parser {
     fail("unexpected character");
   }
 
+  // Members and items are collected on stacks shared by all nesting levels of one parse, then
+  // moved into a vector of exact size: one allocation per container instead of one per growth.
   Value parse_object(std::size_t depth) {
     ++pos_;  // {
-    std::vector<Member> members;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '}') {
       ++pos_;
-      return Value::object(std::move(members));
+      return Value::object();
     }
+    const std::size_t base = member_stack_.size();
     while (true) {
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
@@ -171,7 +174,7 @@ class Parser {
       ++pos_;
       skip_ws();
       Value v = parse_value(depth + 1);
-      members.emplace_back(std::move(key), std::move(v));
+      member_stack_.emplace_back(std::move(key), std::move(v));
       skip_ws();
       if (pos_ >= s_.size()) fail("unexpected end of input in object");
       if (s_[pos_] == ',') {
@@ -180,6 +183,9 @@ class Parser {
       }
       if (s_[pos_] == '}') {
         ++pos_;
+        std::vector<Member> members(std::make_move_iterator(member_stack_.begin() + base),
+                                    std::make_move_iterator(member_stack_.end()));
+        member_stack_.resize(base);
         return Value::object(std::move(members));
       }
       fail("expected ',' or '}'");
@@ -188,15 +194,15 @@ class Parser {
 
   Value parse_array(std::size_t depth) {
     ++pos_;  // [
-    std::vector<Value> items;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == ']') {
       ++pos_;
-      return Value::array(std::move(items));
+      return Value::array();
     }
+    const std::size_t base = item_stack_.size();
     while (true) {
       skip_ws();
-      items.push_back(parse_value(depth + 1));
+      item_stack_.push_back(parse_value(depth + 1));
       skip_ws();
       if (pos_ >= s_.size()) fail("unexpected end of input in array");
       if (s_[pos_] == ',') {
@@ -205,6 +211,9 @@ class Parser {
       }
       if (s_[pos_] == ']') {
         ++pos_;
+        std::vector<Value> items(std::make_move_iterator(item_stack_.begin() + base),
+                                 std::make_move_iterator(item_stack_.end()));
+        item_stack_.resize(base);
         return Value::array(std::move(items));
       }
       fail("expected ',' or ']'");
@@ -281,6 +290,18 @@ class Parser {
         return out;
       }
       if (c < 0x20) fail("control character in string");
+      if (c != '\\' && c < 0x80) {
+        // Plain ASCII runs are copied in one append.
+        std::size_t end = pos_ + 1;
+        while (end < s_.size()) {
+          auto d = static_cast<unsigned char>(s_[end]);
+          if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
+          ++end;
+        }
+        out.append(s_.data() + pos_, end - pos_);
+        pos_ = end;
+        continue;
+      }
       if (c == '\\') {
         ++pos_;
         if (pos_ >= s_.size()) fail("unterminated escape");
@@ -350,6 +371,8 @@ class Parser {
   std::string_view s_;
   std::size_t pos_ = 0;
   std::size_t max_depth_;
+  std::vector<Member> member_stack_;
+  std::vector<Value> item_stack_;
 };
 
 void dump_into(std::string& out, const Value& v) {

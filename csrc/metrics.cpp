@@ -27,11 +27,51 @@ void normalize(Value& value) {
   }
   if (!value.is_object()) return;
   auto& members = value.members();
-  if (members.size() > 1) {
+  bool sorted_unique = true;
+  for (std::size_t i = 1; i < members.size() && sorted_unique; ++i) {
+    sorted_unique = members[i - 1].first < members[i].first;
+  }
+  if (!sorted_unique) {
     // A stable sort keeps duplicates in document order, so the last of each run is the one
-    // json.loads keeps.
-    std::stable_sort(members.begin(), members.end(),
-                     [](const json::Member& a, const json::Member& b) { return a.first < b.first; });
+    // json.loads keeps. Small objects (the usual case) use an insertion sort, which never
+    // allocates; large ones sort a permutation and move each member once.
+    if (members.size() <= 64) {
+      std::uint8_t order[64];
+      const std::size_t n = members.size();
+      for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
+      for (std::size_t i = 1; i < n; ++i) {
+        for (std::size_t j = i; j > 0 && members[order[j]].first < members[order[j - 1]].first; --j) {
+          std::swap(order[j], order[j - 1]);
+        }
+      }
+      // Apply the permutation in place, one cycle at a time: each member moves once.
+      bool done[64] = {};
+      for (std::size_t i = 0; i < n; ++i) {
+        if (done[i] || order[i] == i) continue;
+        json::Member held = std::move(members[i]);
+        std::size_t j = i;
+        while (true) {
+          done[j] = true;
+          std::size_t k = order[j];
+          if (k == i) {
+            members[j] = std::move(held);
+            break;
+          }
+          members[j] = std::move(members[k]);
+          j = k;
+        }
+      }
+    } else {
+      std::vector<std::size_t> order(members.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(), [&members](std::size_t a, std::size_t b) {
+        return members[a].first < members[b].first;
+      });
+      std::vector<json::Member> sorted;
+      sorted.reserve(members.size());
+      for (std::size_t i : order) sorted.push_back(std::move(members[i]));
+      members = std::move(sorted);
+    }
     std::size_t out = 0;
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (i + 1 < members.size() && members[i + 1].first == members[i].first) continue;

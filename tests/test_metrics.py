@@ -562,3 +562,16 @@ def test_metrics_maskbench_validator_agrees_with_jsonschema() -> None:
             assert native is ref, f"{path.name}: {text[:200]}"
             checked += 1
     assert checked > 200
+
+
+@pytest.mark.parametrize("n_keys", [5, 63, 64, 65, 300])
+def test_metrics_large_objects_with_duplicates_agree(n_keys: int) -> None:
+    rng = random.Random(n_keys)
+    keys = [f"k{rng.randrange(n_keys)}" for _ in range(n_keys)]  # with duplicates
+    members = [f'"{k}": {i}' for i, k in enumerate(keys)]
+    pred = "{" + ", ".join(members) + "}"
+    last = {k: i for i, k in enumerate(keys)}
+    exp = json.dumps(dict(sorted(last.items(), key=lambda kv: rng.random())))
+    assert assert_agree(pred, exp)["json_exact"] is True
+    rng.shuffle(members)
+    assert_agree("{" + ", ".join(members) + "}", exp)
