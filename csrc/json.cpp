@@ -20,8 +20,46 @@ Value Value::boolean(bool b) {
 Value Value::number_from_text(std::string text) {
   Value v;
   v.type_ = Type::Number;
-  v.number_ = std::strtod(text.c_str(), nullptr);
   v.is_int_literal_ = text.find_first_of(".eE") == std::string::npos;
+  const bool negative = !text.empty() && text[0] == '-';
+  const std::size_t n_digits = text.size() - (negative ? 1 : 0);
+  if (v.is_int_literal_ && n_digits > 0 && n_digits <= 15) {
+    // Fast path for short integers: below 2^53, so the double is exact and equals strtod's.
+    std::int64_t magnitude = 0;
+    for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) {
+      magnitude = magnitude * 10 + (text[i] - '0');
+    }
+    v.int_ = negative ? -magnitude : magnitude;
+    v.int_fits_ = true;
+    v.number_ = negative && magnitude == 0 ? -0.0 : static_cast<double>(v.int_);
+    v.text_ = std::move(text);
+    return v;
+  }
+  if (!v.is_int_literal_ && text.find_first_of("eE") == std::string::npos && text.size() <= 17) {
+    // Fast path for short decimals (at most 15 digits): the digits as an integer and the power
+    // of ten are exact doubles, so one division is correctly rounded and equals strtod's result.
+    static const double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    std::int64_t mantissa = 0;
+    std::size_t n = 0, fraction = 0;
+    bool after_point = false;
+    for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) {
+      if (text[i] == '.') {
+        after_point = true;
+        continue;
+      }
+      mantissa = mantissa * 10 + (text[i] - '0');
+      ++n;
+      fraction += after_point;
+    }
+    if (n <= 15) {
+      double d = static_cast<double>(mantissa) / kPow10[fraction];
+      v.number_ = negative ? -d : d;
+      v.text_ = std::move(text);
+      return v;
+    }
+  }
+  v.number_ = std::strtod(text.c_str(), nullptr);
   if (v.is_int_literal_) {
     errno = 0;
     char* end = nullptr;
@@ -100,9 +138,16 @@ namespace {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::size_t max_depth) : s_(text), max_depth_(max_depth) {}
+  Parser(std::string_view text, std::size_t max_depth)
+      : s_(text), max_depth_(max_depth), member_stack_(stacks().members), item_stack_(stacks().items) {}
 
   Value parse_document() {
+    // Whatever an earlier parse that threw left on the stacks is dropped; large capacities are
+    // released so one huge document does not pin memory.
+    member_stack_.clear();
+    item_stack_.clear();
+    if (member_stack_.capacity() > 4096) std::vector<Member>().swap(member_stack_);
+    if (item_stack_.capacity() > 4096) std::vector<Value>().swap(item_stack_);
     skip_ws();
     Value v = parse_value(0);
     skip_ws();
@@ -281,6 +326,18 @@ class Parser {
 
   std::string parse_string() {
     ++pos_;  // opening quote
+    // Fast path: a plain ASCII string without escapes is built in one allocation.
+    std::size_t end = pos_;
+    while (end < s_.size()) {
+      auto d = static_cast<unsigned char>(s_[end]);
+      if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
+      ++end;
+    }
+    if (end < s_.size() && s_[end] == '"') {
+      std::string plain(s_.substr(pos_, end - pos_));
+      pos_ = end + 1;
+      return plain;
+    }
     std::string out;
     while (true) {
       if (pos_ >= s_.size()) fail("unterminated string");
@@ -371,8 +428,17 @@ class Parser {
   std::string_view s_;
   std::size_t pos_ = 0;
   std::size_t max_depth_;
-  std::vector<Member> member_stack_;
-  std::vector<Value> item_stack_;
+  // Per-thread scratch stacks, reused across parses so their capacity is allocated once.
+  struct Stacks {
+    std::vector<Member> members;
+    std::vector<Value> items;
+  };
+  static Stacks& stacks() {
+    static thread_local Stacks s;
+    return s;
+  }
+  std::vector<Member>& member_stack_;
+  std::vector<Value>& item_stack_;
 };
 
 void dump_into(std::string& out, const Value& v) {

@@ -575,3 +575,24 @@ def test_metrics_large_objects_with_duplicates_agree(n_keys: int) -> None:
     assert assert_agree(pred, exp)["json_exact"] is True
     rng.shuffle(members)
     assert_agree("{" + ", ".join(members) + "}", exp)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.decimals(min_value=-(10**12), max_value=10**12, places=4).map(str),
+        st.decimals(min_value=-1, max_value=1, places=8).map(str),
+        st.integers(-(2**53), 2**53).map(str),
+    )
+)
+def test_metrics_number_spellings_compare_by_value(x: Any) -> None:
+    # Short decimals and integers take the parser's fast paths; the exponent spelling of the
+    # same double goes through strtod. Both must give the same value.
+    text = x if isinstance(x, str) else repr(x)
+    if "E" in text or "e" in text:
+        return
+    value = float(text)
+    other = format(value, ".17e")
+    assert metrics.score_pair(text, other)["json_exact"] is True
+    assert_agree(text, other)
