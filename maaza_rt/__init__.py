@@ -29,6 +29,7 @@ from .errors import (
     SchemaError,
     VocabularyError,
 )
+from .grammar import Grammar, GrammarMatcher, Vocabulary
 
 if TYPE_CHECKING:
     from .runtime import Extraction, Extractor, extract
@@ -41,13 +42,16 @@ __all__ = [
     "Extractor",
     "extract",
     "GenerationLimitError",
+    "Grammar",
     "GrammarError",
+    "GrammarMatcher",
     "InputTooLongError",
     "InternalError",
     "JsonError",
     "MaazaError",
     "ModelError",
     "SchemaError",
+    "Vocabulary",
     "VocabularyError",
 ]
 
