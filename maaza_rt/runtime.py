@@ -38,6 +38,7 @@ logger = logging.getLogger("maaza_rt")
 _CTX_STEP = 512  # contexts grow in multiples of this many tokens
 _MAX_BATCH = 512
 _MAX_JUMP = 64  # cap on forced tokens fed in one batch
+_JUMP_MEMO_SIZE = 4096
 
 
 class Matcher(Protocol):
@@ -244,6 +245,8 @@ class Session:
         # The most forced tokens fed speculatively in one batch: halved to the accepted length on
         # a mismatch (the rest of the batch is wasted work), doubled after a fully accepted run.
         self.jump_cap = 4
+        # (last token, forced bytes) -> the tokens the model chose for those bytes last time.
+        self.jump_memo: dict[tuple[int, bytes], list[int]] = {}
         self._view: np.ndarray | None = None
         self._view_addr = 0
 
@@ -405,18 +408,19 @@ def _sampler(temperature: float, top_p: float, seed: int | None) -> Sampler:
 def _forced_tokens(model: LlamaModel, last: int, forced: bytes, budget: int) -> list[int]:
     """Tokens for the grammar's forced bytes after committed token ``last`` (maybe empty).
 
-    Tokenizes ``piece(last) + forced`` so the split is one the model saw in training, keeps it
-    only if ``last`` is reproduced and the tokens detokenize to exactly those bytes, and holds
-    back a final token that a longer token could extend.
+    Tokenizes ``piece(last) + forced`` so the split is one the model saw in training, and uses
+    it only if ``last`` is reproduced (else the forced bytes alone are tokenized: ``last`` is
+    already committed). Keeps the tokens only if they detokenize to exactly ``forced``, and holds
+    back a final token that a longer token could extend. Every token is still checked against
+    the model's own choice by the caller, so this only decides how much work is speculative.
     """
     pieces = model.pieces
     head = pieces[last]
-    if not head:
-        return []
-    tokens = model.tokenize(head + forced, False, False)
-    if not tokens or tokens[0] != last:
-        return []
-    tokens = tokens[1:]
+    tokens = model.tokenize(head + forced, False, False) if head else []
+    if tokens and tokens[0] == last:
+        tokens = tokens[1:]
+    else:
+        tokens = model.tokenize(forced, False, False)
     if b"".join(pieces[t] for t in tokens) != forced:
         return []
     while tokens and pieces[tokens[-1]] in model.extendable:
@@ -480,6 +484,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             raise _limit(model, out, max_tokens)
         return False
 
+    jumps: list[tuple[int, bytes, int]] = []
     choice = pick(session.logits(-1))
     while choice not in eog:
         accept(choice)
@@ -492,7 +497,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             grammar_ns += time.perf_counter_ns() - t
             if fb:
                 budget = min(max_tokens - len(out), session.jump_cap)
-                forced = _forced_tokens(model, choice, fb, budget)
+                remembered = session.jump_memo.get((choice, fb))
+                if remembered is not None:
+                    forced = remembered[:budget]
+                else:
+                    forced = _forced_tokens(model, choice, fb, budget)
+                jumps.append((choice, fb, len(out)))
         base = len(session.tokens)
         t = time.perf_counter_ns()
         session.feed([choice, *forced], bool(forced))
@@ -518,8 +528,33 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if forced and nxt < 0 and len(forced) >= session.jump_cap:
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
         choice = nxt if nxt >= 0 else pick(session.logits(len(forced)))
+    _remember_jumps(session, jumps, out)
     text = _text(model, out)
     return Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6), n_reused, prompt_ms
+
+
+def _remember_jumps(session: Session, jumps: list[tuple[int, bytes, int]], out: list[int]) -> None:
+    """Records how the model itself tokenized each forced run, to propose it next time.
+
+    The model often splits forced text differently from the tokenizer (``",`` + ``"`` rather
+    than ``","``); proposing its own split makes the next extraction's speculation succeed.
+    """
+    pieces = session.model.pieces
+    memo = session.jump_memo
+    for last, forced, start in jumps:
+        tokens: list[int] = []
+        size = 0
+        for t in out[start:]:
+            size += len(pieces[t])
+            if size > len(forced):
+                break
+            tokens.append(t)
+            if size == len(forced):
+                break
+        if tokens:
+            if len(memo) >= _JUMP_MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[(last, forced)] = tokens
 
 
 def _text(model: LlamaModel, tokens: list[int]) -> str:
