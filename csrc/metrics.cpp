@@ -1100,10 +1100,14 @@ PairScore score_pair(std::string_view prediction, const Value& expected,
     return s;
   }
   normalize(p);
-  s.json_exact = json_equal(p, expected);
+  // Equal values are exactly those whose (path, leaf) pairs all match, so one walk gives both
+  // leaf F1 and exact equality.
+  const std::size_t tp = common_leaves(p, expected);
+  const std::size_t n_pred = count_leaves(p), n_expected = count_leaves(expected);
+  s.json_exact = tp == n_pred && tp == n_expected;
+  s.leaf_f1 = f1_from_counts(tp, n_pred, n_expected);
   s.field_f1 = field_f1(p, expected);
   s.compliance = compliance(p, expected);
-  s.leaf_f1 = leaf_f1(p, expected);
   if (schema) s.schema_valid = schema->validate(p) ? 1 : 0;
   return s;
 }
