@@ -326,6 +326,8 @@ double leaf_f1(const Value& prediction, const Value& expected) {
 
 namespace {
 
+bool can_be_json(std::string_view text);
+
 // Decodes the UTF-8 sequence at s[i]; returns its length, or 0 if invalid.
 std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t* cp) {
   auto b0 = static_cast<unsigned char>(s[i]);
@@ -392,7 +394,8 @@ std::size_t match_braces(std::string_view s, std::size_t i) {
 }  // namespace
 
 bool extract_json(std::string_view text, Value* out) {
-  if (json::try_parse(python_strip(text), out)) return true;
+  const std::string_view stripped = python_strip(text);
+  if (can_be_json(stripped) && json::try_parse(stripped, out)) return true;
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t open = text.find('{', pos);
@@ -1090,11 +1093,36 @@ bool SchemaValidator::validate(const Value& instance) const {
 
 // ---- scoring -----------------------------------------------------------------------------------
 
+namespace {
+
+// False only for text that cannot be a JSON document: it must start with a character that
+// begins a value and end with one that ends a value. Rejecting these (typically truncated
+// outputs and prose) up front avoids the cost of the parser's exception.
+bool can_be_json(std::string_view text) {
+  std::size_t b = 0, e = text.size();
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (b < e && ws(text[b])) ++b;
+  while (e > b && ws(text[e - 1])) --e;
+  if (b == e) return false;
+  const char first = text[b], last = text[e - 1];
+  const bool starts = first == '{' || first == '[' || first == '"' || first == '-' ||
+                      is_digit(first) || first == 't' || first == 'f' || first == 'n';
+  const bool ends = last == '}' || last == ']' || last == '"' || is_digit(last) || last == 'e' ||
+                    last == 'l';
+  return starts && ends;
+}
+
+bool parse_prediction(std::string_view text, Value* out) {
+  return can_be_json(text) && json::try_parse(text, out);
+}
+
+}  // namespace
+
 PairScore score_pair(std::string_view prediction, const Value& expected,
                      const SchemaValidator* schema, bool extract) {
   PairScore s;
   Value p;
-  s.parsed = extract ? extract_json(prediction, &p) : json::try_parse(prediction, &p);
+  s.parsed = extract ? extract_json(prediction, &p) : parse_prediction(prediction, &p);
   if (!s.parsed) {
     s.schema_valid = schema ? 0 : -1;
     return s;
