@@ -20,6 +20,22 @@ using Type = json::Value::Type;
 
 // ---- normalisation and equality ----------------------------------------------------------------
 
+namespace {
+
+// Byte-wise three-way comparison of keys (the order of std::string's operator<). Keys usually
+// differ in their first byte, which is decided without a call into memcmp.
+inline int key_compare(const std::string& a, const std::string& b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
+  }
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+inline bool key_less(const std::string& a, const std::string& b) { return key_compare(a, b) < 0; }
+
+}  // namespace
+
 void normalize(Value& value) {
   if (value.is_array()) {
     for (auto& item : value.items()) normalize(item);
@@ -29,7 +45,7 @@ void normalize(Value& value) {
   auto& members = value.members();
   bool sorted_unique = true;
   for (std::size_t i = 1; i < members.size() && sorted_unique; ++i) {
-    sorted_unique = members[i - 1].first < members[i].first;
+    sorted_unique = key_less(members[i - 1].first, members[i].first);
   }
   if (!sorted_unique) {
     // A stable sort keeps duplicates in document order, so the last of each run is the one
@@ -40,7 +56,8 @@ void normalize(Value& value) {
       const std::size_t n = members.size();
       for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
       for (std::size_t i = 1; i < n; ++i) {
-        for (std::size_t j = i; j > 0 && members[order[j]].first < members[order[j - 1]].first; --j) {
+        for (std::size_t j = i;
+             j > 0 && key_less(members[order[j]].first, members[order[j - 1]].first); --j) {
           std::swap(order[j], order[j - 1]);
         }
       }
@@ -65,7 +82,7 @@ void normalize(Value& value) {
       std::vector<std::size_t> order(members.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
       std::stable_sort(order.begin(), order.end(), [&members](std::size_t a, std::size_t b) {
-        return members[a].first < members[b].first;
+        return key_less(members[a].first, members[b].first);
       });
       std::vector<json::Member> sorted;
       sorted.reserve(members.size());
@@ -265,7 +282,7 @@ std::size_t common_leaves(const Value& a, const Value& b) {
   const auto& y = b.members();
   std::size_t i = 0, j = 0;
   while (i < x.size() && j < y.size()) {
-    int c = x[i].first.compare(y[j].first);
+    int c = key_compare(x[i].first, y[j].first);
     if (c < 0) {
       ++i;
     } else if (c > 0) {
@@ -290,7 +307,7 @@ double field_f1(const Value& prediction, const Value& expected) {
   if (p.empty() || e.empty()) return 0.0;
   std::size_t tp = 0, i = 0, j = 0;
   while (i < p.size() && j < e.size()) {
-    int c = p[i].first.compare(e[j].first);
+    int c = key_compare(p[i].first, e[j].first);
     if (c < 0) {
       ++i;
     } else if (c > 0) {
@@ -310,7 +327,7 @@ bool compliance(const Value& prediction, const Value& expected) {
   const auto& p = prediction.members();
   std::size_t i = 0;
   for (const auto& [key, value] : expected.members()) {
-    while (i < p.size() && p[i].first < key) ++i;
+    while (i < p.size() && key_less(p[i].first, key)) ++i;
     if (i == p.size() || p[i].first != key) return false;
     if (!same_kind(p[i].second, value)) return false;
   }
@@ -879,7 +896,7 @@ struct SchemaValidator::Impl {
       }
     }
     std::sort(n.properties.begin(), n.properties.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+              [](const auto& a, const auto& b) { return key_less(a.first, b.first); });
     nodes[index] = std::move(n);
     return index;
   }
@@ -1016,13 +1033,13 @@ struct SchemaValidator::Impl {
         for (const auto& name : n.required) {
           auto it = std::lower_bound(
               members.begin(), members.end(), name,
-              [](const json::Member& m, const std::string& k) { return m.first < k; });
+              [](const json::Member& m, const std::string& k) { return key_less(m.first, k); });
           if (it == members.end() || it->first != name) return false;
         }
         for (const auto& [key, value] : members) {
           bool matched = false;
           auto it = std::lower_bound(n.properties.begin(), n.properties.end(), key,
-                                     [](const auto& p, const std::string& k) { return p.first < k; });
+                                     [](const auto& p, const std::string& k) { return key_less(p.first, k); });
           if (it != n.properties.end() && it->first == key) {
             matched = true;
             if (!validate(it->second, value, depth + 1)) return false;
