@@ -36,13 +36,19 @@ inline bool key_less(const std::string& a, const std::string& b) { return key_co
 
 }  // namespace
 
-void normalize(Value& value) {
+namespace {
+
+// normalize() that also returns the number of (path, leaf) pairs of the value (see leaf_f1).
+std::size_t normalize_counting(Value& value) {
   if (value.is_array()) {
-    for (auto& item : value.items()) normalize(item);
-    return;
+    if (value.items().empty()) return 1;
+    std::size_t n = 0;
+    for (auto& item : value.items()) n += normalize_counting(item);
+    return n;
   }
-  if (!value.is_object()) return;
+  if (!value.is_object()) return 1;
   auto& members = value.members();
+  if (members.empty()) return 1;
   bool sorted_unique = true;
   for (std::size_t i = 1; i < members.size() && sorted_unique; ++i) {
     sorted_unique = key_less(members[i - 1].first, members[i].first);
@@ -97,8 +103,14 @@ void normalize(Value& value) {
     }
     members.resize(out);
   }
-  for (auto& member : members) normalize(member.second);
+  std::size_t n = 0;
+  for (auto& member : members) n += normalize_counting(member.second);
+  return n;
 }
+
+}  // namespace
+
+void normalize(Value& value) { normalize_counting(value); }
 
 namespace {
 
@@ -1144,11 +1156,11 @@ PairScore score_pair(std::string_view prediction, const Value& expected,
     s.schema_valid = schema ? 0 : -1;
     return s;
   }
-  normalize(p);
+  const std::size_t n_pred = normalize_counting(p);
   // Equal values are exactly those whose (path, leaf) pairs all match, so one walk gives both
   // leaf F1 and exact equality.
   const std::size_t tp = common_leaves(p, expected);
-  const std::size_t n_pred = count_leaves(p), n_expected = count_leaves(expected);
+  const std::size_t n_expected = count_leaves(expected);
   s.json_exact = tp == n_pred && tp == n_expected;
   s.leaf_f1 = f1_from_counts(tp, n_pred, n_expected);
   s.field_f1 = field_f1(p, expected);
