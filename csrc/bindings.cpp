@@ -4,12 +4,16 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "errors.h"
 #include "gbnf.h"
 #include "json.h"
 #include "matcher.h"
+#include "metrics.h"
 #include "schema.h"
 #include "vocab.h"
 
@@ -206,7 +210,126 @@ void bind_grammar(py::module_& m) {
 }
 
 // ---- section: metrics ------------------------------------------------------------------------
-void bind_metrics(py::module_& m) { (void)m; }
+py::dict totals_to_dict(const maaza::metrics::Totals& t) {
+  py::dict d;
+  const double n = t.n ? static_cast<double>(t.n) : 1.0;
+  d["n"] = t.n;
+  d["n_parsed"] = t.n_parsed;
+  d["n_unparsed"] = t.n - t.n_parsed;
+  d["n_with_schema"] = t.n_with_schema;
+  d["json_exact"] = t.json_exact / n;
+  d["field_f1"] = t.field_f1 / n;
+  d["compliance"] = t.compliance / n;
+  d["leaf_f1"] = t.leaf_f1 / n;
+  if (t.n_with_schema) {
+    d["schema_valid"] = t.schema_valid / static_cast<double>(t.n_with_schema);
+  } else {
+    d["schema_valid"] = py::none();
+  }
+  return d;
+}
+
+void bind_metrics(py::module_& m) {
+  namespace mt = maaza::metrics;
+  // Scores many pairs in one call with the GIL released. schemas: distinct schema texts;
+  // schema_index and group: per pair (empty lists when unused). Returns
+  // (overall totals, [group totals], per-pair columns or None).
+  m.def(
+      "metrics_score_batch",
+      [](const py::sequence& prediction_list, const py::sequence& expected_list,
+         const std::vector<std::string>& schemas, const std::vector<int>& schema_index,
+         const std::vector<int>& group, int n_groups, bool extract, bool return_pairs) {
+        if (prediction_list.size() != expected_list.size()) {
+          throw py::value_error("predictions and expected must have the same length");
+        }
+        // The texts are read in place (the UTF-8 form CPython caches in each str); the tuples
+        // hold references so they outlive the call even if the caller's lists change meanwhile.
+        py::tuple prediction_refs(prediction_list), expected_refs(expected_list);
+        auto views = [](const py::tuple& items, const char* name) {
+          std::vector<std::string_view> out;
+          out.reserve(items.size());
+          for (std::size_t i = 0; i < items.size(); ++i) {
+            PyObject* item = items[i].ptr();
+            if (!PyUnicode_Check(item)) {
+              throw py::type_error(std::string(name) + "[" + std::to_string(i) + "] must be a str");
+            }
+            Py_ssize_t size = 0;
+            const char* data = PyUnicode_AsUTF8AndSize(item, &size);
+            if (!data) throw py::error_already_set();
+            out.emplace_back(data, static_cast<std::size_t>(size));
+          }
+          return out;
+        };
+        const std::vector<std::string_view> predictions = views(prediction_refs, "predictions");
+        const std::vector<std::string_view> expected = views(expected_refs, "expected");
+        if ((!schema_index.empty() && schema_index.size() != predictions.size()) ||
+            (!group.empty() && group.size() != predictions.size())) {
+          throw py::value_error("schemas and groups must have one entry per pair");
+        }
+        mt::BatchInput in;
+        in.predictions = &predictions;
+        in.expected = &expected;
+        in.schemas = &schemas;
+        in.schema_index = schema_index.empty() ? nullptr : &schema_index;
+        in.group = group.empty() ? nullptr : &group;
+        in.n_groups = n_groups;
+        in.extract = extract;
+        mt::BatchResult r;
+        {
+          py::gil_scoped_release release;
+          r = mt::score_batch(in);
+        }
+        py::list groups;
+        for (const auto& g : r.groups) groups.append(totals_to_dict(g));
+        py::object pairs = py::none();
+        if (return_pairs) {
+          py::list parsed, exact, f1, comp, valid, leaf;
+          for (const auto& s : r.pairs) {
+            parsed.append(s.parsed);
+            exact.append(s.json_exact);
+            f1.append(s.field_f1);
+            comp.append(s.compliance);
+            if (s.schema_valid < 0) valid.append(py::none());
+            else valid.append(s.schema_valid == 1);
+            leaf.append(s.leaf_f1);
+          }
+          py::dict cols;
+          cols["parsed"] = parsed;
+          cols["json_exact"] = exact;
+          cols["field_f1"] = f1;
+          cols["compliance"] = comp;
+          cols["schema_valid"] = valid;
+          cols["leaf_f1"] = leaf;
+          pairs = cols;
+        }
+        return py::make_tuple(totals_to_dict(r.overall), groups, pairs);
+      },
+      py::arg("predictions"), py::arg("expected"), py::arg("schemas"), py::arg("schema_index"),
+      py::arg("group"), py::arg("n_groups"), py::arg("extract"), py::arg("return_pairs"));
+
+  // Validates JSON text against a JSON Schema text; raises JsonError / SchemaError.
+  m.def(
+      "metrics_schema_valid",
+      [](const std::string& instance, const std::string& schema) {
+        maaza::json::Value doc = maaza::json::parse(schema);
+        maaza::json::Value value = maaza::json::parse(instance);
+        mt::normalize(value);
+        return mt::SchemaValidator(doc).validate(value);
+      },
+      py::arg("instance"), py::arg("schema"));
+
+  m.def("metrics_check_format", &mt::check_format, py::arg("format"), py::arg("value"));
+
+  // The paper's extraction fallback; returns the compact JSON text found, or None.
+  m.def(
+      "metrics_extract_json",
+      [](const std::string& text) -> std::optional<std::string> {
+        maaza::json::Value v;
+        if (!mt::extract_json(text, &v)) return std::nullopt;
+        return maaza::json::dump(v);
+      },
+      py::arg("text"));
+}
 
 }  // namespace
 

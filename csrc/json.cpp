@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 
 namespace maaza::json {
@@ -19,8 +20,46 @@ Value Value::boolean(bool b) {
 Value Value::number_from_text(std::string text) {
   Value v;
   v.type_ = Type::Number;
-  v.number_ = std::strtod(text.c_str(), nullptr);
   v.is_int_literal_ = text.find_first_of(".eE") == std::string::npos;
+  const bool negative = !text.empty() && text[0] == '-';
+  const std::size_t n_digits = text.size() - (negative ? 1 : 0);
+  if (v.is_int_literal_ && n_digits > 0 && n_digits <= 15) {
+    // Fast path for short integers: below 2^53, so the double is exact and equals strtod's.
+    std::int64_t magnitude = 0;
+    for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) {
+      magnitude = magnitude * 10 + (text[i] - '0');
+    }
+    v.int_ = negative ? -magnitude : magnitude;
+    v.int_fits_ = true;
+    v.number_ = negative && magnitude == 0 ? -0.0 : static_cast<double>(v.int_);
+    v.text_ = std::move(text);
+    return v;
+  }
+  if (!v.is_int_literal_ && text.find_first_of("eE") == std::string::npos && text.size() <= 17) {
+    // Fast path for short decimals (at most 15 digits): the digits as an integer and the power
+    // of ten are exact doubles, so one division is correctly rounded and equals strtod's result.
+    static const double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    std::int64_t mantissa = 0;
+    std::size_t n = 0, fraction = 0;
+    bool after_point = false;
+    for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) {
+      if (text[i] == '.') {
+        after_point = true;
+        continue;
+      }
+      mantissa = mantissa * 10 + (text[i] - '0');
+      ++n;
+      fraction += after_point;
+    }
+    if (n <= 15) {
+      double d = static_cast<double>(mantissa) / kPow10[fraction];
+      v.number_ = negative ? -d : d;
+      v.text_ = std::move(text);
+      return v;
+    }
+  }
+  v.number_ = std::strtod(text.c_str(), nullptr);
   if (v.is_int_literal_) {
     errno = 0;
     char* end = nullptr;
@@ -97,11 +136,28 @@ std::size_t Value::size() const {
 
 namespace {
 
+// Bytes copied as they are inside a string: printable ASCII other than '"' and '\\'.
+struct PlainTable {
+  bool v[256] = {};
+  constexpr PlainTable() {
+    for (int c = 0x20; c < 0x80; ++c) v[c] = c != '"' && c != '\\';
+  }
+  constexpr bool operator[](unsigned char c) const { return v[c]; }
+};
+constexpr PlainTable kPlain;
+
 class Parser {
  public:
-  Parser(std::string_view text, std::size_t max_depth) : s_(text), max_depth_(max_depth) {}
+  Parser(std::string_view text, std::size_t max_depth)
+      : s_(text), max_depth_(max_depth), member_stack_(stacks().members), item_stack_(stacks().items) {}
 
   Value parse_document() {
+    // Whatever an earlier parse that threw left on the stacks is dropped; large capacities are
+    // released so one huge document does not pin memory.
+    member_stack_.clear();
+    item_stack_.clear();
+    if (member_stack_.capacity() > 4096) std::vector<Member>().swap(member_stack_);
+    if (item_stack_.capacity() > 4096) std::vector<Value>().swap(item_stack_);
     skip_ws();
     Value v = parse_value(0);
     skip_ws();
@@ -154,14 +210,16 @@ class Parser {
     fail("unexpected character");
   }
 
+  // Members and items are collected on stacks shared by all nesting levels of one parse, then
+  // moved into a vector of exact size: one allocation per container instead of one per growth.
   Value parse_object(std::size_t depth) {
     ++pos_;  // {
-    std::vector<Member> members;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '}') {
       ++pos_;
-      return Value::object(std::move(members));
+      return Value::object();
     }
+    const std::size_t base = member_stack_.size();
     while (true) {
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
@@ -171,7 +229,7 @@ class Parser {
       ++pos_;
       skip_ws();
       Value v = parse_value(depth + 1);
-      members.emplace_back(std::move(key), std::move(v));
+      member_stack_.emplace_back(std::move(key), std::move(v));
       skip_ws();
       if (pos_ >= s_.size()) fail("unexpected end of input in object");
       if (s_[pos_] == ',') {
@@ -180,6 +238,9 @@ class Parser {
       }
       if (s_[pos_] == '}') {
         ++pos_;
+        std::vector<Member> members(std::make_move_iterator(member_stack_.begin() + base),
+                                    std::make_move_iterator(member_stack_.end()));
+        member_stack_.resize(base);
         return Value::object(std::move(members));
       }
       fail("expected ',' or '}'");
@@ -188,15 +249,15 @@ class Parser {
 
   Value parse_array(std::size_t depth) {
     ++pos_;  // [
-    std::vector<Value> items;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == ']') {
       ++pos_;
-      return Value::array(std::move(items));
+      return Value::array();
     }
+    const std::size_t base = item_stack_.size();
     while (true) {
       skip_ws();
-      items.push_back(parse_value(depth + 1));
+      item_stack_.push_back(parse_value(depth + 1));
       skip_ws();
       if (pos_ >= s_.size()) fail("unexpected end of input in array");
       if (s_[pos_] == ',') {
@@ -205,6 +266,9 @@ class Parser {
       }
       if (s_[pos_] == ']') {
         ++pos_;
+        std::vector<Value> items(std::make_move_iterator(item_stack_.begin() + base),
+                                 std::make_move_iterator(item_stack_.end()));
+        item_stack_.resize(base);
         return Value::array(std::move(items));
       }
       fail("expected ',' or ']'");
@@ -272,6 +336,14 @@ class Parser {
 
   std::string parse_string() {
     ++pos_;  // opening quote
+    // Fast path: a plain ASCII string without escapes is built in one allocation.
+    std::size_t end = pos_;
+    while (end < s_.size() && kPlain[static_cast<unsigned char>(s_[end])]) ++end;
+    if (end < s_.size() && s_[end] == '"') {
+      std::string plain(s_.substr(pos_, end - pos_));
+      pos_ = end + 1;
+      return plain;
+    }
     std::string out;
     while (true) {
       if (pos_ >= s_.size()) fail("unterminated string");
@@ -281,6 +353,18 @@ class Parser {
         return out;
       }
       if (c < 0x20) fail("control character in string");
+      if (c != '\\' && c < 0x80) {
+        // Plain ASCII runs are copied in one append.
+        std::size_t end = pos_ + 1;
+        while (end < s_.size()) {
+          auto d = static_cast<unsigned char>(s_[end]);
+          if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
+          ++end;
+        }
+        out.append(s_.data() + pos_, end - pos_);
+        pos_ = end;
+        continue;
+      }
       if (c == '\\') {
         ++pos_;
         if (pos_ >= s_.size()) fail("unterminated escape");
@@ -350,6 +434,17 @@ class Parser {
   std::string_view s_;
   std::size_t pos_ = 0;
   std::size_t max_depth_;
+  // Per-thread scratch stacks, reused across parses so their capacity is allocated once.
+  struct Stacks {
+    std::vector<Member> members;
+    std::vector<Value> items;
+  };
+  static Stacks& stacks() {
+    static thread_local Stacks s;
+    return s;
+  }
+  std::vector<Member>& member_stack_;
+  std::vector<Value>& item_stack_;
 };
 
 void dump_into(std::string& out, const Value& v) {
