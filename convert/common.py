@@ -123,6 +123,10 @@ def load_base_model(base: str | Path, dtype: str = "float32") -> Any:
     # floats after loading, and a saved checkpoint must not claim otherwise.
     if getattr(model.config, "quantization_config", None) is not None:
         del model.config.quantization_config
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer = None
+    if getattr(model, "is_quantized", False):
+        model.is_quantized = False
     model.eval()
     return model
 
