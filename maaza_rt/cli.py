@@ -1,0 +1,205 @@
+"""The ``maaza-rt`` console script: extraction from the command line, and the model list.
+
+    maaza-rt extract --schema S.json [--model M] [--max-tokens N] [--threads N] [--details]
+                     [TEXT | -]
+    maaza-rt extract --schema S.json --jsonl IN [--out OUT] [...]
+    maaza-rt models
+
+Exit codes: 0 success, 2 usage or schema error, 3 model error, 4 input too long, 5 generation
+limit reached, 1 any other error. Errors print one line to stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from .errors import (
+    GenerationLimitError,
+    InputTooLongError,
+    MaazaError,
+    ModelError,
+    SchemaError,
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_MODEL = 3
+EXIT_TOO_LONG = 4
+EXIT_LIMIT = 5
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit status for an error raised during extraction."""
+    if isinstance(error, (SchemaError, TypeError, ValueError)) and not isinstance(
+            error, InputTooLongError):
+        return EXIT_USAGE
+    if isinstance(error, ModelError):
+        return EXIT_MODEL
+    if isinstance(error, InputTooLongError):
+        return EXIT_TOO_LONG
+    if isinstance(error, GenerationLimitError):
+        return EXIT_LIMIT
+    return EXIT_ERROR
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that reports usage errors as an exception instead of exiting."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="maaza-rt", description="Schema-valid JSON extraction on the CPU.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    ex = sub.add_parser("extract", help="extract JSON from text")
+    ex.add_argument("text", nargs="?", default=None,
+                    help="the input text, or - (the default) to read it from stdin")
+    ex.add_argument("--schema", required=True, help="path to a JSON Schema file")
+    ex.add_argument("--model", default=None,
+                    help="model name or .gguf path (default: $MAAZA_RT_MODEL or the default)")
+    ex.add_argument("--max-tokens", type=int, default=1024, help="most tokens to generate")
+    ex.add_argument("--threads", type=int, default=None, help="CPU threads (default: cores)")
+    ex.add_argument("--n-ctx", type=int, default=None, help="largest context window to use")
+    ex.add_argument("--details", action="store_true",
+                    help="print token counts and timings with the value")
+    ex.add_argument("--jsonl", default=None, metavar="IN",
+                    help='JSONL input: one record per line (its "text" field, or the line)')
+    ex.add_argument("--out", default=None, help="write JSONL output here (default: stdout)")
+    ex.add_argument("--no-jump-forward", action="store_true",
+                    help="decode forced tokens one by one (same output, for comparison)")
+    ex.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
+    sub.add_parser("models", help="list the known models and whether they are installed")
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"maaza-rt: error: {message}", file=sys.stderr)
+
+
+def _result(extraction: Any, details: bool) -> Any:
+    value = extraction.value
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json")
+    if not details:
+        return value
+    record = dataclasses.asdict(extraction)
+    record["value"] = value
+    for key in ("prompt_ms", "decode_ms", "grammar_ms", "total_ms"):
+        record[key] = round(record[key], 3)
+    return record
+
+
+def _records(stream: IO[str]) -> Iterator[str]:
+    for line in stream:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            yield line
+            continue
+        if isinstance(record, dict) and isinstance(record.get("text"), str):
+            yield record["text"]
+        elif isinstance(record, str):
+            yield record
+        else:
+            yield line
+
+
+def _progress(items: list[str]) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, file=sys.stderr, unit="rec", disable=None)
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from .runtime import Extractor, load_schema
+
+    schema, _ = load_schema(args.schema)
+    options = {"max_tokens": args.max_tokens, "jump_forward": not args.no_jump_forward,
+               "return_details": True}
+    if args.jsonl is not None:
+        if args.text is not None:
+            raise _UsageError("give either TEXT or --jsonl, not both")
+        try:
+            with open(args.jsonl, encoding="utf-8") as f:
+                texts = list(_records(f))
+        except OSError as e:
+            raise _UsageError(f"cannot read {args.jsonl}: {e.strerror}") from e
+    else:
+        if args.out is not None:
+            raise _UsageError("--out needs --jsonl")
+        if args.text is None or args.text == "-":
+            if sys.stdin.isatty():
+                raise _UsageError("give the text as an argument or on stdin (-)")
+            texts = [sys.stdin.read()]
+        else:
+            texts = [args.text]
+    extractor = Extractor(args.model, n_threads=args.threads, n_ctx=args.n_ctx,
+                          verbose=args.verbose)
+    if args.jsonl is None:
+        extraction = extractor.extract(texts[0], schema, **options)
+        print(json.dumps(_result(extraction, args.details), ensure_ascii=False))
+        return EXIT_OK
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    status = EXIT_OK
+    try:
+        for text in _progress(texts):
+            try:
+                record = _result(extractor.extract(text, schema, **options), args.details)
+            except (InputTooLongError, GenerationLimitError) as e:
+                # One bad record does not stop the file; the exit status reports it.
+                record = {"error": {"type": type(e).__name__, "message": str(e)}}
+                status = status or exit_code(e)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return status
+
+
+def _models() -> int:
+    from .models import DEFAULT_MODEL, MODELS, model_location
+
+    for spec in MODELS.values():
+        path, present = model_location(spec)
+        state = "present" if present else ("not assembled yet" if path else "not installed")
+        where = str(path) if path else spec.install_hint
+        default = " (default)" if spec.name == DEFAULT_MODEL else ""
+        print(f"{spec.name}{default}\t{state}\t{where}\n    {spec.description}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the CLI with ``argv`` (default: ``sys.argv[1:]``) and returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "models":
+            return _models()
+        return _extract(args)
+    except _UsageError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except (MaazaError, TypeError, ValueError) as e:
+        _err(str(e))
+        return exit_code(e)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

