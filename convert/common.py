@@ -163,9 +163,10 @@ def open_llama(path: str | Path, *, lora_path: str | Path | None = None, n_ctx: 
         ConvertError: llama.cpp cannot load the model or the adapter.
     """
     import llama_cpp
+    from llama_cpp._utils import suppress_stdout_stderr
 
     try:
-        with _plain_weight_buffers():
+        with _plain_weight_buffers(), suppress_stdout_stderr(disable=False):
             return llama_cpp.Llama(
                 str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=n_ctx, logits_all=True,
                 vocab_only=vocab_only, lora_path=None if lora_path is None else str(lora_path),

@@ -163,3 +163,40 @@ def test_importing_maaza_rt_does_not_import_torch() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, env={"PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr
+
+
+def test_edgejson_examples_use_runtime_prompt_and_canonical_target(
+        tok: GGUFTokenizer, edgejson_rows: list[dict], edgejson_schemas: dict) -> None:
+    import jsonschema
+
+    from maaza_rt.prompt import build_prompt
+    from train.data import edgejson_examples
+
+    rows = edgejson_rows[:12]
+    examples = edgejson_examples(rows, edgejson_schemas, tok)
+    for row, ex in zip(rows, examples):
+        schema = edgejson_schemas[row["schema_id"]]
+        n_prompt = ex.labels.count(IGNORE)
+        assert ex.labels[:n_prompt] == [IGNORE] * n_prompt and IGNORE not in ex.labels[n_prompt:]
+        prompt = build_prompt(row["prompt"], schema, tok.chat_template, bos_token="<|im_start|>",
+                              eos_token="<|im_end|>")
+        detok = tok._llm.detokenize
+        assert detok(ex.input_ids[:n_prompt], special=True).decode() == (prompt.prefix
+                                                                         + prompt.suffix)
+        target = detok(ex.input_ids[n_prompt:], special=True).decode()
+        assert target.endswith("<|im_end|>")
+        value = json.loads(target[: -len("<|im_end|>")])
+        assert value == row["expected_output"]
+        jsonschema.validate(value, schema)
+
+
+def test_train_rows_exclude_the_validation_split() -> None:
+    from maaza_rt.edgejson import load_rows, validation_split
+    from train.lora import train_rows
+
+    data = REPO.parent / "shared" / "edgejson"
+    rows = train_rows(data, 0.2, 0)
+    _, val = validation_split(load_rows(data / "train.jsonl"), fraction=0.2, seed=0)
+    ids = {r["id"] for r in rows}
+    assert rows and val and not ids & {r["id"] for r in val}
+    assert len(rows) + len(val) == len(load_rows(data / "train.jsonl"))
