@@ -207,3 +207,18 @@ def test_pipeline_merge_rejects_mismatched_base(pipeline: dict[str, Any], tmp_pa
     transformers.LlamaForCausalLM(cfg).save_pretrained(str(tmp_path / "other"))
     with pytest.raises(ConvertError, match="does not match base"):
         merge(pipeline["adapter"], tmp_path / "out", base=tmp_path / "other")
+
+
+def test_pipeline_verify_command_checks_tolerance(pipeline: dict[str, Any],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from convert import verify
+
+    assert verify.main([str(pipeline["merged_gguf"]),
+                        "--reference", str(pipeline["merged_hf"])]) == 0
+    assert json.loads(capsys.readouterr().out)["max_rel_diff"] <= RTOL
+    # The base is not the merged model: the check must fail.
+    assert verify.main([str(pipeline["base_gguf"]),
+                        "--reference", str(pipeline["merged_gguf"])]) == 1
+    assert verify.main([str(pipeline["base_gguf"]), "--lora",
+                        str(write_adapter_gguf(pipeline["adapter"], pipeline["tmp"] / "l2.gguf")),
+                        "--reference", str(pipeline["merged_gguf"])]) == 0
