@@ -5,8 +5,14 @@ Conversions that produce and run real GGUF files are in test_pipeline.py.
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
+
+# train/ and convert/ are scripts beside the installed package: reach them from the
+# repository root, after site-packages so the installed maaza_rt (with _core) wins.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+
+import json
 
 import numpy as np
 import pytest

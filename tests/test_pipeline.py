@@ -11,8 +11,14 @@ Observed: about 2e-4 on logits of magnitude ~1.3 (llama.cpp keeps some intermedi
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
+
+# train/ and convert/ are scripts beside the installed package: reach them from the
+# repository root, after site-packages so the installed maaza_rt (with _core) wins.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+
+import json
 from typing import Any
 
 import numpy as np

@@ -6,10 +6,15 @@ No model weights are loaded here; the tokenizer is the SmolLM2 GGUF's, read by l
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
+
+# train/ and convert/ are scripts beside the installed package: reach them from the
+# repository root, after site-packages so the installed maaza_rt (with _core) wins.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+
+import json
+import subprocess
 
 import pytest
 
@@ -156,12 +161,18 @@ def test_main_reports_non_gguf_tokenizer(tmp_path: Path,
     assert "tokenizer must come from a GGUF" in capsys.readouterr().err
 
 
-def test_importing_maaza_rt_does_not_import_torch() -> None:
+def test_importing_maaza_rt_does_not_import_torch(tmp_path: Path) -> None:
+    import os
+
+    import maaza_rt
+
+    # The same maaza_rt this test session imported (installed or built in place).
+    env = {**os.environ, "PYTHONPATH": str(Path(maaza_rt.__file__).resolve().parent.parent)}
     code = ("import sys, maaza_rt; "
             "bad = [m for m in ('torch', 'transformers', 'peft') if m in sys.modules]; "
             "sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                            text=True, env={"PYTHONPATH": str(REPO)})
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, env=env)
     assert result.returncode == 0, result.stderr
 
 
