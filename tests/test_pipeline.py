@@ -195,7 +195,7 @@ def test_pipeline_resume_continues_from_checkpoint(pipeline: dict[str, Any]) -> 
                                rtol=1e-4)
 
 
-def test_pipeline_gemma3_gguf_matches_torch(tmp_path: Path) -> None:
+def test_pipeline_gemma3_gguf_and_adapter_match_torch(tmp_path: Path) -> None:
     torch.manual_seed(1)
     model = transformers.Gemma3ForCausalLM(tiny_config("gemma3")).eval()
     model.save_pretrained(str(tmp_path / "gemma_hf"))
@@ -203,7 +203,21 @@ def test_pipeline_gemma3_gguf_matches_torch(tmp_path: Path) -> None:
     assert gguf_architecture(path) == "gemma3"
     llm = open_llama(path)
     ids = llm.tokenize(PROMPT.encode(), add_bos=False, special=True)
-    assert close(llama_logits(llm, ids), torch_logits(model, ids)) <= RTOL
+    base = llama_logits(llm, ids)
+    assert close(base, torch_logits(model, ids)) <= RTOL
+
+    # LoRA on a checkpoint-directory base, then the GGUF adapter against the merged model.
+    tok = GGUFTokenizer(path)
+    cfg = TrainConfig(out=str(tmp_path / "run"), rank=4, alpha=8.0, dropout=0.0, lr=5e-3,
+                      warmup=0.0, max_steps=4, batch_size=2, save_every=0, device="cpu")
+    summary = train(cfg, transformers.AutoModelForCausalLM.from_pretrained(
+        str(tmp_path / "gemma_hf")), make_examples(tok), tok.pad_id, str(tmp_path / "gemma_hf"))
+    merged_hf = merge(summary["adapter"], tmp_path / "merged_hf")
+    merged = write_gguf(merged_hf, tmp_path / "merged.gguf", vocab_from=smollm2_gguf())
+    lora = write_adapter_gguf(summary["adapter"], tmp_path / "lora.gguf", base=path)
+    want = llama_logits(open_llama(merged), ids)
+    assert close(base, want) > 10 * RTOL
+    assert close(llama_logits(open_llama(path, lora_path=lora), ids), want) <= RTOL
 
 
 def test_pipeline_merge_rejects_mismatched_base(pipeline: dict[str, Any], tmp_path: Path) -> None:
