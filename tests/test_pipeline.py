@@ -195,6 +195,19 @@ def test_pipeline_resume_continues_from_checkpoint(pipeline: dict[str, Any]) -> 
                                rtol=1e-4)
 
 
+def test_pipeline_micro_batches_match_whole_batches(pipeline: dict[str, Any]) -> None:
+    import dataclasses
+
+    tok = GGUFTokenizer(pipeline["base_gguf"])
+    cfg = dataclasses.replace(pipeline["cfg"], out=str(pipeline["tmp"] / "micro"), micro_batch=1,
+                              save_every=0)
+    train(cfg, load_base_model(pipeline["base_gguf"]), make_examples(tok), tok.pad_id, "base")
+    micro = json.loads((pipeline["tmp"] / "micro" / "loss.json").read_text())
+    whole = json.loads((pipeline["run"] / "loss.json").read_text())
+    np.testing.assert_allclose([h["loss"] for h in micro], [h["loss"] for h in whole],
+                               rtol=1e-4)
+
+
 def test_pipeline_gemma3_gguf_and_adapter_match_torch(tmp_path: Path) -> None:
     torch.manual_seed(1)
     model = transformers.Gemma3ForCausalLM(tiny_config("gemma3")).eval()

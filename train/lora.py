@@ -61,6 +61,7 @@ class TrainConfig:
     epochs: float = 1.0
     max_steps: int = 0  # stop after this many optimizer steps (0 = epochs decide)
     batch_size: int = 8  # examples per optimizer step (dynamic padding)
+    micro_batch: int = 0  # examples per forward pass, gradients accumulated (0 = batch_size)
     grad_clip: float = 1.0  # max gradient norm
     # -- machine
     dtype: str = "float32"  # float32, or bfloat16 autocast (master weights stay fp32)
@@ -137,6 +138,7 @@ def validate(cfg: TrainConfig) -> None:
         (0.0 <= cfg.warmup < 1.0, "warmup is a fraction of the steps, in [0, 1)"),
         (cfg.epochs > 0 or cfg.max_steps > 0, "epochs or max_steps must be > 0"),
         (cfg.batch_size >= 1, "batch_size must be >= 1"),
+        (cfg.micro_batch >= 0, "micro_batch must be >= 0"),
         (cfg.max_len >= 2, "max_len must be >= 2"),
         (cfg.grad_clip > 0, "grad_clip must be > 0"),
         (cfg.dtype in ("float32", "bfloat16"), "dtype must be float32 or bfloat16"),
@@ -253,19 +255,26 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
     while step < total:
         epoch, offset = divmod(step, per_epoch)
         batch_ids = epoch_batches(len(examples), cfg.batch_size, cfg.seed, epoch)[offset]
-        batch = {k: v.to(device) for k, v in
-                 collate([examples[i] for i in batch_ids], pad_id).items()}
+        batch = [examples[i] for i in batch_ids]
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, total, cfg.lr, cfg.warmup)
-        with autocast:
-            loss = model(**batch).loss
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss_value = 0.0
+        n_batch_targets = sum(e.n_target for e in batch)
+        micro = cfg.micro_batch or len(batch)
+        for start in range(0, len(batch), micro):
+            part = batch[start:start + micro]
+            inputs = {k: v.to(device) for k, v in collate(part, pad_id).items()}
+            with autocast:
+                loss = model(**inputs).loss
+            # Weight by target tokens so micro-batches add up to the whole batch's mean loss.
+            loss = loss * (sum(e.n_target for e in part) / n_batch_targets)
+            loss.backward()
+            loss_value += float(loss.detach())
+            n_tokens += int(inputs["attention_mask"].sum())
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip))
         optimizer.step()
         step += 1
-        loss_value = float(loss.detach())
-        n_tokens += int(batch["attention_mask"].sum())
         rate = n_tokens / max(1e-9, time.perf_counter() - t0)
         history.append({"step": step, "loss": loss_value, "lr": optimizer.param_groups[0]["lr"],
                         "grad_norm": grad_norm, "tokens_per_s": rate})
