@@ -255,3 +255,18 @@ def test_pipeline_verify_command_checks_tolerance(pipeline: dict[str, Any],
     assert verify.main([str(pipeline["base_gguf"]), "--lora",
                         str(write_adapter_gguf(pipeline["adapter"], pipeline["tmp"] / "l2.gguf")),
                         "--reference", str(pipeline["merged_gguf"])]) == 0
+
+
+def test_pipeline_bfloat16_autocast_trains(pipeline: dict[str, Any]) -> None:
+    import dataclasses
+
+    tok = GGUFTokenizer(pipeline["base_gguf"])
+    cfg = dataclasses.replace(pipeline["cfg"], out=str(pipeline["tmp"] / "bf16"),
+                              dtype="bfloat16", max_steps=2, save_every=0)
+    summary = train(cfg, load_base_model(pipeline["base_gguf"]), make_examples(tok), tok.pad_id,
+                    "base")
+    history = json.loads((pipeline["tmp"] / "bf16" / "loss.json").read_text())
+    straight = json.loads((pipeline["run"] / "loss.json").read_text())
+    assert summary["steps"] == 2 and all(np.isfinite(h["loss"]) for h in history)
+    # Same first batch: bf16 autocast gives nearly the fp32 loss, not the same bits.
+    assert history[0]["loss"] == pytest.approx(straight[0]["loss"], rel=2e-2)
