@@ -211,3 +211,9 @@ def test_train_rows_exclude_the_validation_split() -> None:
     ids = {r["id"] for r in rows}
     assert rows and val and not ids & {r["id"] for r in val}
     assert len(rows) + len(val) == len(load_rows(data / "train.jsonl"))
+
+
+def test_lr_schedule_short_runs_still_warm_up() -> None:
+    assert lr_at(0, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # one warmup step of one
+    assert lr_at(1, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # cosine starts at the peak
+    assert lr_at(0, 40, 1e-3, 0.05) == pytest.approx(0.5e-3)  # two warmup steps

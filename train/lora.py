@@ -160,7 +160,7 @@ def resolve_defaults(cfg: TrainConfig, n_params: int) -> TrainConfig:
 
 def lr_at(step: int, total: int, peak: float, warmup: float) -> float:
     """Learning rate at optimizer step ``step`` (0-based): linear warmup, then cosine to 0."""
-    n_warm = int(total * warmup)
+    n_warm = math.ceil(total * warmup)  # at least one warmup step when warmup > 0
     if step < n_warm:
         return peak * (step + 1) / n_warm
     progress = (step - n_warm) / max(1, total - n_warm)
