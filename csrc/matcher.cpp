@@ -131,6 +131,21 @@ class U64Map {
       if (keys_[i] == key) return vals_[i];
     }
   }
+  bool find(std::uint64_t key, std::uint32_t& value) const {
+    std::size_t mask = keys_.size() - 1;
+    for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+      if (keys_[i] == kEmpty) return false;
+      if (keys_[i] == key) {
+        value = vals_[i];
+        return true;
+      }
+    }
+  }
+  void clear() {
+    keys_.clear();
+    vals_.clear();
+    rehash(64);
+  }
   std::size_t size() const { return size_; }
 
  private:
@@ -459,6 +474,31 @@ class Engine {
 
   std::size_t n_frames() const { return frames_.size(); }
 
+  // The token-cache key of stack `s` looking at most `depth` parent frames deep:
+  // [pos, aux, parent positions..., terminator] where the terminator is 0 when the chain ends at
+  // the root (the key is the whole stack) and 1 when it was cut (the rest is unknown).
+  bool context_key(const Stack& s, std::size_t depth, std::vector<std::uint32_t>& key) const {
+    key.clear();
+    key.push_back(s.pos);
+    key.push_back(s.aux);
+    std::uint32_t p = s.parent;
+    for (std::size_t d = 0; d < depth && p != kBottom; ++d) {
+      key.push_back(frames_[p].pos);
+      p = frames_[p].parent;
+    }
+    bool exact = p == kBottom;
+    key.push_back(exact ? 0 : 1);
+    return exact;
+  }
+
+  // Rebuilds in this arena the stack a context key describes.
+  Stack context_stack(const std::vector<std::uint32_t>& key) {
+    std::uint32_t parent = key.back() == 0 ? kBottom : kUnknown;
+    for (std::size_t i = key.size() - 2; i >= 3; --i) parent = intern(key[i], parent);
+    if (key.size() > 3) parent = intern(key[2], parent);
+    return Stack{key[0], key[1], parent};
+  }
+
  private:
   void expand(std::uint32_t pos, std::uint32_t parent, std::vector<Stack>& out, StepFlags& f) {
     work_.clear();
@@ -505,19 +545,188 @@ class Engine {
   std::vector<Frame> work_;
 };
 
+struct VecHash {
+  std::size_t operator()(const std::vector<std::uint32_t>& v) const {
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ v.size();
+    for (std::uint32_t x : v) {
+      h ^= x;
+      h *= 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// What one top-of-stack context decides about the vocabulary (see matcher.h).
+struct CacheEntry {
+  std::vector<std::uint32_t> accepted;   // bitset over token ids
+  std::vector<std::uint32_t> dependent;  // byte-sorted token indices needing the full stack
+  bool deeper = false;                   // too many dependent tokens: use a deeper context
+};
+
+// A cut context with more dependent tokens than this is not used; a deeper one is built instead.
+constexpr std::size_t kMaxDependent = 256;
+// Context depths tried in turn (parent frames); the last one is always the whole stack.
+constexpr std::size_t kDepths[] = {2, 4, 8, 16, std::size_t(1) << 30};
+// Memory bound of one token cache; past it, masks fall back to direct trie walks.
+constexpr std::size_t kMaxCacheBytes = std::size_t(256) << 20;
+
+struct TokenCache {
+  TokenCache(const CompiledGrammar& g, const Vocabulary& v) : vocab(&v), builder(g) {}
+
+  // The entry for `key`, built on first use; nullptr when the cache is full. Thread-safe; the
+  // returned entry is never modified or freed while the cache lives.
+  const CacheEntry* get(const std::vector<std::uint32_t>& key) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = entries.find(key);
+    if (it != entries.end()) return it->second.get();
+    if (bytes > kMaxCacheBytes) return nullptr;
+    auto entry = std::make_unique<CacheEntry>();
+    build(key, *entry);
+    bytes += (entry->accepted.size() + entry->dependent.size() + key.size()) * 4 + 96;
+    const CacheEntry* out = entry.get();
+    entries.emplace(key, std::move(entry));
+    return out;
+  }
+
+  // State sets of the builder interned as ids (0 is the empty set) with memoised byte
+  // transitions, so a trie walk that keeps returning to the same states (string contents) costs
+  // one table lookup per node. A transition is the next id plus flags in the top bits.
+  static constexpr std::uint32_t kDoneBit = 1u << 30;     // complete or unknown after the byte
+  static constexpr std::uint32_t kUnknownBit = 1u << 31;  // popped into the unknown context
+  static constexpr std::uint32_t kIdMask = kDoneBit - 1;
+  static constexpr std::size_t kMaxTransitions = std::size_t(1) << 21;
+
+  std::uint32_t intern_set(std::vector<Stack>& set) {
+    std::sort(set.begin(), set.end(), [](const Stack& a, const Stack& b) {
+      return a.pos != b.pos ? a.pos < b.pos : a.aux != b.aux ? a.aux < b.aux : a.parent < b.parent;
+    });
+    set_key.clear();
+    for (const Stack& st : set) {
+      set_key.push_back(st.pos);
+      set_key.push_back(st.aux);
+      set_key.push_back(st.parent);
+    }
+    auto it = set_ids.find(set_key);
+    if (it != set_ids.end()) return it->second;
+    auto id = static_cast<std::uint32_t>(sets.size());
+    if (id >= kIdMask) throw InternalError("token cache: too many parser states");
+    sets.push_back(set);
+    set_ids.emplace(set_key, id);
+    return id;
+  }
+
+  std::uint32_t transition(std::uint32_t state, std::uint8_t b) {
+    std::uint64_t tk = (std::uint64_t(state) << 8) | b;
+    std::uint32_t t;
+    if (trans.find(tk, t)) return t;
+    scratch.assign(sets[state].begin(), sets[state].end());
+    std::size_t n = scratch.size();
+    StepFlags f;
+    builder.advance(scratch, 0, n, b, f);
+    next_set.assign(scratch.begin() + static_cast<std::ptrdiff_t>(n), scratch.end());
+    t = next_set.empty() ? 0 : intern_set(next_set);
+    if (f.complete || f.unknown) t |= kDoneBit;
+    if (f.unknown) t |= kUnknownBit;
+    trans.get_or_insert(tk, t);
+    return t;
+  }
+
+  void reset_states() {
+    sets.clear();
+    set_ids.clear();
+    trans.clear();
+    sets.emplace_back();  // id 0: the empty set
+    set_ids.emplace(std::vector<std::uint32_t>{}, 0);
+  }
+
+  void build(const std::vector<std::uint32_t>& key, CacheEntry& e) {
+    const bool exact = key.back() == 0;
+    const std::vector<TrieNode>& trie = vocab->trie();
+    const std::vector<std::uint32_t>& ids = vocab->sorted_ids();
+    if (sets.empty() || trans.size() > kMaxTransitions) reset_states();
+    e.accepted.assign((vocab->n_vocab() + 31) / 32, 0);
+    std::vector<Stack> start{builder.context_stack(key)};
+    level_state.assign(vocab->max_token_len() + 2, 0);
+    unknown_before.assign(vocab->max_token_len() + 2, 0);
+    level_state[0] = intern_set(start);
+    for (std::size_t i = 1; i < trie.size();) {
+      const TrieNode& node = trie[i];
+      std::size_t d = node.depth;
+      std::uint32_t t = transition(level_state[d - 1], node.byte);
+      std::uint32_t next = t & kIdMask;
+      level_state[d] = next;
+      bool live = next != 0;
+      // unknown_before[d]: some path popped into the unknown context within the first d bytes.
+      unknown_before[d] = unknown_before[d - 1] || (t & kUnknownBit);
+      if (live || (t & kDoneBit)) {
+        for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(e.accepted.data(), ids[k]);
+      } else if (unknown_before[d - 1]) {
+        for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) e.dependent.push_back(k);
+      }
+      if (!live) {
+        if (unknown_before[d]) {
+          for (std::uint32_t k = node.tok_end; k < node.sub_tok_end; ++k) e.dependent.push_back(k);
+        }
+        i = node.next;
+      } else {
+        ++i;
+      }
+      if (!exact && e.dependent.size() > kMaxDependent) {
+        e.deeper = true;
+        e.accepted.clear();
+        e.accepted.shrink_to_fit();
+        e.dependent.clear();
+        e.dependent.shrink_to_fit();
+        return;
+      }
+    }
+  }
+
+  // Not owned: every user of the cache holds the vocabulary, and the grammar drops caches whose
+  // vocabulary has expired.
+  const Vocabulary* vocab;
+  std::mutex mu;
+  Engine builder;
+  std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<CacheEntry>, VecHash> entries;
+  std::size_t bytes = 0;
+  // Builder scratch and the interned state sets with their transitions.
+  std::vector<std::vector<Stack>> sets;
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> set_ids;
+  U64Map trans;
+  std::vector<std::uint32_t> set_key;
+  std::vector<Stack> scratch;
+  std::vector<Stack> next_set;
+  std::vector<std::uint32_t> level_state;
+  std::vector<std::uint8_t> unknown_before;
+};
+
 std::shared_ptr<TokenCache> CompiledGrammar::token_cache(
     const std::shared_ptr<const Vocabulary>& vocab) const {
-  (void)vocab;
-  return nullptr;
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  for (std::size_t i = 0; i < caches_.size();) {
+    std::shared_ptr<const Vocabulary> v = caches_[i].first.lock();
+    if (!v) {
+      caches_.erase(caches_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    if (v == vocab) return caches_[i].second;
+    ++i;
+  }
+  auto cache = std::make_shared<TokenCache>(*this, *vocab);
+  caches_.emplace_back(vocab, cache);
+  return cache;
 }
 
 // ---- matcher -------------------------------------------------------------------------------
 
 struct GrammarMatcher::Impl {
-  Impl(const CompiledGrammar& g, const Vocabulary& v) : engine(g), vocab(v) {}
+  Impl(const CompiledGrammar& g, const Vocabulary& v, std::shared_ptr<TokenCache> c)
+      : engine(g), vocab(v), cache(std::move(c)) {}
 
   Engine engine;
   const Vocabulary& vocab;
+  std::shared_ptr<TokenCache> cache;
   // The current state.
   std::vector<Stack> stacks;
   bool complete = false;
@@ -525,7 +734,13 @@ struct GrammarMatcher::Impl {
   // Scratch buffers reused across calls.
   std::vector<Stack> buf;
   std::vector<std::size_t> level_begin;
+  std::vector<std::uint8_t> level_done;
   std::vector<std::uint32_t> mask;
+  std::vector<std::uint32_t> key;
+  // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
+  std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
+  std::size_t memo_bytes = 0;
+  static constexpr std::size_t kMaxMemoBytes = std::size_t(32) << 20;
 
   void reset() {
     stacks.clear();
@@ -586,11 +801,11 @@ struct GrammarMatcher::Impl {
     return accept_bytes(piece, commit);
   }
 
-  // Walks the trie from the current stacks and sets the bit of every accepted token.
-  void walk_trie(std::uint32_t* bits) {
+  // Walks the trie from stacks [first, last) and sets the bit of every accepted token.
+  void walk_trie(const Stack* first, const Stack* last, std::uint32_t* bits) {
     const std::vector<TrieNode>& trie = vocab.trie();
     const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
-    buf.assign(stacks.begin(), stacks.end());
+    buf.assign(first, last);
     level_begin.assign(vocab.max_token_len() + 2, 0);
     level_begin[0] = 0;
     level_begin[1] = buf.size();
@@ -609,14 +824,104 @@ struct GrammarMatcher::Impl {
     }
   }
 
-  void fill_mask(std::uint32_t* bits, std::size_t n_words) {
+  // Sets the bits of the tokens (byte-sorted indices, ascending) that stack `s` accepts,
+  // sharing the work on common prefixes of consecutive tokens.
+  void check_tokens(const Stack& s, const std::vector<std::uint32_t>& sorted_idx,
+                    std::uint32_t* bits) {
+    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
+    buf.clear();
+    buf.push_back(s);
+    level_begin.assign(vocab.max_token_len() + 2, 0);
+    level_done.assign(vocab.max_token_len() + 2, 0);
+    level_begin[1] = 1;
+    std::size_t valid = 0;  // levels 0..valid hold the prefix of `prev`
+    const std::string* prev = nullptr;
+    for (std::uint32_t k : sorted_idx) {
+      std::uint32_t id = ids[k];
+      if ((bits[id >> 5] >> (id & 31)) & 1u) continue;
+      const std::string& t = vocab.token(id);
+      std::size_t d = 0;
+      if (prev) {
+        std::size_t lim = std::min({valid, t.size(), prev->size()});
+        while (d < lim && (*prev)[d] == t[d]) ++d;
+      }
+      bool dead = false;
+      while (d < t.size()) {
+        if (level_begin[d + 1] == level_begin[d]) {
+          dead = true;
+          break;
+        }
+        buf.resize(level_begin[d + 1]);
+        StepFlags f;
+        engine.advance(buf, level_begin[d], level_begin[d + 1], static_cast<std::uint8_t>(t[d]), f);
+        ++d;
+        level_begin[d + 1] = buf.size();
+        level_done[d] = f.complete || f.unknown;
+      }
+      valid = d;
+      prev = &t;
+      if (!dead && (level_begin[d + 1] > level_begin[d] || level_done[d])) set_bit(bits, id);
+    }
+  }
+
+  // Mask contribution of one stack through the token cache; false if the cache cannot serve it.
+  bool mask_from_cache(const Stack& s, std::uint32_t* bits, std::size_t n_words) {
+    const CacheEntry* e = nullptr;
+    for (std::size_t depth : kDepths) {
+      bool exact = engine.context_key(s, depth, key);
+      e = cache->get(key);
+      if (!e || !e->deeper || exact) break;
+    }
+    if (!e || e->deeper) return false;
+    const std::uint32_t* acc = e->accepted.data();
+    for (std::size_t w = 0; w < n_words && w < e->accepted.size(); ++w) bits[w] |= acc[w];
+    if (!e->dependent.empty()) check_tokens(s, e->dependent, bits);
+    return true;
+  }
+
+  void compute_mask(std::uint32_t* bits, std::size_t n_words) {
     std::memset(bits, 0, n_words * sizeof(std::uint32_t));
     if (terminated) return;
     if (complete) {
       for (std::uint32_t id : vocab.eos_ids()) set_bit(bits, id);
     }
-    if (stacks.empty()) return;
-    walk_trie(bits);
+    for (const Stack& s : stacks) {
+      if (!mask_from_cache(s, bits, n_words)) walk_trie(&s, &s + 1, bits);
+    }
+  }
+
+  void fill_mask(std::uint32_t* bits, std::size_t n_words) {
+    const std::size_t nw = (vocab.n_vocab() + 31) / 32;
+    if (terminated || stacks.empty()) {
+      compute_mask(bits, n_words);
+      return;
+    }
+    // Memo key: the sorted stacks and the complete flag.
+    std::vector<std::uint32_t> state_key;
+    state_key.reserve(stacks.size() * 3 + 1);
+    std::vector<Stack> sorted(stacks);
+    std::sort(sorted.begin(), sorted.end(), [](const Stack& a, const Stack& b) {
+      return a.pos != b.pos ? a.pos < b.pos : a.aux != b.aux ? a.aux < b.aux : a.parent < b.parent;
+    });
+    for (const Stack& s : sorted) {
+      state_key.push_back(s.pos);
+      state_key.push_back(s.aux);
+      state_key.push_back(s.parent);
+    }
+    state_key.push_back(complete ? 1 : 0);
+    auto it = memo.find(state_key);
+    if (it != memo.end()) {
+      std::memcpy(bits, it->second.data(), nw * sizeof(std::uint32_t));
+      if (n_words > nw) std::memset(bits + nw, 0, (n_words - nw) * sizeof(std::uint32_t));
+      return;
+    }
+    compute_mask(bits, n_words);
+    if (memo_bytes > kMaxMemoBytes) {
+      memo.clear();
+      memo_bytes = 0;
+    }
+    memo_bytes += nw * 4 + state_key.size() * 4 + 64;
+    memo.emplace(std::move(state_key), std::vector<std::uint32_t>(bits, bits + nw));
   }
 };
 
@@ -624,7 +929,7 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar,
                                std::shared_ptr<const Vocabulary> vocab)
     : grammar_(std::move(grammar)), vocab_(std::move(vocab)) {
   if (!grammar_ || !vocab_) throw InternalError("GrammarMatcher needs a grammar and a vocabulary");
-  impl_ = std::make_unique<Impl>(*grammar_, *vocab_);
+  impl_ = std::make_unique<Impl>(*grammar_, *vocab_, grammar_->token_cache(vocab_));
   impl_->reset();
 }
 

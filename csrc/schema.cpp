@@ -1076,8 +1076,27 @@ class Compiler {
         nonneg_alternatives(lb, ub, {Symbol::literal("-")}, alts);
       }
     }
+    if (!integer_only && zero_allowed(lower, upper)) {
+      // Negative zero (Python writes -0.0): equal to 0, so valid whenever 0 is.
+      std::uint32_t zero = g_.add_rule("zero-digit", {{Symbol::literal("0")}});
+      std::uint32_t zeros = g_.add_rule("zero-fraction", {{Symbol::literal("."), Symbol::repeat(zero, 1, kFracDigits)}});
+      alts.push_back({Symbol::literal("-0"), Symbol::repeat(zeros, 0, 1)});
+    }
     if (alts.empty()) return std::nullopt;
     return g_.add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
+  }
+
+  static bool zero_allowed(const std::optional<Bound>& lower, const std::optional<Bound>& upper) {
+    Dec zero;
+    if (lower) {
+      int c = cmp(lower->value, zero);
+      if (c > 0 || (c == 0 && lower->exclusive)) return false;
+    }
+    if (upper) {
+      int c = cmp(upper->value, zero);
+      if (c < 0 || (c == 0 && upper->exclusive)) return false;
+    }
+    return true;
   }
 
   // Spellings "I" or "I.F" (no exponent) of the numbers x >= 0 with lb <= x <= ub (each bound
@@ -1139,6 +1158,8 @@ class Compiler {
     }
 
     std::optional<std::uint32_t> rule(std::uint32_t i, bool tl, bool th, bool allow_end) {
+      // Past the lower bound's digits, an inclusive lower bound holds whatever follows.
+      if (tl && i >= dl.size() && !excl_lo) tl = false;
       auto key = std::make_tuple(i, tl, th, allow_end);
       auto it = memo.find(key);
       if (it != memo.end()) return it->second;
