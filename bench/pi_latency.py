@@ -100,6 +100,8 @@ class SweepConfig:
     reuse_engines: list[str] = field(default_factory=lambda: ["maaza"])  # second-run check
     partner_max_tokens: int = 4  # the run that fills the cache only needs the prompt
     warmup: bool = True
+    # module:callable(engine, model, threads, n_ctx) building the engines in the worker.
+    factory: str = "engines:make_engine"
     plots: bool = True
     out: str = str(REPO / "bench" / "out" / "pi_latency")
 
@@ -175,6 +177,7 @@ def parse_args(argv: list[str] | None) -> SweepConfig:
     parser.add_argument("--reuse-engines", type=parse_list)
     parser.add_argument("--no-warmup", dest="warmup", action="store_false", default=None)
     parser.add_argument("--no-plots", dest="plots", action="store_false", default=None)
+    parser.add_argument("--factory", help="engine factory module:callable (custom engines)")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     values: dict[str, Any] = dict(QUICK) if args.quick else {}
@@ -427,7 +430,8 @@ def run_setting(setting: Setting, samples: list[Sample], warm: dict, schemas: di
     records: list[dict] = []
     facts: dict[str, Any] = {"load_ms": float("nan"), "peak_rss_mb": float("nan"),
                              "n_restarts": 0, "start_error": ""}
-    worker = EngineWorker(setting.engine, setting.model.model, setting.threads, setting.n_ctx)
+    worker = EngineWorker(setting.engine, setting.model.model, setting.threads, setting.n_ctx,
+                          factory=config.factory)
 
     def run(row: dict, phase: str, limit: int) -> EngineResult:
         schema = schemas[row["schema_id"]]
