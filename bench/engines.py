@@ -341,6 +341,7 @@ class EngineWorker:
         self.n_restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._buf = b""
+        self._eof = False
 
     def __enter__(self) -> EngineWorker:
         return self
@@ -359,6 +360,7 @@ class EngineWorker:
                                       stderr=subprocess.DEVNULL, env=env,
                                       start_new_session=True)
         self._buf = b""
+        self._eof = False
         reply = self._read_line(self.start_timeout_s)
         if reply is None or not reply.get("ready"):
             why = reply.get("error", "") if reply else "no answer"
@@ -381,6 +383,7 @@ class EngineWorker:
                 return None
             chunk = os.read(fd, 1 << 16)
             if not chunk:
+                self._eof = True
                 return None
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
@@ -423,10 +426,14 @@ class EngineWorker:
         reply = self._read_line(timeout_s if timeout_s is not None else 1e9)
         wall_ms = (time.perf_counter_ns() - t0) / 1e6
         if reply is None:
-            crashed = self._proc.poll() is not None
-            code = self._proc.returncode
+            error = "timeout"
+            if self._eof:  # the child closed its end: it died; wait for its status
+                try:
+                    code = self._proc.wait(timeout=30)
+                    error = (f"crash: signal {-code}" if code < 0 else f"crash: exit code {code}")
+                except subprocess.TimeoutExpired:
+                    error = "crash: closed its output"
             self._kill()
-            error = f"crash: exit code {code}" if crashed else "timeout"
             return EngineResult(self.engine, error=error, total_ms=wall_ms)
         self.peak_rss_mb = max(self.peak_rss_mb, float(reply.pop("peak_rss_mb")))
         return EngineResult(**reply)

@@ -476,11 +476,13 @@ def summarize(setting: Setting, records: list[dict], facts: dict,
     n_out = sum(r["n_output_tokens"] for r in done)
     grammar_ms = sum(r["grammar_ms"] for r in done)
     second_ratios = []
+    second_prompt_ratios = []
     firsts_by_row = {r["row_id"]: r for r in firsts if not r["error"]}
     for r in records:
         f = firsts_by_row.get(r["row_id"])
         if r["phase"] == "second" and not r["error"] and f is not None:
             second_ratios.append(r["total_ms"] / f["total_ms"])
+            second_prompt_ratios.append(_ratio(r["prompt_ms"], f["prompt_ms"]))
     s: dict[str, Any] = {
         "model": setting.model.label, "quant": setting.model.quant, "engine": setting.engine,
         "threads": setting.threads, "n_ctx": setting.n_ctx,
@@ -497,7 +499,9 @@ def summarize(setting: Setting, records: list[dict], facts: dict,
         "grammar_us_per_token": _ratio(grammar_ms * 1000.0, n_out),
         "grammar_share": _ratio(grammar_ms, decode_ms),
         "forced_share": _ratio(sum(r["n_forced_tokens"] for r in done), n_out),
+        "prompt_share": _ratio(prompt_ms, sum(r["total_ms"] for r in done)),
         "second_over_first": percentile(second_ratios, 50),
+        "second_prompt_over_first": percentile(second_prompt_ratios, 50),
         "start_error": facts.get("start_error", ""),
     }
     for cx in complexities:
@@ -625,7 +629,8 @@ def environment() -> dict[str, Any]:
 CONFIG_COLUMNS = ("model", "quant", "engine", "threads", "n_ctx", "size_mb", "load_ms",
                   "peak_rss_mb", "n", "n_errors", "n_timeouts", "n_valid", "n_hit_max_tokens",
                   "prompt_tok_s", "decode_tok_s", "p50_ms", "p95_ms", "grammar_us_per_token",
-                  "grammar_share", "forced_share", "second_over_first")
+                  "grammar_share", "forced_share", "prompt_share", "second_over_first",
+                  "second_prompt_over_first")
 
 
 def write_csv(path: Path, rows: list[dict], columns: Iterable[str] | None = None) -> None:
@@ -657,8 +662,8 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
             "(a timeout counts at the cap).", "",
             "| model | quant | engine | thr | ctx | MB | load ms | RSS MB | prompt tok/s | "
             "decode tok/s | p50 ms | p95 ms | grammar us/tok | grammar % of decode | forced % | "
-            "2nd/1st | errors (timeouts) | valid |",
-            "|" + "---|" * 18]
+            "prompt % | 2nd/1st (prompt) | errors (timeouts) | valid |",
+            "|" + "---|" * 19]
     for s in summaries:
         out.append(
             f"| {s['model']} | {s['quant']} | {s['engine']} | {s['threads']} | {s['n_ctx']} | "
@@ -666,7 +671,8 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
             f"{_fmt(s['prompt_tok_s'], 1)} | {_fmt(s['decode_tok_s'], 1)} | {_fmt(s['p50_ms'])} | "
             f"{_fmt(s['p95_ms'])} | {_fmt(s['grammar_us_per_token'])} | "
             f"{_fmt(s['grammar_share'] * 100, 2)} | {_fmt(s['forced_share'] * 100, 1)} | "
-            f"{_fmt(s['second_over_first'], 2)} | {s['n_errors']} ({s['n_timeouts']}) | "
+            f"{_fmt(s['prompt_share'] * 100, 0)} | {_fmt(s['second_over_first'], 2)} "
+            f"({_fmt(s['second_prompt_over_first'], 2)}) | {s['n_errors']} ({s['n_timeouts']}) | "
             f"{s['n_valid']}/{s['n']} |")
     out += ["", "### Median latency by complexity (ms) and the bars", "",
             "| model | quant | thr | ctx | complexity | maaza | maaza-nojf | llama-gbnf | free | "

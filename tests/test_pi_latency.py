@@ -210,6 +210,8 @@ def test_summarize_computes_rates_shares_and_reuse() -> None:
     assert s["grammar_share"] == pytest.approx(0.8 / 80.0)
     assert s["forced_share"] == pytest.approx(10 / 40)
     assert s["second_over_first"] == pytest.approx((0.6 + 0.9) / 2)
+    assert s["second_prompt_over_first"] == pytest.approx((0.5 + 1.0) / 2)
+    assert s["prompt_share"] == pytest.approx(20.0 / 400.0)
     assert s["size_mb"] == 2.0 and s["load_ms"] == 12.0 and s["peak_rss_mb"] == 80.0
 
 
@@ -317,7 +319,7 @@ def test_worker_round_trip_timeout_and_crash_recovery(edgejson_rows: list[dict])
         assert r.ok and r.n_prompt_eval == 100
         assert w.n_restarts == 1 and len(w.load_ms) == 2
         r = w.extract("CRASH", {}, 8, timeout_s=30)
-        assert r.error.startswith("crash")
+        assert r.error == "crash: signal 11"  # SIGSEGV
         r = w.extract(row["prompt"], {}, 64, timeout_s=30)
         assert r.ok and w.n_restarts == 2
 
