@@ -8,14 +8,16 @@ Usage:
         --engines maaza,maaza-nojf,llama-gbnf,free --per-complexity 3 --out bench/out/pi
 
 For each configuration (model file, engine, threads, context size) one child process loads the
-model (see ``bench/engines.py``), warms up on one row outside the sample, then extracts a fixed,
-seeded sample of EdgeJSON validation rows, ``--per-complexity`` rows from each complexity
-(simple/medium/complex, each row from a different schema). For ``maaza`` each sample row is run
-twice: once after a different schema ("first": the whole prompt is evaluated) and once right
-after a different text with the same schema ("second": the schema part of the prompt comes from
-the KV cache). The peers get ``--peer-max-tokens`` and a per-extraction timeout
-(``--peer-timeout``): llama-gbnf can run away for minutes, and a timed-out extraction counts at
-the timeout, so a ratio against it is a bound in the peer's favour.
+model (see ``bench/engines.py``) and warms up on one row outside the sample. The engines of one
+(model file, threads, context size) group then take turns on each row of a fixed, seeded sample
+of EdgeJSON validation rows (so machine load drifting during the run hits them alike):
+``--per-complexity`` rows from each complexity (simple/medium/complex, each row from a different
+schema). For ``maaza`` each sample row is run twice: once after a different schema ("first":
+the prompt is evaluated but for the chat template's opening) and once right after a different
+text with the same schema ("second": the schema part of the prompt comes from the KV cache).
+The peers get ``--peer-max-tokens`` and a per-extraction timeout (``--peer-timeout``):
+llama-gbnf can run away for minutes, and a timed-out extraction counts at the timeout, so a
+ratio against it is a bound in the peer's favour.
 
 Measured per configuration: model load time, file size, peak RSS, prompt and decode tokens/s,
 latency p50/p95 (first runs), grammar time per output token and its share of decode time,
@@ -421,43 +423,61 @@ def plan_size(config: SweepConfig, n_settings_per_engine: dict[str, int], n_samp
     return total
 
 
-def run_setting(setting: Setting, samples: list[Sample], warm: dict, schemas: dict[str, dict],
-                config: SweepConfig, tick: Any = None) -> tuple[list[dict], dict]:
-    """Runs one configuration in its own worker process; returns records and process facts."""
-    peer = _is_peer(setting.engine)
-    max_tokens = config.peer_max_tokens if peer else config.max_tokens
-    timeout = config.peer_timeout_s if peer else config.timeout_s
-    records: list[dict] = []
-    facts: dict[str, Any] = {"load_ms": float("nan"), "peak_rss_mb": float("nan"),
-                             "n_restarts": 0, "start_error": ""}
-    worker = EngineWorker(setting.engine, setting.model.model, setting.threads, setting.n_ctx,
-                          factory=config.factory)
+def run_group(settings: list[Setting], samples: list[Sample], warm: dict,
+              schemas: dict[str, dict], config: SweepConfig,
+              tick: Any = None) -> list[tuple[list[dict], dict]]:
+    """Runs the engines of one (model, threads, context) group, row by row.
 
-    def run(row: dict, phase: str, limit: int) -> EngineResult:
+    Each engine lives in its own worker process for the whole group; per row the engines take
+    turns (the order rotates from row to row), so a change in machine load during the run falls
+    on every engine alike. Returns, per setting, its records and process facts (load time of its
+    first start, peak RSS, restarts, start error).
+    """
+    workers = [EngineWorker(s.engine, s.model.model, s.threads, s.n_ctx, factory=config.factory)
+               for s in settings]
+    records: list[list[dict]] = [[] for _ in settings]
+    errors = ["" for _ in settings]
+
+    def run(i: int, row: dict, phase: str, limit: int) -> None:
+        setting = settings[i]
+        peer = _is_peer(setting.engine)
+        timeout = config.peer_timeout_s if peer else config.timeout_s
         schema = schemas[row["schema_id"]]
-        result = worker.extract(row["prompt"], schema, limit, timeout_s=timeout)
-        records.append(record_of(setting, row, phase, result, schema))
+        try:
+            result = workers[i].extract(row["prompt"], schema, limit, timeout_s=timeout)
+        except WorkerError as e:
+            errors[i] = str(e)
+            result = EngineResult(setting.engine, error=f"WorkerError: {e}")
+        records[i].append(record_of(setting, row, phase, result, schema))
         if tick is not None:
             tick()
-        return result
+
+    def limit_of(i: int) -> int:
+        return config.peer_max_tokens if _is_peer(settings[i].engine) else config.max_tokens
 
     try:
-        if config.warmup:
-            run(warm, "warmup", max_tokens)
-        for s in samples:
-            run(s.row, "first", max_tokens)
-            if setting.engine in config.reuse_engines:
-                run(s.partner, "partner", config.partner_max_tokens)
-                run(s.row, "second", max_tokens)
-    except WorkerError as e:
-        facts["start_error"] = str(e)
+        for i in range(len(settings)):
+            if config.warmup:
+                run(i, warm, "warmup", limit_of(i))
+        for k, sample in enumerate(samples):
+            for j in range(len(settings)):
+                i = (j + k) % len(settings)
+                if errors[i]:
+                    continue
+                run(i, sample.row, "first", limit_of(i))
+                if settings[i].engine in config.reuse_engines:
+                    run(i, sample.partner, "partner", config.partner_max_tokens)
+                    run(i, sample.row, "second", limit_of(i))
     finally:
-        worker.close()
-    if worker.load_ms:
-        facts["load_ms"] = worker.load_ms[0]
-        facts["peak_rss_mb"] = worker.peak_rss_mb
-    facts["n_restarts"] = worker.n_restarts
-    return records, facts
+        for w in workers:
+            w.close()
+    out = []
+    for i, w in enumerate(workers):
+        facts: dict[str, Any] = {"load_ms": w.load_ms[0] if w.load_ms else float("nan"),
+                                 "peak_rss_mb": w.peak_rss_mb if w.load_ms else float("nan"),
+                                 "n_restarts": w.n_restarts, "start_error": errors[i]}
+        out.append((records[i], facts))
+    return out
 
 
 # ---- summaries --------------------------------------------------------------------------------
@@ -782,24 +802,29 @@ def main(argv: list[str] | None = None) -> int:
 
     records: list[dict] = []
     summaries: list[dict] = []
+    groups: dict[tuple, list[Setting]] = {}
+    for setting in settings:
+        groups.setdefault((setting.model.path, setting.threads, setting.n_ctx), []).append(setting)
     with tqdm(total=total, unit="ext", dynamic_ncols=True) as bar:
-        for setting in settings:
-            bar.set_description(f"{setting.model.quant} {setting.engine} t={setting.threads}")
-            recs, facts = run_setting(setting, samples, warm, schemas, config,
-                                      tick=lambda: bar.update(1))
-            records += recs
-            s = summarize(setting, recs, facts, config.complexities)
-            summaries.append(s)
-            if facts["start_error"]:
-                notes.append(f"{' '.join(map(str, setting.key))}: {facts['start_error']}")
-            tqdm.write(f"{s['model']} {s['quant']} {s['engine']:10s} t={s['threads']} "
-                       f"ctx={s['n_ctx']} p50={_fmt(s['p50_ms'])} ms p95={_fmt(s['p95_ms'])} ms "
-                       f"decode={_fmt(s['decode_tok_s'], 1)} tok/s "
-                       f"prompt={_fmt(s['prompt_tok_s'], 1)} tok/s "
-                       f"grammar={_fmt(s['grammar_us_per_token'])} us/tok "
-                       f"2nd/1st={_fmt(s['second_over_first'], 2)} "
-                       f"errors={s['n_errors']} timeouts={s['n_timeouts']} "
-                       f"valid={s['n_valid']}/{s['n']}")
+        for group in groups.values():
+            g = group[0]
+            bar.set_description(f"{g.model.label} {g.model.quant} t={g.threads} ctx={g.n_ctx}")
+            results = run_group(group, samples, warm, schemas, config, tick=lambda: bar.update(1))
+            for setting, (recs, facts) in zip(group, results):
+                records += recs
+                s = summarize(setting, recs, facts, config.complexities)
+                summaries.append(s)
+                if facts["start_error"]:
+                    notes.append(f"{' '.join(map(str, setting.key))}: {facts['start_error']}")
+                tqdm.write(
+                    f"{s['model']} {s['quant']} {s['engine']:10s} t={s['threads']} "
+                    f"ctx={s['n_ctx']} p50={_fmt(s['p50_ms'])} ms p95={_fmt(s['p95_ms'])} ms "
+                    f"decode={_fmt(s['decode_tok_s'], 1)} tok/s "
+                    f"prompt={_fmt(s['prompt_tok_s'], 1)} tok/s "
+                    f"grammar={_fmt(s['grammar_us_per_token'])} us/tok "
+                    f"2nd/1st={_fmt(s['second_over_first'], 2)} "
+                    f"errors={s['n_errors']} timeouts={s['n_timeouts']} "
+                    f"valid={s['n_valid']}/{s['n']}")
     ratios = bar_ratios(summaries, config.complexities)
     for line in bar_lines(summaries, ratios):
         print(line)
