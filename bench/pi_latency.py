@@ -47,7 +47,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -425,13 +425,14 @@ def plan_size(config: SweepConfig, n_settings_per_engine: dict[str, int], n_samp
 
 def run_group(settings: list[Setting], samples: list[Sample], warm: dict,
               schemas: dict[str, dict], config: SweepConfig,
-              tick: Any = None) -> list[tuple[list[dict], dict]]:
+              tick: Callable[[dict], None] | None = None) -> list[tuple[list[dict], dict]]:
     """Runs the engines of one (model, threads, context) group, row by row.
 
     Each engine lives in its own worker process for the whole group; per row the engines take
     turns (the order rotates from row to row), so a change in machine load during the run falls
-    on every engine alike. Returns, per setting, its records and process facts (load time of its
-    first start, peak RSS, restarts, start error).
+    on every engine alike. ``tick`` is called with each record as it is made. Returns, per
+    setting, its records and process facts (load time of its first start, peak RSS, restarts,
+    start error).
     """
     workers = [EngineWorker(s.engine, s.model.model, s.threads, s.n_ctx, factory=config.factory)
                for s in settings]
@@ -450,7 +451,7 @@ def run_group(settings: list[Setting], samples: list[Sample], warm: dict,
             result = EngineResult(setting.engine, error=f"WorkerError: {e}")
         records[i].append(record_of(setting, row, phase, result, schema))
         if tick is not None:
-            tick()
+            tick(records[i][-1])
 
     def limit_of(i: int) -> int:
         return config.peer_max_tokens if _is_peer(settings[i].engine) else config.max_tokens
@@ -805,11 +806,21 @@ def main(argv: list[str] | None = None) -> int:
     groups: dict[tuple, list[Setting]] = {}
     for setting in settings:
         groups.setdefault((setting.model.path, setting.threads, setting.n_ctx), []).append(setting)
-    with tqdm(total=total, unit="ext", dynamic_ncols=True) as bar:
+    base = Path(config.out)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    # Records are also appended as they come, so a long run that is stopped keeps its data.
+    live = open(base.with_suffix(".partial.jsonl"), "w", encoding="utf-8")
+
+    def tick(record: dict) -> None:
+        live.write(json.dumps(record) + "\n")
+        live.flush()
+        bar.update(1)
+
+    with live, tqdm(total=total, unit="ext", dynamic_ncols=True) as bar:
         for group in groups.values():
             g = group[0]
             bar.set_description(f"{g.model.label} {g.model.quant} t={g.threads} ctx={g.n_ctx}")
-            results = run_group(group, samples, warm, schemas, config, tick=lambda: bar.update(1))
+            results = run_group(group, samples, warm, schemas, config, tick=tick)
             for setting, (recs, facts) in zip(group, results):
                 records += recs
                 s = summarize(setting, recs, facts, config.complexities)
@@ -829,8 +840,6 @@ def main(argv: list[str] | None = None) -> int:
     for line in bar_lines(summaries, ratios):
         print(line)
     wall_s = time.perf_counter() - t_start
-    base = Path(config.out)
-    base.parent.mkdir(parents=True, exist_ok=True)
     write_csv(base.with_suffix(".csv"), summaries, CONFIG_COLUMNS + tuple(
         f"p50_ms_{cx}" for cx in config.complexities))
     write_csv(base.with_suffix(".extractions.csv"), records)
