@@ -133,7 +133,10 @@ class MaazaEngine:
             r = self.extractor.extract(text, schema, max_tokens=max_tokens,
                                        jump_forward=self.jump_forward, return_details=True)
         except MaazaError as e:
+            # A run that hit max_tokens still tells how far it got (no split of its time).
             return EngineResult(self.name, error=f"{type(e).__name__}: {e}",
+                                text=getattr(e, "partial_text", "") or "",
+                                n_output_tokens=int(getattr(e, "n_tokens", 0) or 0),
                                 total_ms=(time.perf_counter_ns() - t0) / 1e6)
         return EngineResult(
             self.name, value=r.value, text=r.text, n_prompt_tokens=r.n_prompt_tokens,

@@ -108,8 +108,11 @@ class SweepConfig:
     out: str = str(REPO / "bench" / "out" / "pi_latency")
 
 
+# One thread: on a shared 2-core machine two llama.cpp threads wait on each other whenever
+# another process holds a core. The same token budget for every engine keeps runs that never
+# close their JSON (arrays repeated until max_tokens) comparable.
 QUICK = {"models": ["default"], "threads": [1], "n_ctx": [2048], "per_complexity": 1,
-         "peer_max_tokens": 256, "peer_timeout_s": 45.0}
+         "max_tokens": 384, "peer_max_tokens": 384, "peer_timeout_s": 60.0}
 
 
 def _cores() -> int:
@@ -396,6 +399,9 @@ def _valid(value: Any, schema: dict) -> bool:
     return True
 
 
+_TEXT_HEAD = 240  # characters of each output kept in the records, to see what ran away
+
+
 def record_of(setting: Setting, sample_row: dict, phase: str, result: EngineResult,
               schema: dict) -> dict:
     """One extraction as a flat record (the value itself is replaced by its validity)."""
@@ -406,7 +412,9 @@ def record_of(setting: Setting, sample_row: dict, phase: str, result: EngineResu
         "complexity": complexity(sample_row), "error": result.error,
         "timed_out": result.error == "timeout",
         "valid": bool(result.ok and _valid(result.value, schema)),
-        "hit_max_tokens": bool(result.extra.get("hit_max_tokens", False)),
+        "hit_max_tokens": bool(result.extra.get("hit_max_tokens", False)
+                               or result.error.startswith("GenerationLimitError")),
+        "text_head": result.text[:_TEXT_HEAD],
     }
     for name in ("n_prompt_tokens", "n_prompt_eval", "n_output_tokens", "n_forced_tokens",
                  "prompt_ms", "decode_ms", "grammar_ms", "total_ms"):
@@ -521,6 +529,11 @@ def summarize(setting: Setting, records: list[dict], facts: dict,
         "grammar_share": _ratio(grammar_ms, decode_ms),
         "forced_share": _ratio(sum(r["n_forced_tokens"] for r in done), n_out),
         "prompt_share": _ratio(prompt_ms, sum(r["total_ms"] for r in done)),
+        # Latency per output token, over every first run that produced tokens (runs cut at
+        # max_tokens included): comparable between engines whose outputs differ in length.
+        "ms_per_output_token": _ratio(
+            sum(r["total_ms"] for r in firsts if r["n_output_tokens"] > 0),
+            sum(r["n_output_tokens"] for r in firsts)),
         "second_over_first": percentile(second_ratios, 50),
         "second_prompt_over_first": percentile(second_prompt_ratios, 50),
         "start_error": facts.get("start_error", ""),
@@ -650,7 +663,8 @@ def environment() -> dict[str, Any]:
 CONFIG_COLUMNS = ("model", "quant", "engine", "threads", "n_ctx", "size_mb", "load_ms",
                   "peak_rss_mb", "n", "n_errors", "n_timeouts", "n_valid", "n_hit_max_tokens",
                   "prompt_tok_s", "decode_tok_s", "p50_ms", "p95_ms", "grammar_us_per_token",
-                  "grammar_share", "forced_share", "prompt_share", "second_over_first",
+                  "grammar_share", "forced_share", "prompt_share", "ms_per_output_token",
+                  "second_over_first",
                   "second_prompt_over_first")
 
 
@@ -683,8 +697,8 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
             "(a timeout counts at the cap).", "",
             "| model | quant | engine | thr | ctx | MB | load ms | RSS MB | prompt tok/s | "
             "decode tok/s | p50 ms | p95 ms | grammar us/tok | grammar % of decode | forced % | "
-            "prompt % | 2nd/1st (prompt) | errors (timeouts) | valid |",
-            "|" + "---|" * 19]
+            "prompt % | ms/out tok | 2nd/1st (prompt) | errors (timeouts) | cut at max | valid |",
+            "|" + "---|" * 21]
     for s in summaries:
         out.append(
             f"| {s['model']} | {s['quant']} | {s['engine']} | {s['threads']} | {s['n_ctx']} | "
@@ -692,8 +706,9 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
             f"{_fmt(s['prompt_tok_s'], 1)} | {_fmt(s['decode_tok_s'], 1)} | {_fmt(s['p50_ms'])} | "
             f"{_fmt(s['p95_ms'])} | {_fmt(s['grammar_us_per_token'])} | "
             f"{_fmt(s['grammar_share'] * 100, 2)} | {_fmt(s['forced_share'] * 100, 1)} | "
-            f"{_fmt(s['prompt_share'] * 100, 0)} | {_fmt(s['second_over_first'], 2)} "
-            f"({_fmt(s['second_prompt_over_first'], 2)}) | {s['n_errors']} ({s['n_timeouts']}) | "
+            f"{_fmt(s['prompt_share'] * 100, 0)} | {_fmt(s['ms_per_output_token'], 1)} | "
+            f"{_fmt(s['second_over_first'], 2)} ({_fmt(s['second_prompt_over_first'], 2)}) | "
+            f"{s['n_errors']} ({s['n_timeouts']}) | {s['n_hit_max_tokens']} | "
             f"{s['n_valid']}/{s['n']} |")
     out += ["", "### Median latency by complexity (ms) and the bars", "",
             "| model | quant | thr | ctx | complexity | maaza | maaza-nojf | llama-gbnf | free | "

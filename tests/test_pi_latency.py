@@ -212,6 +212,7 @@ def test_summarize_computes_rates_shares_and_reuse() -> None:
     assert s["second_over_first"] == pytest.approx((0.6 + 0.9) / 2)
     assert s["second_prompt_over_first"] == pytest.approx((0.5 + 1.0) / 2)
     assert s["prompt_share"] == pytest.approx(20.0 / 400.0)
+    assert s["ms_per_output_token"] == pytest.approx(400.0 / 40)
     assert s["size_mb"] == 2.0 and s["load_ms"] == 12.0 and s["peak_rss_mb"] == 80.0
 
 
