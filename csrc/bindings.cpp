@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "errors.h"
@@ -146,6 +147,9 @@ void bind_grammar(py::module_& m) {
           },
           py::arg("token_id"));
 
+  m.def("_set_cache_limits", &maaza::set_cache_limits, py::arg("max_dependent"),
+        py::arg("max_cache_bytes"));
+
   py::class_<GrammarMatcher>(m, "GrammarMatcher")
       .def(py::init([](std::shared_ptr<CompiledGrammar> g, std::shared_ptr<Vocabulary> v) {
              return std::make_unique<GrammarMatcher>(std::move(g), std::move(v));
@@ -171,6 +175,17 @@ void bind_grammar(py::module_& m) {
           },
           py::arg("data"))
       .def("forced_bytes", [](GrammarMatcher& self) { return py::bytes(self.forced_bytes(256)); })
+      .def("cache_stats",
+           [](const GrammarMatcher& self) {
+             maaza::CacheStats s = self.cache_stats();
+             py::dict d;
+             d["builds"] = s.builds;
+             d["deeper"] = s.deeper;
+             d["dependent"] = s.dependent;
+             d["build_ns"] = s.build_ns;
+             d["bytes"] = s.bytes;
+             return d;
+           })
       .def("is_complete", &GrammarMatcher::is_complete)
       .def("is_terminated", &GrammarMatcher::is_terminated)
       .def("reset", &GrammarMatcher::reset)
@@ -221,12 +236,32 @@ void bind_metrics(py::module_& m) {
   // (overall totals, [group totals], per-pair columns or None).
   m.def(
       "metrics_score_batch",
-      [](const std::vector<std::string>& predictions, const std::vector<std::string>& expected,
+      [](const py::sequence& prediction_list, const py::sequence& expected_list,
          const std::vector<std::string>& schemas, const std::vector<int>& schema_index,
          const std::vector<int>& group, int n_groups, bool extract, bool return_pairs) {
-        if (predictions.size() != expected.size()) {
+        if (prediction_list.size() != expected_list.size()) {
           throw py::value_error("predictions and expected must have the same length");
         }
+        // The texts are read in place (the UTF-8 form CPython caches in each str); the tuples
+        // hold references so they outlive the call even if the caller's lists change meanwhile.
+        py::tuple prediction_refs(prediction_list), expected_refs(expected_list);
+        auto views = [](const py::tuple& items, const char* name) {
+          std::vector<std::string_view> out;
+          out.reserve(items.size());
+          for (std::size_t i = 0; i < items.size(); ++i) {
+            PyObject* item = items[i].ptr();
+            if (!PyUnicode_Check(item)) {
+              throw py::type_error(std::string(name) + "[" + std::to_string(i) + "] must be a str");
+            }
+            Py_ssize_t size = 0;
+            const char* data = PyUnicode_AsUTF8AndSize(item, &size);
+            if (!data) throw py::error_already_set();
+            out.emplace_back(data, static_cast<std::size_t>(size));
+          }
+          return out;
+        };
+        const std::vector<std::string_view> predictions = views(prediction_refs, "predictions");
+        const std::vector<std::string_view> expected = views(expected_refs, "expected");
         if ((!schema_index.empty() && schema_index.size() != predictions.size()) ||
             (!group.empty() && group.size() != predictions.size())) {
           throw py::value_error("schemas and groups must have one entry per pair");

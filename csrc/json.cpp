@@ -136,6 +136,16 @@ std::size_t Value::size() const {
 
 namespace {
 
+// Bytes copied as they are inside a string: printable ASCII other than '"' and '\\'.
+struct PlainTable {
+  bool v[256] = {};
+  constexpr PlainTable() {
+    for (int c = 0x20; c < 0x80; ++c) v[c] = c != '"' && c != '\\';
+  }
+  constexpr bool operator[](unsigned char c) const { return v[c]; }
+};
+constexpr PlainTable kPlain;
+
 class Parser {
  public:
   Parser(std::string_view text, std::size_t max_depth)
@@ -328,11 +338,7 @@ class Parser {
     ++pos_;  // opening quote
     // Fast path: a plain ASCII string without escapes is built in one allocation.
     std::size_t end = pos_;
-    while (end < s_.size()) {
-      auto d = static_cast<unsigned char>(s_[end]);
-      if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
-      ++end;
-    }
+    while (end < s_.size() && kPlain[static_cast<unsigned char>(s_[end])]) ++end;
     if (end < s_.size() && s_[end] == '"') {
       std::string plain(s_.substr(pos_, end - pos_));
       pos_ = end + 1;

@@ -3,6 +3,9 @@
 #include "matcher.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,6 +20,7 @@ namespace {
 constexpr std::uint32_t kBottom = 0;   // parent of the root: popping it completes the value
 constexpr std::uint32_t kUnknown = 1;  // an unknown parent (token-cache contexts)
 constexpr std::size_t kMaxProgramElems = std::size_t(1) << 23;
+constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
 
 constexpr std::uint32_t kMinForLen[5] = {0, 0, 0x80, 0x800, 0x10000};
 constexpr std::uint32_t kMaxForLen[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
@@ -300,6 +304,11 @@ class Lowering {
   // opt(r, k) ::= "" | r opt(r, k-1), with opt(r, 0) never built (the caller omits it).
   std::uint32_t opt(std::uint32_t r, std::uint32_t k) {
     auto& chain = opt_[r];
+    if (chain.empty()) {
+      chain_id_[r] = static_cast<std::uint32_t>(chains_.size());
+      chains_.emplace_back();
+    }
+    std::vector<std::uint32_t>& returns = chains_[chain_id_[r]];
     while (chain.size() < k) {
       std::uint32_t o = new_rule();
       std::vector<ProgElem> empty;
@@ -307,10 +316,20 @@ class Lowering {
       std::vector<ProgElem> body{ref(r)};
       if (!chain.empty()) body.push_back(ref(chain.back()));
       add_alternative(o, body);
+      // Where r returns to at this level (none at level 1: the call is in tail position).
+      returns.push_back(chain.empty() ? kNoPos : alts_[o].back() + 1);
       chain.push_back(o);
     }
     return chain[k - 1];
   }
+
+ public:
+  // chains()[c][level - 1]: the return position of repetition chain c at that level (levels
+  // count the repetitions still allowed after the current one, plus one).
+  std::vector<std::vector<std::uint32_t>> chains_;
+
+ private:
+  std::unordered_map<std::uint32_t, std::uint32_t> chain_id_;
 
   bool lower_sequence(const Sequence& seq, std::vector<ProgElem>& body) {
     for (const Symbol& s : seq) {
@@ -376,7 +395,16 @@ class Lowering {
 CompiledGrammar::CompiledGrammar(Grammar grammar, std::vector<std::string> ignored)
     : grammar_(std::move(grammar)), ignored_(std::move(ignored)) {
   grammar_.validate();
-  Lowering(grammar_, elems_, alts_, classes_).run();
+  Lowering lowering(grammar_, elems_, alts_, classes_);
+  lowering.run();
+  chain_returns_ = std::move(lowering.chains_);
+  chain_of_pos_.assign(elems_.size(), {0, 0});
+  for (std::uint32_t c = 0; c < chain_returns_.size(); ++c) {
+    for (std::uint32_t level = 1; level <= chain_returns_[c].size(); ++level) {
+      std::uint32_t pos = chain_returns_[c][level - 1];
+      if (pos != kNoPos) chain_of_pos_[pos] = {c, level};
+    }
+  }
   root_ = grammar_.root();
   if (alts_[root_].empty()) throw GrammarError("root rule matches no string");
 }
@@ -396,7 +424,8 @@ struct StepFlags {
 class Engine {
  public:
   explicit Engine(const CompiledGrammar& g)
-      : elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
+      : g_(g),
+        elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
     frames_.push_back({0, kBottom});
     frames_.push_back({0, kUnknown});
   }
@@ -477,23 +506,39 @@ class Engine {
   // The token-cache key of stack `s` looking at most `depth` parent frames deep:
   // [pos, aux, parent positions..., terminator] where the terminator is 0 when the chain ends at
   // the root (the key is the whole stack) and 1 when it was cut (the rest is unknown).
-  bool context_key(const Stack& s, std::size_t depth, std::vector<std::uint32_t>& key) const {
+  //
+  // With canon_level > 0, a parent frame inside a repetition chain at a higher level is replaced
+  // by the same frame at canon_level (terminator bit 2 then set): a token of at most
+  // canon_level - 1 bytes cannot tell the two apart, so the context is shared and only longer
+  // tokens are checked against the real stack.
+  bool context_key(const Stack& s, std::size_t depth, std::vector<std::uint32_t>& key,
+                   std::uint32_t canon_level) const {
     key.clear();
     key.push_back(s.pos);
     key.push_back(s.aux);
     std::uint32_t p = s.parent;
+    bool canon = false;
+    const auto& chain_of = g_.chain_of_pos();
     for (std::size_t d = 0; d < depth && p != kBottom; ++d) {
-      key.push_back(frames_[p].pos);
+      std::uint32_t fpos = frames_[p].pos;
+      if (canon_level) {
+        const CompiledGrammar::ChainPos& cp = chain_of[fpos];
+        if (cp.level > canon_level) {
+          fpos = g_.chain_returns()[cp.chain][canon_level - 1];
+          canon = true;
+        }
+      }
+      key.push_back(fpos);
       p = frames_[p].parent;
     }
     bool exact = p == kBottom;
-    key.push_back(exact ? 0 : 1);
+    key.push_back((exact ? 0u : 1u) | (canon ? 2u : 0u));
     return exact;
   }
 
   // Rebuilds in this arena the stack a context key describes.
   Stack context_stack(const std::vector<std::uint32_t>& key) {
-    std::uint32_t parent = key.back() == 0 ? kBottom : kUnknown;
+    std::uint32_t parent = (key.back() & 1) == 0 ? kBottom : kUnknown;
     for (std::size_t i = key.size() - 2; i >= 3; --i) parent = intern(key[i], parent);
     if (key.size() > 3) parent = intern(key[2], parent);
     return Stack{key[0], key[1], parent};
@@ -535,6 +580,7 @@ class Engine {
     }
   }
 
+  const CompiledGrammar& g_;
   const std::vector<ProgElem>& elems_;
   const std::vector<std::vector<std::uint32_t>>& alts_;
   const std::vector<ByteClass>& classes_;
@@ -565,14 +611,19 @@ struct CacheEntry {
 };
 
 // A cut context with more dependent tokens than this is not used; a deeper one is built instead.
-constexpr std::size_t kMaxDependent = 256;
+std::atomic<std::size_t> g_max_dependent{256};
 // Context depths tried in turn (parent frames); the last one is always the whole stack.
 constexpr std::size_t kDepths[] = {2, 4, 8, 16, std::size_t(1) << 30};
 // Memory bound of one token cache; past it, masks fall back to direct trie walks.
-constexpr std::size_t kMaxCacheBytes = std::size_t(256) << 20;
+std::atomic<std::size_t> g_max_cache_bytes{std::size_t(256) << 20};
 
 struct TokenCache {
-  TokenCache(const CompiledGrammar& g, const Vocabulary& v) : vocab(&v), builder(g) {}
+  TokenCache(const CompiledGrammar& g, const Vocabulary& v)
+      : vocab(&v),
+        builder(g),
+        canon_level(v.long_token_threshold() ? static_cast<std::uint32_t>(v.long_token_threshold() + 1)
+                                             : 0),
+        long_tokens(v.long_tokens()) {}
 
   // The entry for `key`, built on first use; nullptr when the cache is full. Thread-safe; the
   // returned entry is never modified or freed while the cache lives.
@@ -580,9 +631,16 @@ struct TokenCache {
     std::lock_guard<std::mutex> lock(mu);
     auto it = entries.find(key);
     if (it != entries.end()) return it->second.get();
-    if (bytes > kMaxCacheBytes) return nullptr;
+    if (bytes >= g_max_cache_bytes.load(std::memory_order_relaxed)) return nullptr;
     auto entry = std::make_unique<CacheEntry>();
+    auto t0 = std::chrono::steady_clock::now();
     build(key, *entry);
+    stats.build_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    stats.builds += 1;
+    stats.deeper += entry->deeper ? 1 : 0;
+    stats.dependent += entry->dependent.size();
     bytes += (entry->accepted.size() + entry->dependent.size() + key.size()) * 4 + 96;
     const CacheEntry* out = entry.get();
     entries.emplace(key, std::move(entry));
@@ -632,7 +690,21 @@ struct TokenCache {
     return t;
   }
 
+  const std::uint64_t* next_bytes_of(std::uint32_t state) {
+    if (state_next.size() <= state) {
+      state_next.resize(sets.size());
+      state_next_ok.resize(sets.size(), 0);
+    }
+    if (!state_next_ok[state]) {
+      builder.next_bytes(sets[state], 0, sets[state].size(), state_next[state].data());
+      state_next_ok[state] = 1;
+    }
+    return state_next[state].data();
+  }
+
   void reset_states() {
+    state_next.clear();
+    state_next_ok.clear();
     sets.clear();
     set_ids.clear();
     trans.clear();
@@ -640,11 +712,26 @@ struct TokenCache {
     set_ids.emplace(std::vector<std::uint32_t>{}, 0);
   }
 
+  // Contexts topped by the same position tend to need the same depth: remember the deepest
+  // start that was needed so later contexts skip the builds that would be thrown away.
+  std::size_t start_depth(std::uint32_t pos) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = depth_hint.find(pos);
+    return it == depth_hint.end() ? 0 : it->second;
+  }
+  void note_deeper(std::uint32_t pos, std::size_t index) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::size_t& h = depth_hint[pos];
+    h = std::max(h, index);
+  }
+
   void build(const std::vector<std::uint32_t>& key, CacheEntry& e) {
-    const bool exact = key.back() == 0;
+    const bool exact = (key.back() & 1) == 0;
+    const bool canon = (key.back() & 2) != 0;
     const std::vector<TrieNode>& trie = vocab->trie();
     const std::vector<std::uint32_t>& ids = vocab->sorted_ids();
     if (sets.empty() || trans.size() > kMaxTransitions) reset_states();
+    const std::size_t max_dependent = g_max_dependent.load(std::memory_order_relaxed);
     e.accepted.assign((vocab->n_vocab() + 31) / 32, 0);
     std::vector<Stack> start{builder.context_stack(key)};
     level_state.assign(vocab->max_token_len() + 2, 0);
@@ -653,7 +740,13 @@ struct TokenCache {
     for (std::size_t i = 1; i < trie.size();) {
       const TrieNode& node = trie[i];
       std::size_t d = node.depth;
-      std::uint32_t t = transition(level_state[d - 1], node.byte);
+      // Bytes no stack of the parent state takes are rejected without computing a transition,
+      // which is most of the fan-out at structural positions.
+      const std::uint32_t from = level_state[d - 1];
+      const std::uint64_t* allowed = next_bytes_of(from);
+      std::uint32_t t = ((allowed[node.byte >> 6] >> (node.byte & 63)) & 1u)
+                            ? transition(from, node.byte)
+                            : 0;
       std::uint32_t next = t & kIdMask;
       level_state[d] = next;
       bool live = next != 0;
@@ -672,7 +765,7 @@ struct TokenCache {
       } else {
         ++i;
       }
-      if (!exact && e.dependent.size() > kMaxDependent) {
+      if (!exact && e.dependent.size() > max_dependent) {
         e.deeper = true;
         e.accepted.clear();
         e.accepted.shrink_to_fit();
@@ -680,6 +773,14 @@ struct TokenCache {
         e.dependent.shrink_to_fit();
         return;
       }
+    }
+    if (canon) {
+      for (std::uint32_t k : long_tokens) {
+        std::uint32_t id = ids[k];
+        if (!((e.accepted[id >> 5] >> (id & 31)) & 1u)) e.dependent.push_back(k);
+      }
+      std::sort(e.dependent.begin(), e.dependent.end());
+      e.dependent.erase(std::unique(e.dependent.begin(), e.dependent.end()), e.dependent.end());
     }
   }
 
@@ -690,6 +791,12 @@ struct TokenCache {
   Engine builder;
   std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<CacheEntry>, VecHash> entries;
   std::size_t bytes = 0;
+  CacheStats stats;
+  // Repetition levels above this are shared (0: never); long_tokens are the byte-sorted indices
+  // of the tokens that sharing cannot decide.
+  std::uint32_t canon_level = 0;
+  const std::vector<std::uint32_t>& long_tokens;
+  std::unordered_map<std::uint32_t, std::size_t> depth_hint;
   // Builder scratch and the interned state sets with their transitions.
   std::vector<std::vector<Stack>> sets;
   std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> set_ids;
@@ -699,7 +806,14 @@ struct TokenCache {
   std::vector<Stack> next_set;
   std::vector<std::uint32_t> level_state;
   std::vector<std::uint8_t> unknown_before;
+  std::vector<std::array<std::uint64_t, 4>> state_next;  // next-byte set per state id
+  std::vector<std::uint8_t> state_next_ok;
 };
+
+void set_cache_limits(std::size_t max_dependent, std::size_t max_cache_bytes) {
+  g_max_dependent.store(max_dependent);
+  g_max_cache_bytes.store(max_cache_bytes);
+}
 
 std::shared_ptr<TokenCache> CompiledGrammar::token_cache(
     const std::shared_ptr<const Vocabulary>& vocab) const {
@@ -737,6 +851,8 @@ struct GrammarMatcher::Impl {
   std::vector<std::uint8_t> level_done;
   std::vector<std::uint32_t> mask;
   std::vector<std::uint32_t> key;
+  std::vector<std::uint32_t> state_key;
+  std::vector<Stack> sorted;
   // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
   std::size_t memo_bytes = 0;
@@ -867,10 +983,12 @@ struct GrammarMatcher::Impl {
   // Mask contribution of one stack through the token cache; false if the cache cannot serve it.
   bool mask_from_cache(const Stack& s, std::uint32_t* bits, std::size_t n_words) {
     const CacheEntry* e = nullptr;
-    for (std::size_t depth : kDepths) {
-      bool exact = engine.context_key(s, depth, key);
+    constexpr std::size_t n_depths = sizeof(kDepths) / sizeof(kDepths[0]);
+    for (std::size_t i = cache->start_depth(s.pos); i < n_depths; ++i) {
+      bool exact = engine.context_key(s, kDepths[i], key, cache->canon_level);
       e = cache->get(key);
       if (!e || !e->deeper || exact) break;
+      cache->note_deeper(s.pos, i + 1);
     }
     if (!e || e->deeper) return false;
     const std::uint32_t* acc = e->accepted.data();
@@ -897,9 +1015,8 @@ struct GrammarMatcher::Impl {
       return;
     }
     // Memo key: the sorted stacks and the complete flag.
-    std::vector<std::uint32_t> state_key;
-    state_key.reserve(stacks.size() * 3 + 1);
-    std::vector<Stack> sorted(stacks);
+    state_key.clear();
+    sorted.assign(stacks.begin(), stacks.end());
     std::sort(sorted.begin(), sorted.end(), [](const Stack& a, const Stack& b) {
       return a.pos != b.pos ? a.pos < b.pos : a.aux != b.aux ? a.aux < b.aux : a.parent < b.parent;
     });
@@ -921,7 +1038,7 @@ struct GrammarMatcher::Impl {
       memo_bytes = 0;
     }
     memo_bytes += nw * 4 + state_key.size() * 4 + 64;
-    memo.emplace(std::move(state_key), std::vector<std::uint32_t>(bits, bits + nw));
+    memo.emplace(state_key, std::vector<std::uint32_t>(bits, bits + nw));
   }
 };
 
@@ -934,6 +1051,13 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar,
 }
 
 GrammarMatcher::~GrammarMatcher() = default;
+
+CacheStats GrammarMatcher::cache_stats() const {
+  std::lock_guard<std::mutex> lock(impl_->cache->mu);
+  CacheStats s = impl_->cache->stats;
+  s.bytes = impl_->cache->bytes;
+  return s;
+}
 
 void GrammarMatcher::fill_mask(std::uint32_t* bits, std::size_t n_words) {
   if (n_words < this->n_words()) throw InternalError("fill_mask: bitmask too small");
@@ -992,27 +1116,53 @@ void GrammarMatcher::mask_logits(float* logits, std::size_t n) {
   const std::size_t nv = vocab_->n_vocab();
   const float neg = -std::numeric_limits<float>::infinity();
   for (std::size_t w = 0; w < nw; ++w) {
-    std::uint32_t word = impl_->mask[w];
+    const std::uint32_t word = impl_->mask[w];
     if (word == 0xFFFFFFFFu) continue;
-    std::size_t base = w * 32;
-    for (std::size_t b = 0; b < 32 && base + b < n && base + b < nv; ++b) {
-      if (!((word >> b) & 1u)) logits[base + b] = neg;
+    const std::size_t base = w * 32;
+    const std::size_t end = std::min({base + 32, n, nv});
+    if (word == 0) {
+      std::fill(logits + base, logits + end, neg);
+      continue;
+    }
+    for (std::uint32_t off = ~word; off;) {
+      std::size_t i = base + static_cast<std::size_t>(__builtin_ctz(off));
+      off &= off - 1;
+      if (i >= end) break;
+      logits[i] = neg;
     }
   }
   for (std::size_t i = nv; i < n; ++i) logits[i] = neg;
 }
 
+namespace {
+
+// Index of the first maximum of x[0, n) (NaN entries never win), n > 0.
+std::size_t argmax(const float* x, std::size_t n) {
+  // Pass 1: the maximum, in independent lanes the compiler can vectorise.
+  constexpr std::size_t kLanes = 16;
+  float lanes[kLanes];
+  const float neg = -std::numeric_limits<float>::infinity();
+  for (float& l : lanes) l = neg;
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] = x[i + j] > lanes[j] ? x[i + j] : lanes[j];
+  }
+  float best = neg;
+  for (float l : lanes) best = l > best ? l : best;
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  // Pass 2: its first position.
+  for (std::size_t k = 0; k < n; ++k) {
+    if (x[k] == best) return k;
+  }
+  return 0;  // every entry is NaN or -inf
+}
+
+}  // namespace
+
 std::int64_t GrammarMatcher::select_greedy(const float* logits, std::size_t n) {
   const std::size_t nv = std::min(n, vocab_->n_vocab());
   if (nv == 0) return -1;
-  std::size_t best = 0;
-  float best_v = logits[0];
-  for (std::size_t i = 1; i < nv; ++i) {
-    if (logits[i] > best_v) {
-      best_v = logits[i];
-      best = i;
-    }
-  }
+  std::size_t best = argmax(logits, nv);
   if (impl_->accept_token(static_cast<std::int64_t>(best), false)) return static_cast<std::int64_t>(best);
   std::size_t nw = n_words();
   impl_->mask.resize(nw);
@@ -1021,13 +1171,23 @@ std::int64_t GrammarMatcher::select_greedy(const float* logits, std::size_t n) {
   float arg_v = 0;
   for (std::size_t w = 0; w < nw; ++w) {
     std::uint32_t word = impl_->mask[w];
+    if (word == 0) continue;
+    const std::size_t base = w * 32;
+    if (word == 0xFFFFFFFFu && base + 32 <= nv) {
+      std::size_t k = base + argmax(logits + base, 32);
+      if (arg < 0 || logits[k] > arg_v) {
+        arg = static_cast<std::int64_t>(k);
+        arg_v = logits[k];
+      }
+      continue;
+    }
     while (word) {
-      std::size_t i = w * 32 + static_cast<std::size_t>(__builtin_ctz(word));
+      std::size_t k = base + static_cast<std::size_t>(__builtin_ctz(word));
       word &= word - 1;
-      if (i >= nv) break;
-      if (arg < 0 || logits[i] > arg_v) {
-        arg = static_cast<std::int64_t>(i);
-        arg_v = logits[i];
+      if (k >= nv) break;
+      if (arg < 0 || logits[k] > arg_v) {
+        arg = static_cast<std::int64_t>(k);
+        arg_v = logits[k];
       }
     }
   }

@@ -20,16 +20,38 @@ using Type = json::Value::Type;
 
 // ---- normalisation and equality ----------------------------------------------------------------
 
-void normalize(Value& value) {
-  if (value.is_array()) {
-    for (auto& item : value.items()) normalize(item);
-    return;
+namespace {
+
+// Byte-wise three-way comparison of keys (the order of std::string's operator<). Keys usually
+// differ in their first byte, which is decided without a call into memcmp.
+inline int key_compare(const std::string& a, const std::string& b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
   }
-  if (!value.is_object()) return;
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+inline bool key_less(const std::string& a, const std::string& b) { return key_compare(a, b) < 0; }
+
+}  // namespace
+
+namespace {
+
+// normalize() that also returns the number of (path, leaf) pairs of the value (see leaf_f1).
+std::size_t normalize_counting(Value& value) {
+  if (value.is_array()) {
+    if (value.items().empty()) return 1;
+    std::size_t n = 0;
+    for (auto& item : value.items()) n += normalize_counting(item);
+    return n;
+  }
+  if (!value.is_object()) return 1;
   auto& members = value.members();
+  if (members.empty()) return 1;
   bool sorted_unique = true;
   for (std::size_t i = 1; i < members.size() && sorted_unique; ++i) {
-    sorted_unique = members[i - 1].first < members[i].first;
+    sorted_unique = key_less(members[i - 1].first, members[i].first);
   }
   if (!sorted_unique) {
     // A stable sort keeps duplicates in document order, so the last of each run is the one
@@ -40,7 +62,8 @@ void normalize(Value& value) {
       const std::size_t n = members.size();
       for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
       for (std::size_t i = 1; i < n; ++i) {
-        for (std::size_t j = i; j > 0 && members[order[j]].first < members[order[j - 1]].first; --j) {
+        for (std::size_t j = i;
+             j > 0 && key_less(members[order[j]].first, members[order[j - 1]].first); --j) {
           std::swap(order[j], order[j - 1]);
         }
       }
@@ -65,7 +88,7 @@ void normalize(Value& value) {
       std::vector<std::size_t> order(members.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
       std::stable_sort(order.begin(), order.end(), [&members](std::size_t a, std::size_t b) {
-        return members[a].first < members[b].first;
+        return key_less(members[a].first, members[b].first);
       });
       std::vector<json::Member> sorted;
       sorted.reserve(members.size());
@@ -80,8 +103,14 @@ void normalize(Value& value) {
     }
     members.resize(out);
   }
-  for (auto& member : members) normalize(member.second);
+  std::size_t n = 0;
+  for (auto& member : members) n += normalize_counting(member.second);
+  return n;
 }
+
+}  // namespace
+
+void normalize(Value& value) { normalize_counting(value); }
 
 namespace {
 
@@ -265,7 +294,7 @@ std::size_t common_leaves(const Value& a, const Value& b) {
   const auto& y = b.members();
   std::size_t i = 0, j = 0;
   while (i < x.size() && j < y.size()) {
-    int c = x[i].first.compare(y[j].first);
+    int c = key_compare(x[i].first, y[j].first);
     if (c < 0) {
       ++i;
     } else if (c > 0) {
@@ -290,7 +319,7 @@ double field_f1(const Value& prediction, const Value& expected) {
   if (p.empty() || e.empty()) return 0.0;
   std::size_t tp = 0, i = 0, j = 0;
   while (i < p.size() && j < e.size()) {
-    int c = p[i].first.compare(e[j].first);
+    int c = key_compare(p[i].first, e[j].first);
     if (c < 0) {
       ++i;
     } else if (c > 0) {
@@ -310,7 +339,7 @@ bool compliance(const Value& prediction, const Value& expected) {
   const auto& p = prediction.members();
   std::size_t i = 0;
   for (const auto& [key, value] : expected.members()) {
-    while (i < p.size() && p[i].first < key) ++i;
+    while (i < p.size() && key_less(p[i].first, key)) ++i;
     if (i == p.size() || p[i].first != key) return false;
     if (!same_kind(p[i].second, value)) return false;
   }
@@ -325,6 +354,8 @@ double leaf_f1(const Value& prediction, const Value& expected) {
 // ---- extraction fallback -----------------------------------------------------------------------
 
 namespace {
+
+bool can_be_json(std::string_view text);
 
 // Decodes the UTF-8 sequence at s[i]; returns its length, or 0 if invalid.
 std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t* cp) {
@@ -392,7 +423,8 @@ std::size_t match_braces(std::string_view s, std::size_t i) {
 }  // namespace
 
 bool extract_json(std::string_view text, Value* out) {
-  if (json::try_parse(python_strip(text), out)) return true;
+  const std::string_view stripped = python_strip(text);
+  if (can_be_json(stripped) && json::try_parse(stripped, out)) return true;
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t open = text.find('{', pos);
@@ -876,7 +908,7 @@ struct SchemaValidator::Impl {
       }
     }
     std::sort(n.properties.begin(), n.properties.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+              [](const auto& a, const auto& b) { return key_less(a.first, b.first); });
     nodes[index] = std::move(n);
     return index;
   }
@@ -1013,13 +1045,13 @@ struct SchemaValidator::Impl {
         for (const auto& name : n.required) {
           auto it = std::lower_bound(
               members.begin(), members.end(), name,
-              [](const json::Member& m, const std::string& k) { return m.first < k; });
+              [](const json::Member& m, const std::string& k) { return key_less(m.first, k); });
           if (it == members.end() || it->first != name) return false;
         }
         for (const auto& [key, value] : members) {
           bool matched = false;
           auto it = std::lower_bound(n.properties.begin(), n.properties.end(), key,
-                                     [](const auto& p, const std::string& k) { return p.first < k; });
+                                     [](const auto& p, const std::string& k) { return key_less(p.first, k); });
           if (it != n.properties.end() && it->first == key) {
             matched = true;
             if (!validate(it->second, value, depth + 1)) return false;
@@ -1090,20 +1122,49 @@ bool SchemaValidator::validate(const Value& instance) const {
 
 // ---- scoring -----------------------------------------------------------------------------------
 
+namespace {
+
+// False only for text that cannot be a JSON document: it must start with a character that
+// begins a value and end with one that ends a value. Rejecting these (typically truncated
+// outputs and prose) up front avoids the cost of the parser's exception.
+bool can_be_json(std::string_view text) {
+  std::size_t b = 0, e = text.size();
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (b < e && ws(text[b])) ++b;
+  while (e > b && ws(text[e - 1])) --e;
+  if (b == e) return false;
+  const char first = text[b], last = text[e - 1];
+  const bool starts = first == '{' || first == '[' || first == '"' || first == '-' ||
+                      is_digit(first) || first == 't' || first == 'f' || first == 'n';
+  const bool ends = last == '}' || last == ']' || last == '"' || is_digit(last) || last == 'e' ||
+                    last == 'l';
+  return starts && ends;
+}
+
+bool parse_prediction(std::string_view text, Value* out) {
+  return can_be_json(text) && json::try_parse(text, out);
+}
+
+}  // namespace
+
 PairScore score_pair(std::string_view prediction, const Value& expected,
                      const SchemaValidator* schema, bool extract) {
   PairScore s;
   Value p;
-  s.parsed = extract ? extract_json(prediction, &p) : json::try_parse(prediction, &p);
+  s.parsed = extract ? extract_json(prediction, &p) : parse_prediction(prediction, &p);
   if (!s.parsed) {
     s.schema_valid = schema ? 0 : -1;
     return s;
   }
-  normalize(p);
-  s.json_exact = json_equal(p, expected);
+  const std::size_t n_pred = normalize_counting(p);
+  // Equal values are exactly those whose (path, leaf) pairs all match, so one walk gives both
+  // leaf F1 and exact equality.
+  const std::size_t tp = common_leaves(p, expected);
+  const std::size_t n_expected = count_leaves(expected);
+  s.json_exact = tp == n_pred && tp == n_expected;
+  s.leaf_f1 = f1_from_counts(tp, n_pred, n_expected);
   s.field_f1 = field_f1(p, expected);
   s.compliance = compliance(p, expected);
-  s.leaf_f1 = leaf_f1(p, expected);
   if (schema) s.schema_valid = schema->validate(p) ? 1 : 0;
   return s;
 }

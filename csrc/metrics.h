@@ -147,9 +147,10 @@ struct Totals {
   void add(const PairScore& s);
 };
 
+// The texts are borrowed: they must outlive the score_batch call.
 struct BatchInput {
-  const std::vector<std::string>* predictions = nullptr;
-  const std::vector<std::string>* expected = nullptr;
+  const std::vector<std::string_view>* predictions = nullptr;
+  const std::vector<std::string_view>* expected = nullptr;
   const std::vector<std::string>* schemas = nullptr;  // distinct schema texts
   const std::vector<int>* schema_index = nullptr;     // per pair, -1 for none; may be null
   const std::vector<int>* group = nullptr;            // per pair, 0..n_groups-1; may be null

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,17 +52,39 @@ class StringFragments {
   // patterns whose grammar would exceed kMaxPatternSymbols.
   std::uint32_t pattern(std::string_view pattern, const std::string& pointer);
   // Contents of a string with this `format` (date-time, date, time, email, uuid, ipv4, uri,
-  // hostname). Throws SchemaError(keyword "format", pointer) for other names.
+  // hostname, uri-reference, json-pointer). Throws SchemaError(keyword "format", pointer) for
+  // other names.
   std::uint32_t format(std::string_view name, const std::string& pointer);
+
+  // A pattern or format intersected with length bounds (code points; max ~0 = none).
+  // supported is false when the intersection has no grammar here (unanchored patterns, two
+  // variable-length parts, ...); rule is empty when no string satisfies both.
+  struct Bounded {
+    bool supported = false;
+    std::optional<std::uint32_t> rule;
+  };
+  Bounded pattern_with_length(std::string_view pattern, const std::string& pointer, std::uint64_t min_len,
+                              std::uint64_t max_len);
+  Bounded format_with_length(std::string_view name, const std::string& pointer, std::uint64_t min_len,
+                             std::uint64_t max_len);
+
+  // date-time and time: whether the timezone (Z or +hh:mm) is required (RFC 3339) or optional
+  // (the default: extraction data often has none).
+  void set_require_timezone(bool required) { require_timezone_ = required; }
 
   static constexpr std::size_t kMaxPatternSymbols = 20000;
 
+  // Adds a rule named `base`, or `base-N` when that name was used before by this object.
+  std::uint32_t add_rule(const std::string& base, std::vector<Sequence> alternatives);
+
  private:
   Grammar& g_;
+  std::map<std::string, std::uint32_t> name_counts_;
   std::map<std::string, std::uint32_t> class_rules_;
   std::map<std::string, std::uint32_t> named_;
   std::int64_t any_char_ = -1;
   std::int64_t any_text_ = -1;
+  bool require_timezone_ = false;
 };
 
 // One-shot conveniences over StringFragments (a fresh cache per call).

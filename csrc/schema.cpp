@@ -36,6 +36,9 @@ constexpr std::uint32_t kFracDigits = 20;  // at most 20 fraction digits
 constexpr std::uint32_t kExpDigits = 3;    // at most 3 exponent digits
 constexpr std::int64_t kIntMax = 999999999999999999LL;  // 10^18 - 1
 constexpr std::size_t kMaxAlternativesProduct = 64;
+// Counted repetitions are expanded by the matcher: larger maxLength/maxItems are lowered to this
+// (which only removes values), larger minLength/minItems are refused.
+constexpr std::uint64_t kMaxCount = 100000;
 constexpr int kMaxMergeDepth = 32;
 
 const std::set<std::string, std::less<>>& annotation_keywords() {
@@ -54,6 +57,27 @@ const std::set<std::string, std::less<>>& handled_keywords() {
       "oneOf",     "allOf",            "$ref",             "minLength",
       "maxLength", "pattern",          "format",           "minimum",
       "maximum",   "exclusiveMinimum", "exclusiveMaximum", "multipleOf"};
+  return k;
+}
+
+// JSON Schema (drafts 3 to 2020-12) and OpenAPI keywords with validation meaning that the compiler
+// cannot enforce.
+const std::set<std::string, std::less<>>& refused_keywords() {
+  static const std::set<std::string, std::less<>> k = {
+      "not",           "if",
+      "then",          "else",
+      "uniqueItems",   "contains",
+      "minContains",   "maxContains",
+      "patternProperties", "propertyNames",
+      "dependencies",  "dependentRequired",
+      "dependentSchemas", "minProperties",
+      "maxProperties", "unevaluatedProperties",
+      "unevaluatedItems", "$dynamicRef",
+      "$dynamicAnchor", "$recursiveRef",
+      "$recursiveAnchor", "$vocabulary",
+      "nullable",      "extends",
+      "disallow",      "divisibleBy",
+      "id"};
   return k;
 }
 
@@ -189,7 +213,9 @@ struct Bound {
 class Compiler {
  public:
   Compiler(const Value& root, const SchemaOptions& options)
-      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {}
+      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {
+    frags_.set_require_timezone(options.require_timezone);
+  }
 
   CompiledSchema run() {
     if (opt_.whitespace == Whitespace::Flexible && opt_.max_whitespace == 0) {
@@ -249,19 +275,16 @@ class Compiler {
     }
   }
 
-  // Rejects (or, leniently, records) every keyword the compiler does not enforce. Returns true if
-  // the schema has a constraint keyword at all.
-  bool check_keywords(const Value& s, const std::string& ptr) {
-    bool constrained = false;
+  // Rejects (or, leniently, records) every JSON Schema keyword the compiler does not enforce.
+  // Keywords outside every JSON Schema vocabulary (x-*, javaType, ...) have no validation meaning
+  // and are skipped like annotations.
+  void check_keywords(const Value& s, const std::string& ptr) {
     for (const auto& [key, value] : s.members()) {
-      if (annotation_keywords().count(key)) continue;
-      if (handled_keywords().count(key)) {
-        constrained = true;
-        continue;
-      }
+      if (annotation_keywords().count(key) || handled_keywords().count(key)) continue;
+      if (key == "id" && value.is_string()) continue;  // draft-04 identifier
+      if (!refused_keywords().count(key)) continue;
       unsupported(key, ptr, "keyword '" + key + "' is not supported");
     }
-    return constrained;
   }
 
   // ---- $ref ------------------------------------------------------------------------------------
@@ -313,6 +336,19 @@ class Compiler {
     return {node, canonical};
   }
 
+  // ---- rule naming ----------------------------------------------------------------------------
+  // Rule names made unique here (base, base-2, base-3, ...) so that Grammar::add_rule never has to
+  // search for a free suffix.
+  std::string unique_name(const std::string& base) {
+    std::uint32_t& n = name_counts_[base];
+    ++n;
+    return n == 1 ? base : base + "-" + std::to_string(n);
+  }
+  std::uint32_t add_rule(const std::string& base, std::vector<Sequence> alternatives) {
+    return g_.add_rule(unique_name(base), std::move(alternatives));
+  }
+  std::uint32_t reserve_rule(const std::string& base) { return g_.reserve_rule(unique_name(base)); }
+
   // ---- whitespace and punctuation -------------------------------------------------------------
   static void append(Sequence& seq, Symbol sym) {
     if (sym.kind == Symbol::Kind::Literal && !seq.empty() && seq.back().kind == Symbol::Kind::Literal) {
@@ -327,8 +363,8 @@ class Compiler {
 
   Symbol ws() {
     if (ws_rule_ < 0) {
-      std::uint32_t c = g_.add_rule("ws-char", {{Symbol::char_class({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}})}});
-      ws_rule_ = g_.add_rule("ws", {{Symbol::repeat(c, 0, opt_.max_whitespace)}});
+      std::uint32_t c = add_rule("ws-char", {{Symbol::char_class({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}})}});
+      ws_rule_ = add_rule("ws", {{Symbol::repeat(c, 0, opt_.max_whitespace)}});
     }
     return Symbol::ref(static_cast<std::uint32_t>(ws_rule_));
   }
@@ -356,22 +392,22 @@ class Compiler {
 
   // ---- shared rules ----------------------------------------------------------------------------
   std::uint32_t digit() {
-    if (digit_rule_ < 0) digit_rule_ = g_.add_rule("digit", {{Symbol::char_class({{'0', '9'}})}});
+    if (digit_rule_ < 0) digit_rule_ = add_rule("digit", {{Symbol::char_class({{'0', '9'}})}});
     return static_cast<std::uint32_t>(digit_rule_);
   }
   std::uint32_t frac_any() {
     if (frac_rule_ < 0) {
-      frac_rule_ = g_.add_rule("fraction", {{Symbol::literal("."), Symbol::repeat(digit(), 1, kFracDigits)}});
+      frac_rule_ = add_rule("fraction", {{Symbol::literal("."), Symbol::repeat(digit(), 1, kFracDigits)}});
     }
     return static_cast<std::uint32_t>(frac_rule_);
   }
   std::uint32_t integer_any() {
     if (integer_rule_ < 0) {
-      std::uint32_t mag = g_.add_rule(
+      std::uint32_t mag = add_rule(
           "natural", {{Symbol::literal("0")},
                       {Symbol::char_class({{'1', '9'}}), Symbol::repeat(digit(), 0, kIntDigits - 1)}});
-      std::uint32_t sign = g_.add_rule("minus", {{Symbol::literal("-")}});
-      integer_rule_ = g_.add_rule("integer", {{Symbol::repeat(sign, 0, 1), Symbol::ref(mag)}});
+      std::uint32_t sign = add_rule("minus", {{Symbol::literal("-")}});
+      integer_rule_ = add_rule("integer", {{Symbol::repeat(sign, 0, 1), Symbol::ref(mag)}});
       natural_rule_ = mag;
     }
     return static_cast<std::uint32_t>(integer_rule_);
@@ -379,18 +415,18 @@ class Compiler {
   std::uint32_t number_any() {
     if (number_rule_ < 0) {
       std::uint32_t integer = integer_any();
-      std::uint32_t exp = g_.add_rule(
+      std::uint32_t exp = add_rule(
           "exponent", {{Symbol::char_class({{'E', 'E'}, {'e', 'e'}}),
-                        Symbol::repeat(g_.add_rule("exp-sign", {{Symbol::char_class({{'+', '+'}, {'-', '-'}})}}), 0, 1),
+                        Symbol::repeat(add_rule("exp-sign", {{Symbol::char_class({{'+', '+'}, {'-', '-'}})}}), 0, 1),
                         Symbol::repeat(digit(), 1, kExpDigits)}});
-      number_rule_ = g_.add_rule(
+      number_rule_ = add_rule(
           "number", {{Symbol::ref(integer), Symbol::repeat(frac_any(), 0, 1), Symbol::repeat(exp, 0, 1)}});
     }
     return static_cast<std::uint32_t>(number_rule_);
   }
   std::uint32_t string_any() {
     if (string_rule_ < 0) {
-      string_rule_ = g_.add_rule(
+      string_rule_ = add_rule(
           "string", {{Symbol::literal("\""), Symbol::repeat(frags_.any_char(), 0, kUnbounded), Symbol::literal("\"")}});
     }
     return static_cast<std::uint32_t>(string_rule_);
@@ -398,29 +434,29 @@ class Compiler {
   // Any JSON value (recursive rule).
   std::uint32_t value_any() {
     if (value_rule_ >= 0) return static_cast<std::uint32_t>(value_rule_);
-    std::uint32_t value = g_.reserve_rule("value");
+    std::uint32_t value = reserve_rule("value");
     value_rule_ = value;
     std::uint32_t str = string_any();
     Sequence member{Symbol::ref(str)};
     append(member, colon());
     append(member, Symbol::ref(value));
-    std::uint32_t member_rule = g_.add_rule("member", {member});
+    std::uint32_t member_rule = add_rule("member", {member});
     Sequence comma_member = comma();
     append(comma_member, Symbol::ref(member_rule));
-    std::uint32_t more_members = g_.add_rule("more-members", {comma_member});
+    std::uint32_t more_members = add_rule("more-members", {comma_member});
     Sequence obj = open("{");
     append(obj, Symbol::ref(member_rule));
     append(obj, Symbol::repeat(more_members, 0, kUnbounded));
     append(obj, close("}"));
-    std::uint32_t object = g_.add_rule("object", {empty("{", "}"), obj});
+    std::uint32_t object = add_rule("object", {empty("{", "}"), obj});
     Sequence comma_value = comma();
     append(comma_value, Symbol::ref(value));
-    std::uint32_t more_values = g_.add_rule("more-values", {comma_value});
+    std::uint32_t more_values = add_rule("more-values", {comma_value});
     Sequence arr = open("[");
     append(arr, Symbol::ref(value));
     append(arr, Symbol::repeat(more_values, 0, kUnbounded));
     append(arr, close("]"));
-    std::uint32_t array = g_.add_rule("array", {empty("[", "]"), arr});
+    std::uint32_t array = add_rule("array", {empty("[", "]"), arr});
     g_.set_alternatives(value, {{Symbol::ref(object)},
                                 {Symbol::ref(array)},
                                 {Symbol::ref(str)},
@@ -456,7 +492,7 @@ class Compiler {
       return static_cast<std::uint32_t>(it->second);
     }
     if (++depth_ > 2000) throw SchemaError("", ptr, "schema nesting too deep");
-    std::uint32_t rule = g_.reserve_rule(ptr.empty() ? "root" : rule_name(ptr));
+    std::uint32_t rule = reserve_rule(ptr.empty() ? "root" : rule_name(ptr));
     memo_[ptr] = rule;
     in_progress_.insert(ptr);
     std::vector<Sequence> alts = alternatives(s, ptr);
@@ -474,9 +510,17 @@ class Compiler {
     return rule;
   }
 
-  const Value& own(Value v) {
+  // Compiles a schema built by the compiler (a merge). Equal merged schemas share one rule, keyed
+  // by content: a recursive `$ref` with sibling keywords produces the same merge at every depth,
+  // which must become a recursive rule rather than an endless expansion.
+  std::optional<std::uint32_t> compile_synthetic(Value v, const std::string& ptr) {
+    std::string key = json::dump(v);
+    auto it = synthetic_.find(key);
+    if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
     owned_.push_back(std::move(v));
-    return owned_.back();
+    merged_nodes_.insert(&owned_.back());
+    synthetic_.emplace(std::move(key), std::make_pair(&owned_.back(), ptr));
+    return compile(owned_.back(), ptr);
   }
 
   static Value without(const Value& s, std::initializer_list<std::string_view> keys) {
@@ -487,9 +531,18 @@ class Compiler {
     return Value::object(std::move(members));
   }
 
+  // A lower bound above the upper bound is a malformed schema when written in one node; in a merge
+  // of several nodes it only makes the merge unsatisfiable.
+  void check_order(const Value& s, bool ordered, const char* keyword, const std::string& ptr) const {
+    if (!ordered && !merged_nodes_.count(&s)) {
+      throw SchemaError(keyword, ptr, std::string("malformed schema: '") + keyword + "' exceeds its upper bound");
+    }
+  }
+
+  // Whether `s` has a keyword that constrains values (refused keywords were already reported).
   static bool has_constraints(const Value& s) {
     for (const auto& m : s.members()) {
-      if (!annotation_keywords().count(m.first)) return true;
+      if (handled_keywords().count(m.first)) return true;
     }
     return false;
   }
@@ -512,8 +565,7 @@ class Compiler {
       return {{Symbol::ref(*r)}};
     }
     if (ref != nullptr || all_of != nullptr) {
-      const Value& merged = own(merge_all(s, ptr));
-      auto r = compile(merged, ptr + "/allOf");
+      auto r = compile_synthetic(merge_all(s, ptr), ptr + "/allOf");
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -522,9 +574,9 @@ class Compiler {
     const Value* any_of = s.find("anyOf");
     const Value* one_of = s.find("oneOf");
     if (any_of != nullptr && one_of != nullptr) {
-      const Value& merged = own(Value::object(
-          {{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}));
-      auto r = compile(merged, ptr + "/allOf");
+      auto r = compile_synthetic(
+          Value::object({{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}),
+          ptr + "/allOf");
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -533,6 +585,9 @@ class Compiler {
       const Value& branches = any_of != nullptr ? *any_of : *one_of;
       if (!branches.is_array() || branches.items().empty()) malformed(kw, ptr, "must be a non-empty array");
       Value rest = without(s, {"anyOf", "oneOf"});
+      if (one_of != nullptr) {
+        if (auto exclusive = exclusive_required_branches(rest, branches, ptr)) return std::move(*exclusive);
+      }
       bool plain = !has_constraints(rest);
       std::vector<Sequence> alts;
       for (std::size_t i = 0; i < branches.items().size(); ++i) {
@@ -541,9 +596,8 @@ class Compiler {
         if (plain) {
           r = compile(branches.items()[i], bptr);
         } else {
-          const Value& merged =
-              own(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}));
-          r = compile(merged, bptr + "/+");
+          r = compile_synthetic(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}),
+                                bptr + "/+");
         }
         if (r) alts.push_back({Symbol::ref(*r)});
       }
@@ -609,9 +663,86 @@ class Compiler {
     return alts;
   }
 
+  // oneOf whose branches only list required keys (`oneOf: [{required: [a]}, {required: [b]}]`):
+  // exactly one branch may hold, so branch i also needs, for every other branch j, one key of
+  // R_j \ R_i absent. Each choice of absent keys becomes an alternative (an object with those
+  // properties set to false). Returns nullopt when the pattern does not apply or the expansion
+  // would be too large; the caller then compiles the branches as alternatives.
+  std::optional<std::vector<Sequence>> exclusive_required_branches(const Value& rest, const Value& branches,
+                                                                   const std::string& ptr) {
+    std::vector<std::vector<std::string>> req;
+    for (const auto& b : branches.items()) {
+      if (!b.is_object()) return std::nullopt;
+      const Value* r = b.find("required");
+      if (r == nullptr || !r->is_array()) return std::nullopt;
+      for (const auto& m : b.members()) {
+        if (m.first != "required" && handled_keywords().count(m.first)) return std::nullopt;
+        if (refused_keywords().count(m.first)) return std::nullopt;
+      }
+      std::vector<std::string> keys;
+      for (const auto& k : r->items()) {
+        if (!k.is_string()) return std::nullopt;
+        keys.push_back(k.as_string());
+      }
+      req.push_back(std::move(keys));
+    }
+    if (req.size() < 2) return std::nullopt;
+    const Value* props = rest.find("properties");
+    const Value* ap = rest.find("additionalProperties");
+    bool extra_closed = ap != nullptr ? (ap->is_bool() && !ap->as_bool()) : !opt_.additional_properties_default;
+    bool extra_open = ap == nullptr || (ap->is_bool() && ap->as_bool());
+    std::vector<Sequence> alts;
+    std::size_t expanded = 0;
+    for (std::size_t i = 0; i < req.size(); ++i) {
+      auto in = [](const std::vector<std::string>& v, const std::string& k) {
+        return std::find(v.begin(), v.end(), k) != v.end();
+      };
+      // For each other branch, the keys that could be absent to break it.
+      std::vector<std::vector<std::string>> choices;
+      bool possible = true;
+      for (std::size_t j = 0; j < req.size() && possible; ++j) {
+        if (j == i) continue;
+        std::vector<std::string> c;
+        for (const auto& k : req[j]) {
+          if (!in(req[i], k)) c.push_back(k);
+        }
+        if (c.empty()) possible = false;  // R_j within R_i: branch i never holds alone
+        choices.push_back(std::move(c));
+      }
+      if (!possible) continue;
+      std::vector<std::size_t> pick(choices.size(), 0);
+      while (true) {
+        if (++expanded > kMaxAlternativesProduct) return std::nullopt;
+        std::vector<std::string> absent;
+        for (std::size_t j = 0; j < choices.size(); ++j) {
+          if (!in(absent, choices[j][pick[j]])) absent.push_back(choices[j][pick[j]]);
+        }
+        std::vector<json::Member> false_props;
+        for (const auto& k : absent) {
+          bool declared = props != nullptr && props->is_object() && props->contains(k);
+          if (!declared && extra_closed) continue;         // cannot appear anyway
+          if (!declared && !extra_open) return std::nullopt;  // would change additionalProperties
+          false_props.emplace_back(k, Value::boolean(false));
+        }
+        std::vector<Value> reqs;
+        for (const auto& k : req[i]) reqs.push_back(Value::string(k));
+        Value part = Value::object({{"type", Value::string("object")},
+                                    {"required", Value::array(std::move(reqs))},
+                                    {"properties", Value::object(std::move(false_props))}});
+        auto r = compile_synthetic(Value::object({{"allOf", Value::array({rest, part})}}),
+                                   child(child(ptr, "oneOf"), i) + "/+" + std::to_string(expanded));
+        if (r) alts.push_back({Symbol::ref(*r)});
+        std::size_t j = 0;
+        while (j < pick.size() && ++pick[j] == choices[j].size()) pick[j++] = 0;
+        if (j == pick.size()) break;
+      }
+    }
+    return alts;
+  }
+
   // ---- allOf merging ---------------------------------------------------------------------------
-  // Flattens `s` into its conjuncts: the schema minus $ref/allOf, then the referenced schema and
-  // each allOf branch, recursively.
+  // Flattens `s` into its conjuncts: the referenced schema, the schema minus $ref/allOf, then each
+  // allOf branch, recursively.
   void flatten(const Value& s, const std::string& ptr, std::vector<std::pair<Value, std::string>>& parts,
                int depth) {
     if (depth > kMaxMergeDepth) {
@@ -623,11 +754,13 @@ class Compiler {
     }
     if (!s.is_object()) throw SchemaError("", ptr, "a schema must be an object or a boolean");
     check_keywords(s, ptr);
-    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
+    // The referenced schema comes first, so an extending schema's own properties follow the base
+    // schema's in the merged key order.
     if (const Value* ref = s.find("$ref")) {
       auto [target, tptr] = resolve(*ref, ptr);
       flatten(*target, tptr, parts, depth + 1);
     }
+    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
     if (const Value* all = s.find("allOf")) {
       if (!all->is_array() || all->items().empty()) malformed("allOf", ptr, "must be a non-empty array");
       for (std::size_t i = 0; i < all->items().size(); ++i) {
@@ -664,7 +797,9 @@ class Compiler {
         continue;
       }
       for (const auto& [key, value] : part.members()) {
-        if (annotation_keywords().count(key)) continue;
+        // Refused keywords were reported by flatten(); annotations and unknown keywords carry no
+        // constraint.
+        if (!handled_keywords().count(key)) continue;
         Value* cur = find(key);
         if (cur == nullptr) {
           set(key, value);
@@ -804,7 +939,7 @@ class Compiler {
   // without a full validator); other siblings are refused.
   bool admits(const Value& s, const Value& v, const std::string& ptr) {
     for (const auto& [key, kv] : s.members()) {
-      if (annotation_keywords().count(key) || key == "enum" || key == "const") continue;
+      if (!handled_keywords().count(key) || key == "enum" || key == "const") continue;
       if (key == "type") {
         unsigned bits = 0;
         if (kv.is_string()) bits = type_bits(kv.as_string());
@@ -1021,6 +1156,10 @@ class Compiler {
   std::optional<std::uint32_t> number_rule(const Value& s, const std::string& ptr, bool integer_only) {
     std::optional<Bound> lower, upper;
     read_bounds(s, ptr, lower, upper);
+    if (lower && upper) {
+      int c = cmp(lower->value, upper->value);
+      check_order(s, c < 0 || (c == 0 && !lower->exclusive && !upper->exclusive), "minimum", ptr);
+    }
     if (!lower && !upper) return integer_only ? integer_any() : number_any();
     std::vector<Sequence> alts;
     if (integer_only) {
@@ -1078,12 +1217,15 @@ class Compiler {
     }
     if (!integer_only && zero_allowed(lower, upper)) {
       // Negative zero (Python writes -0.0): equal to 0, so valid whenever 0 is.
-      std::uint32_t zero = g_.add_rule("zero-digit", {{Symbol::literal("0")}});
-      std::uint32_t zeros = g_.add_rule("zero-fraction", {{Symbol::literal("."), Symbol::repeat(zero, 1, kFracDigits)}});
-      alts.push_back({Symbol::literal("-0"), Symbol::repeat(zeros, 0, 1)});
+      if (neg_zero_rule_ < 0) {
+        std::uint32_t zero = add_rule("zero-digit", {{Symbol::literal("0")}});
+        std::uint32_t zeros = add_rule("zero-fraction", {{Symbol::literal("."), Symbol::repeat(zero, 1, kFracDigits)}});
+        neg_zero_rule_ = add_rule("negative-zero", {{Symbol::literal("-0"), Symbol::repeat(zeros, 0, 1)}});
+      }
+      alts.push_back({Symbol::ref(static_cast<std::uint32_t>(neg_zero_rule_))});
     }
     if (alts.empty()) return std::nullopt;
-    return g_.add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
+    return add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
   }
 
   static bool zero_allowed(const std::optional<Bound>& lower, const std::optional<Bound>& upper) {
@@ -1112,7 +1254,16 @@ class Compiler {
     }
     std::int64_t bl = dec_to_int(lb.value);
     std::int64_t bh = hb ? dec_to_int(hb->value) : kIntMax;
-    FracBuilder fb{this, lb.value.fp, lb.exclusive, hb ? hb->value.fp : std::string(), hb && hb->exclusive, {}};
+    std::string fb_key = lb.value.fp + (lb.exclusive ? "x" : "i") + "/" + (hb ? hb->value.fp : "") +
+                         (hb && hb->exclusive ? "x" : "i");
+    auto fb_it = frac_builders_.find(fb_key);
+    if (fb_it == frac_builders_.end()) {
+      fb_it = frac_builders_
+                  .emplace(fb_key, FracBuilder{this, lb.value.fp, lb.exclusive, hb ? hb->value.fp : std::string(),
+                                               hb && hb->exclusive, {}})
+                  .first;
+    }
+    FracBuilder& fb = fb_it->second;
     auto emit_fixed = [&](std::int64_t ip, bool tl, bool th) {
       Sequence base = prefix;
       append(base, Symbol::literal(std::to_string(ip)));
@@ -1132,7 +1283,7 @@ class Compiler {
     if (bl + 1 <= bh - (hb ? 1 : 0)) {
       std::vector<Sequence> mids;
       natural_range(bl + 1, hb ? bh - 1 : bh, {}, mids);
-      std::uint32_t mid = g_.add_rule("integer-part", std::move(mids));
+      std::uint32_t mid = add_rule("integer-part", std::move(mids));
       Sequence seq = prefix;
       append(seq, Symbol::ref(mid));
       append(seq, Symbol::repeat(frac_any(), 0, 1));
@@ -1191,7 +1342,7 @@ class Compiler {
         }
       }
       std::optional<std::uint32_t> result;
-      if (!alts.empty()) result = c->g_.add_rule("fraction-digits", std::move(alts));
+      if (!alts.empty()) result = c->add_rule("fraction-digits", std::move(alts));
       memo[key] = result;
       return result;
     }
@@ -1205,26 +1356,56 @@ class Compiler {
     const Value* format = get_typed(s, "format", Value::Type::String, "a string", ptr);
     std::uint64_t lo = min_len.value_or(0);
     std::uint64_t hi = max_len.value_or(kUnbounded);
+    if (min_len && max_len) check_order(s, *min_len <= *max_len, "minLength", ptr);
+    if (lo > kMaxCount) throw SchemaError("minLength", ptr, "minLength above 100000 is not supported");
+    if (max_len && hi > kMaxCount) {
+      hi = kMaxCount;
+      max_len = hi;
+    }
     if (hi < lo) return std::nullopt;
     std::optional<std::uint32_t> content;
     if (pattern != nullptr && format != nullptr) {
       unsupported("format", ptr, "format together with pattern is not supported");
       format = nullptr;
     }
+    bool has_length = lo > 0 || max_len.has_value();
+    const std::uint64_t no_limit = ~std::uint64_t{0};
+    // Pattern or format, intersected with the length bounds where that has a grammar.
+    auto with_length = [&](StringFragments::Bounded b, auto plain) -> bool {
+      if (b.supported) {
+        has_length = false;
+        if (!b.rule) return false;
+        content = b.rule;
+        return true;
+      }
+      const char* kw = max_len ? "maxLength" : "minLength";
+      unsupported(kw, ptr, std::string(kw) + " together with this pattern or format is not supported");
+      content = plain();
+      has_length = false;
+      return true;
+    };
     if (format != nullptr) {
       try {
-        content = frags_.format(format->as_string(), ptr);
-      } catch (const SchemaError&) {
-        if (!opt_.lenient) throw;
+        if (has_length) {
+          auto b = frags_.format_with_length(format->as_string(), ptr, lo, max_len.value_or(no_limit));
+          if (!with_length(b, [&] { return frags_.format(format->as_string(), ptr); })) return std::nullopt;
+        } else {
+          content = frags_.format(format->as_string(), ptr);
+        }
+      } catch (const SchemaError& e) {
+        if (!opt_.lenient || e.keyword() != "format") throw;
         ignored_note("format", ptr);
       }
     } else if (pattern != nullptr) {
-      content = frags_.pattern(pattern->as_string(), ptr);
+      if (has_length) {
+        auto b = frags_.pattern_with_length(pattern->as_string(), ptr, lo, max_len.value_or(no_limit));
+        if (!with_length(b, [&] { return frags_.pattern(pattern->as_string(), ptr); })) return std::nullopt;
+      } else {
+        content = frags_.pattern(pattern->as_string(), ptr);
+      }
     }
     Sequence seq{Symbol::literal("\"")};
     if (content) {
-      if (min_len && *min_len > 0) unsupported("minLength", ptr, "minLength together with pattern or format is not supported");
-      if (max_len) unsupported("maxLength", ptr, "maxLength together with pattern or format is not supported");
       seq.push_back(Symbol::ref(*content));
     } else {
       if (lo > 0 || hi != kUnbounded) {
@@ -1242,6 +1423,9 @@ class Compiler {
   std::vector<Sequence> array_alternatives(const Value& s, const std::string& ptr) {
     std::uint64_t min_items = get_count(s, "minItems", ptr).value_or(0);
     std::uint64_t max_items = get_count(s, "maxItems", ptr).value_or(kUnbounded);
+    check_order(s, min_items <= max_items, "minItems", ptr);
+    if (min_items > kMaxCount) throw SchemaError("minItems", ptr, "minItems above 100000 is not supported");
+    if (max_items != kUnbounded && max_items > kMaxCount) max_items = kMaxCount;
     const Value* items = s.find("items");
     const Value* prefix_items = s.find("prefixItems");
     const Value* additional_items = s.find("additionalItems");
@@ -1306,7 +1490,7 @@ class Compiler {
       if (cap > 1) {
         Sequence ci = comma();
         append(ci, Symbol::ref(*rest_rule));
-        std::uint32_t more = g_.add_rule("more-items", {ci});
+        std::uint32_t more = add_rule("more-items", {ci});
         append(body, Symbol::repeat(more, static_cast<std::uint32_t>(lo - 1), cap >= kUnbounded ? kUnbounded : to_u32(cap - 1)));
       }
     } else {
@@ -1315,7 +1499,7 @@ class Compiler {
       if (rest_rule && cap > k) {
         Sequence ci = comma();
         append(ci, Symbol::ref(*rest_rule));
-        std::uint32_t more = g_.add_rule("more-items", {ci});
+        std::uint32_t more = add_rule("more-items", {ci});
         std::uint64_t tlo = min_items > k ? min_items - k : 0;
         tail.push_back(Symbol::repeat(more, to_u32(tlo), cap >= kUnbounded ? kUnbounded : to_u32(cap - k)));
       }
@@ -1332,7 +1516,7 @@ class Compiler {
         }
         pre.push_back(std::move(take));
         if (i > 0 && i >= min_items) pre.push_back({});
-        next = g_.add_rule("prefix-items", std::move(pre));
+        next = add_rule("prefix-items", std::move(pre));
       }
       append(body, Symbol::ref(*next));
     }
@@ -1416,7 +1600,7 @@ class Compiler {
       Sequence seq{Symbol::literal("\""), Symbol::ref(key_excluding(declared)), Symbol::literal("\"")};
       append(seq, colon());
       append(seq, Symbol::ref(*extra));
-      extra_kv = g_.add_rule("extra-property", {seq});
+      extra_kv = add_rule("extra-property", {seq});
     }
     const std::size_t n = list.size();
     // rest[i]: properties i.. after at least one was written (each preceded by a comma).
@@ -1424,7 +1608,7 @@ class Compiler {
     if (extra_kv) {
       Sequence ce = comma();
       append(ce, Symbol::ref(*extra_kv));
-      rest_tail.push_back(Symbol::repeat(g_.add_rule("more-extra", {ce}), 0, kUnbounded));
+      rest_tail.push_back(Symbol::repeat(add_rule("more-extra", {ce}), 0, kUnbounded));
     }
     std::vector<Sequence> rest_at(n + 1);  // a sequence standing for rest[i]
     rest_at[n] = rest_tail;
@@ -1434,21 +1618,21 @@ class Compiler {
       append(take, rest_at[i + 1]);
       std::vector<Sequence> alts{take};
       if (!list[i].required) alts.push_back(rest_at[i + 1]);
-      rest_at[i] = {Symbol::ref(g_.add_rule("rest", std::move(alts)))};
+      rest_at[i] = {Symbol::ref(add_rule("rest", std::move(alts)))};
     }
     // first[i]: a non-empty run of properties i.. with nothing written yet.
     std::optional<std::uint32_t> first_next;
     if (extra_kv) {
       Sequence seq{Symbol::ref(*extra_kv)};
       append(seq, rest_tail);
-      first_next = g_.add_rule("first-extra", {seq});
+      first_next = add_rule("first-extra", {seq});
     }
     for (std::size_t i = n; i-- > 0;) {
       Sequence take = kv(list[i]);
       append(take, rest_at[i + 1]);
       std::vector<Sequence> alts{take};
       if (!list[i].required && first_next) alts.push_back({Symbol::ref(*first_next)});
-      first_next = g_.add_rule("first", std::move(alts));
+      first_next = add_rule("first", std::move(alts));
     }
     std::vector<Sequence> alts;
     bool any_required = std::any_of(list.begin(), list.end(), [](const Property& p) { return p.required; });
@@ -1465,6 +1649,12 @@ class Compiler {
   // Canonically spelled string contents different from every key in `keys`.
   std::uint32_t key_excluding(const std::vector<std::string>& keys) {
     if (keys.empty()) return frags_.any_text();
+    std::vector<std::string> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    std::string memo_key;
+    for (const auto& k : sorted) memo_key += k + '\0';
+    auto found = key_rules_.find(memo_key);
+    if (found != key_rules_.end()) return found->second;
     // A trie over the keys' code points; each node: end here (unless a key ends here), take a
     // child's code point, or take any other code point and then anything.
     struct TrieNode {
@@ -1486,7 +1676,7 @@ class Compiler {
     }
     std::uint32_t any = frags_.any_text();
     std::vector<std::uint32_t> rules(trie.size());
-    for (std::size_t i = 0; i < trie.size(); ++i) rules[i] = g_.reserve_rule("key");
+    for (std::size_t i = 0; i < trie.size(); ++i) rules[i] = reserve_rule("key");
     for (std::size_t i = 0; i < trie.size(); ++i) {
       std::vector<Sequence> alts;
       if (!trie[i].terminal) alts.push_back({});
@@ -1501,6 +1691,7 @@ class Compiler {
       if (!other.empty()) alts.push_back({Symbol::ref(frags_.encoded_class(other)), Symbol::ref(any)});
       g_.set_alternatives(rules[i], std::move(alts));
     }
+    key_rules_.emplace(std::move(memo_key), rules[0]);
     return rules[0];
   }
 
@@ -1547,6 +1738,10 @@ class Compiler {
   std::set<std::string> referenced_in_progress_;
   std::vector<std::uint32_t> unsat_reserved_;
   std::deque<Value> owned_;
+  std::map<std::string, std::uint32_t> name_counts_;
+  std::map<std::string, std::pair<const Value*, std::string>> synthetic_;
+  std::set<const Value*> merged_nodes_;
+  std::map<std::string, std::uint32_t> key_rules_;  // sorted excluded keys -> key rule  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;
@@ -1556,6 +1751,8 @@ class Compiler {
   std::int64_t number_rule_ = -1;
   std::int64_t string_rule_ = -1;
   std::int64_t value_rule_ = -1;
+  std::int64_t neg_zero_rule_ = -1;
+  std::map<std::string, FracBuilder> frac_builders_;
 };
 
 }  // namespace

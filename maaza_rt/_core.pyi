@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __version__: str
@@ -47,3 +49,19 @@ class GrammarMatcher:
     def reset(self) -> None: ...
     def mask_logits(self, logits: np.ndarray) -> None: ...
     def select_greedy(self, logits: np.ndarray) -> int: ...
+
+# ---- metrics (see maaza_rt/metrics.py) ----
+
+def metrics_score_batch(
+    predictions: list[str],
+    expected: list[str],
+    schemas: list[str],
+    schema_index: list[int],
+    group: list[int],
+    n_groups: int,
+    extract: bool,
+    return_pairs: bool,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[Any]] | None]: ...
+def metrics_schema_valid(instance: str, schema: str) -> bool: ...
+def metrics_check_format(format: str, value: str) -> bool: ...
+def metrics_extract_json(text: str) -> str | None: ...

@@ -120,14 +120,11 @@ def _index_groups(groups: Sequence[Any] | None, n: int) -> tuple[list[Any], list
     return labels, out
 
 
-def _check_texts(name: str, values: Sequence[str]) -> list[str]:
+def _check_texts(name: str, values: Sequence[str]) -> Sequence[str]:
+    # Item types are checked by the native call (TypeError naming the index).
     if isinstance(values, str):
         raise TypeError(f"{name} must be a list of JSON texts, not a single string")
-    out = list(values)
-    for i, v in enumerate(out):
-        if not isinstance(v, str):
-            raise TypeError(f"{name}[{i}] must be JSON text (str), not {type(v).__name__}")
-    return out
+    return values if isinstance(values, (list, tuple)) else list(values)
 
 
 def score(

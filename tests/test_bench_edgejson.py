@@ -1,0 +1,109 @@
+"""bench/edgejson.py, the EdgeJSON harness: row selection, reports, failure handling, and an
+end-to-end run on the real SmolLM2 model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EDGEJSON, REPO
+
+from maaza_rt import edgejson
+
+
+def _load_harness() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_edgejson", REPO / "bench" / "edgejson.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_edgejson"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+harness = _load_harness()
+
+
+def _short_rows(tmp_path: Path, n: int) -> Path:
+    """A data file with the n rows of shortest expected output (distinct schemas)."""
+    rows = edgejson.load_rows(EDGEJSON / "train.jsonl")
+    rows.sort(key=lambda r: len(json.dumps(r["expected_output"])))
+    picked: list[dict] = []
+    for r in rows:
+        if r["schema_id"] not in {p["schema_id"] for p in picked}:
+            picked.append(r)
+        if len(picked) == n:
+            break
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in picked))
+    return path
+
+
+def test_bench_edgejson_select_rows_split_and_limit() -> None:
+    cfg = harness.Config(split="val", limit=5)
+    rows, schemas = harness.select_rows(cfg)
+    _, val = edgejson.validation_split(edgejson.load_rows(cfg.data))
+    assert [r["id"] for r in rows] == [r["id"] for r in val[:5]]
+    assert {r["schema_id"] for r in rows} <= set(schemas)
+    cfg_all = harness.Config(split="all")
+    assert len(harness.select_rows(cfg_all)[0]) == 629
+
+
+def test_bench_edgejson_select_rows_missing_schema(tmp_path: Path) -> None:
+    row = {"id": "x", "schema_id": "no_such_schema", "prompt": "p", "expected_output": {}}
+    data = tmp_path / "rows.jsonl"
+    data.write_text(json.dumps(row) + "\n")
+    with pytest.raises(ValueError, match="no_such_schema"):
+        harness.select_rows(harness.Config(data=str(data), split="all"))
+
+
+def test_bench_edgejson_percentile() -> None:
+    assert harness._percentile([], 50) is None
+    assert harness._percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert harness._percentile([0.0, 10.0], 95) == pytest.approx(9.5)
+
+
+def test_bench_edgejson_smoke_preset() -> None:
+    cfg, _ = harness.parse_args(["--smoke", "--engine", "free"])
+    assert cfg.limit == 3 and cfg.max_tokens == 64 and cfg.engines == ["free"]
+
+
+def test_bench_edgejson_engine_that_cannot_start_is_reported(tmp_path: Path) -> None:
+    data = _short_rows(tmp_path, 1)
+    out = tmp_path / "out"
+    code = harness.main(["--engine", "hf", "--hf-model", str(tmp_path / "missing-model"),
+                         "--data", str(data), "--split", "all", "--out", str(out)])
+    assert code == 1
+    report = json.loads((out / "report.json").read_text())
+    assert "error" in report["engines"]["hf"]
+    assert "failed to start" in (out / "report.md").read_text()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_bench_edgejson_end_to_end_on_smollm2(tmp_path: Path) -> None:
+    data = _short_rows(tmp_path, 2)
+    out = tmp_path / "out"
+    code = harness.main(["--engine", "maaza", "--engine", "free", "--data", str(data),
+                         "--split", "all", "--limit", "2", "--max-tokens", "48",
+                         "--threads", "2", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    for name in ("maaza", "free"):
+        r = report["engines"][name]
+        assert r["n"] == 2 and len(r["examples"]) == 2
+        assert r["latency_ms"]["p50"] > 0 and r["peak_rss_mb"] > 50
+        assert r["model_file_mb"] and r["model_file_mb"] > 10
+        assert set(r["by_complexity"]) <= set(edgejson.COMPLEXITIES)
+        for e in r["examples"]:
+            assert all(0.0 <= e["scores"][m] <= 1.0 for m in ("field_f1", "leaf_f1"))
+    # The grammar engine's output is valid whenever it finished within max_tokens.
+    for e in report["engines"]["maaza"]["examples"]:
+        if e["error"] is None:
+            assert e["scores"]["parsed"] and e["scores"]["schema_valid"], e
+    assert report["engines"]["free"]["extract_json"] is True
+    for name in ("report.md", "accuracy_by_complexity.png", "latency.png", "config.json"):
+        assert (out / name).stat().st_size > 0
