@@ -1,7 +1,8 @@
 """MaskBench: token masks of several grammar engines on real-world JSON Schemas, side by side.
 
 Usage:
-    python bench/maskbench.py [--corpus ../shared/maskbench] [--sample 400 --seed 0 | --limit N]
+    python bench/maskbench.py [--corpus ../shared/maskbench]
+        [--sample 400 --seed 0 | --limit N | --files a.json,b.json]
         [--engines maaza,llguidance,xgrammar,llamacpp] [--whitespace python|compact]
         [--out bench/out/maskbench] [--timeout 120] [--xgrammar-python /work/venv-bench/bin/python]
 
@@ -50,6 +51,7 @@ import argparse
 import ctypes
 import importlib.util
 import json
+import math
 import os
 import platform
 import random
@@ -73,6 +75,7 @@ class Config:
     corpus: str = str(DEFAULT_CORPUS)  # directory of MaskBench-format JSON files
     limit: int | None = None  # first N files in sorted order
     sample: int | None = None  # or N files drawn with `seed`
+    files: list[str] | None = None  # or exactly these file names of the corpus
     seed: int = 0
     engines: list[str] = field(default_factory=lambda: list(ENGINES))
     whitespace: str = "python"  # python: ", " and ": "; compact: "," and ":"
@@ -798,7 +801,7 @@ def percentiles(values: list[float]) -> dict:
     s = sorted(values)
 
     def rank(q: float) -> float:
-        return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
+        return s[min(len(s) - 1, max(0, math.ceil(q * len(s) - 1e-9) - 1))]
 
     return {"p50": rank(0.50), "p90": rank(0.90), "p99": rank(0.99), "max": s[-1], "n": len(s)}
 
@@ -973,7 +976,10 @@ def run_benchmark(cfg: Config) -> dict:
     """Runs the engines of `cfg` over the selected corpus files; returns the full report."""
     import tempfile
 
-    files = select_files(list_corpus(Path(cfg.corpus)), cfg.limit, cfg.sample, cfg.seed)
+    if cfg.files:
+        files = [Path(cfg.corpus) / name for name in cfg.files]
+    else:
+        files = select_files(list_corpus(Path(cfg.corpus)), cfg.limit, cfg.sample, cfg.seed)
     if not files:
         raise FileNotFoundError(f"no .json files in {cfg.corpus}")
     gguf = smollm2_gguf()
@@ -1088,6 +1094,7 @@ def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--sample", type=int, default=None)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--files", default=None, help="comma-separated file names of the corpus")
     p.add_argument("--engines", default=",".join(d.engines),
                    help="comma-separated subset of " + ",".join(ENGINES))
     p.add_argument("--whitespace", choices=("python", "compact"), default=d.whitespace)
@@ -1106,7 +1113,9 @@ def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     for e in engines:
         if e not in ENGINES:
             p.error(f"unknown engine {e!r}; choose from {','.join(ENGINES)}")
-    cfg = Config(corpus=a.corpus, limit=a.limit, sample=a.sample, seed=a.seed, engines=engines,
+    files = [f for f in a.files.split(",") if f] if a.files else None
+    cfg = Config(corpus=a.corpus, limit=a.limit, sample=a.sample, seed=a.seed, files=files,
+                 engines=engines,
                  whitespace=a.whitespace, additional_properties=not a.no_additional_properties,
                  timeout_s=a.timeout, chunk=a.chunk, max_tokens=a.max_tokens,
                  xgrammar_python=a.xgrammar_python, out=a.out, progress=not a.no_progress)
