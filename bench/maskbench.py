@@ -42,7 +42,8 @@ affects all engines alike. XGrammar runs under another interpreter (``--xgrammar
 is not importable here; it is reported as unavailable when neither works.
 
 Outputs: ``maskbench.json`` (config, environment, per-engine summary, per-schema results) and
-``maskbench.md`` (tables) under ``--out``; a summary line on stdout.
+``maskbench.md`` (tables) under ``--out``, plus ``maskbench.partial.jsonl`` written schema by
+schema while the run goes; a summary line on stdout.
 """
 
 from __future__ import annotations
@@ -896,6 +897,7 @@ def summarize(engine: str, results: dict[str, dict]) -> dict:
                     s["invalidation_errors"] += 1
                     ok = False
         s["passing"] += ok
+    s["wall_s"] = sum(res.get("wall_s", 0.0) for res in results.values())
     s["ttfm_us"] = {k: (v / 1e3 if k != "n" else v) for k, v in percentiles(ttfm).items()}
     s["mask_us"] = {k: (v / 1e3 if k != "n" else v) for k, v in percentiles(masks).items()}
     return s
@@ -1020,6 +1022,10 @@ def run_benchmark(cfg: Config) -> dict:
                 bar = tqdm(total=len(cases), desc="maskbench", unit="schema", file=sys.stderr)
             except ImportError:
                 bar = None
+        partial = None
+        if cfg.out:
+            Path(cfg.out).mkdir(parents=True, exist_ok=True)
+            partial = open(Path(cfg.out) / "maskbench.partial.jsonl", "w", encoding="utf-8")
         try:
             for case in cases:
                 if case.get("schema") is None:
@@ -1029,12 +1035,22 @@ def run_benchmark(cfg: Config) -> dict:
                     continue
                 payload = (json.dumps(case) + "\n").encode("utf-8")
                 for name, w in workers.items():
-                    results[name][case["name"]] = w.run(payload)
+                    t0 = time.perf_counter()
+                    res = w.run(payload)
+                    res["wall_s"] = time.perf_counter() - t0
+                    results[name][case["name"]] = res
+                if partial is not None:
+                    row = {name: {k: v for k, v in results[name][case["name"]].items()
+                                  if k != "mask_ns"} for name in workers}
+                    partial.write(json.dumps({"name": case["name"], "results": row}) + "\n")
+                    partial.flush()
                 if bar is not None:
                     bar.update(1)
         finally:
             if bar is not None:
                 bar.close()
+            if partial is not None:
+                partial.close()
             for w in workers.values():
                 w.stop()
     versions = {name: w.version for name, w in workers.items()}
