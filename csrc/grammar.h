@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "errors.h"
@@ -77,9 +78,17 @@ class Grammar {
   // consuming input). Throws GrammarError naming the rule.
   void validate() const;
 
+  // The first rule (by index) that reaches itself without consuming input, or -1.
+  std::int64_t left_recursive_rule() const;
+  // productive[r] is true when rule r matches at least one string.
+  std::vector<bool> productive_rules() const;
+  // nullable[r] is true when rule r matches the empty string.
+  std::vector<bool> nullable_rules() const;
+
  private:
   std::vector<Rule> rules_;
   std::uint32_t root_ = 0;
+  std::unordered_map<std::string, std::uint32_t> names_;
 };
 
 }  // namespace maaza

@@ -1,3 +1,130 @@
 // Grammar matcher: parser state over a compiled grammar, token masks, accept, forced bytes.
-// (Placeholder interface; filled in with the matcher.)
+//
+// CompiledGrammar lowers the code-point IR (grammar.h) once into a byte-level program: literals
+// become byte elements, character classes stay one element that decodes UTF-8 incrementally
+// (a partial multi-byte character is just a sub-state, so a character split across tokens needs
+// nothing special), repetitions are desugared into tail-recursive rules.
+//
+// A parser state is a small deduplicated set of stacks. A stack is its top position (plus the
+// partial UTF-8 character, if any) and a parent frame; parent frames are return positions
+// hash-consed in an arena, so stacks share their tails and compare by id. Calls in tail position
+// push no frame, so repetition runs in constant depth.
+//
+// Masks walk the vocabulary trie (vocab.h) once per call, advancing the state byte by byte with
+// per-depth snapshots and pruning a subtree at the first rejected byte. Two caches keep this
+// cheap: (1) a table shared by every matcher of a (grammar, vocabulary) pair that stores, per
+// top-of-stack context (the top few frames' positions), which tokens that context alone accepts
+// and which ones need the rest of the stack ("context-dependent"), so only those few are walked
+// per step; (2) a per-matcher memo of whole masks keyed by the exact state.
+//
+// Threads: CompiledGrammar is immutable apart from its internally synchronised token-cache
+// table, so it may be shared. A GrammarMatcher belongs to one sequence and is not thread-safe.
 #pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grammar.h"
+#include "vocab.h"
+
+namespace maaza {
+
+enum class ElemKind : std::uint8_t { Byte, Class, Ref, End };
+
+struct ProgElem {
+  ElemKind kind = ElemKind::End;
+  std::uint8_t lo = 0;     // Byte: inclusive byte range
+  std::uint8_t hi = 0;
+  std::uint32_t arg = 0;   // Class: class index; Ref: program rule; End: program rule
+};
+
+struct ByteClass {
+  std::vector<CharRange> ranges;  // positive, sorted, disjoint
+  std::uint64_t first[4] = {0, 0, 0, 0};  // bytes that can start a member (ASCII or lead byte)
+};
+
+struct TokenCache;
+
+class CompiledGrammar {
+ public:
+  // Validates and lowers the grammar. Throws GrammarError.
+  explicit CompiledGrammar(Grammar grammar, std::vector<std::string> ignored = {});
+
+  const Grammar& grammar() const { return grammar_; }
+  const std::vector<std::string>& ignored() const { return ignored_; }
+
+  const std::vector<ProgElem>& elems() const { return elems_; }
+  const std::vector<std::vector<std::uint32_t>>& alts() const { return alts_; }
+  const std::vector<ByteClass>& classes() const { return classes_; }
+  std::uint32_t root_rule() const { return root_; }
+
+  // The token cache for this grammar and `vocab`, created on first use; thread-safe.
+  std::shared_ptr<TokenCache> token_cache(const std::shared_ptr<const Vocabulary>& vocab) const;
+
+ private:
+  Grammar grammar_;
+  std::vector<std::string> ignored_;
+  std::vector<ProgElem> elems_;
+  std::vector<std::vector<std::uint32_t>> alts_;  // per program rule: start positions
+  std::vector<ByteClass> classes_;
+  std::uint32_t root_ = 0;
+  mutable std::mutex cache_mu_;
+  mutable std::vector<std::pair<std::weak_ptr<const Vocabulary>, std::shared_ptr<TokenCache>>>
+      caches_;
+};
+
+// One stack of a parser state: top position, partial UTF-8 character (0 if none) and the id of
+// the parent frame in the matcher's arena.
+struct Stack {
+  std::uint32_t pos = 0;
+  std::uint32_t aux = 0;
+  std::uint32_t parent = 0;
+  bool operator==(const Stack& o) const {
+    return pos == o.pos && aux == o.aux && parent == o.parent;
+  }
+};
+
+class GrammarMatcher {
+ public:
+  GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar,
+                 std::shared_ptr<const Vocabulary> vocab);
+  ~GrammarMatcher();
+  GrammarMatcher(const GrammarMatcher&) = delete;
+  GrammarMatcher& operator=(const GrammarMatcher&) = delete;
+
+  // Writes the allowed-token bitset (bit set = allowed) into `bits`, which holds n_words uint32
+  // words, n_words >= ceil(n_vocab / 32). Bits past n_vocab are cleared.
+  void fill_mask(std::uint32_t* bits, std::size_t n_words);
+  // Advances by a token; false (state unchanged) if the token is not allowed or out of range.
+  bool accept_token(std::int64_t token_id);
+  // Whether accept_token would succeed, without changing the state.
+  bool can_accept_token(std::int64_t token_id);
+  // Advances by raw bytes; false (state unchanged) if they are not a legal continuation.
+  bool accept_bytes(std::string_view data);
+  // The unique continuation at this point (at most `cap` bytes), empty if none.
+  std::string forced_bytes(std::size_t cap = 256);
+  // The root value is complete: end-of-generation tokens are allowed now.
+  bool is_complete() const;
+  // EOS was accepted, or the value is complete and nothing can follow.
+  bool is_terminated() const;
+  void reset();
+  // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity.
+  void mask_logits(float* logits, std::size_t n);
+  // Argmax over allowed tokens, -1 if none is allowed. Does not advance the state.
+  std::int64_t select_greedy(const float* logits, std::size_t n);
+
+  std::size_t n_vocab() const { return vocab_->n_vocab(); }
+  std::size_t n_words() const { return (vocab_->n_vocab() + 31) / 32; }
+
+ private:
+  struct Impl;
+  std::shared_ptr<const CompiledGrammar> grammar_;
+  std::shared_ptr<const Vocabulary> vocab_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace maaza

