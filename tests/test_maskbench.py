@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import stat
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -167,4 +169,107 @@ def test_summarize_counts_errors() -> None:
 BASELINE = REPO / "tests" / "data" / "maskbench_baseline.json"
 SAMPLE_SIZE = 150
 SAMPLE_SEED = 20261126
+# Instances longer than this are left to bench/maskbench.py, to keep this test near two minutes
+# on two shared cores; about 320 of the sample's 520 instances are shorter.
+MAX_TOKENS = 160
 UPDATE_ENV = "MAAZA_UPDATE_BASELINE"
+FAILING_STATUSES = ("exception", "crash", "timeout", "worker_error", "load_error")
+
+
+def _outcome(res: dict) -> str:
+    """pass, fail (compiled, some instance judged wrong), compile_error, or a failing status."""
+    if res.get("status") == "ok":
+        return "pass" if res.get("passes") else "fail"
+    return str(res.get("status"))
+
+
+def _repro(name: str) -> str:
+    return (f"PYTHONPATH=. python bench/maskbench.py --engines maaza --files {name} "
+            f"--max-tokens {MAX_TOKENS} --out /tmp/maskbench-{Path(name).stem}")
+
+
+def _jsonschema_verdict(path: Path, index: int) -> str:
+    import jsonschema
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    test = doc["tests"][index]
+    try:
+        cls = jsonschema.validators.validator_for(doc["schema"])
+        ok = cls(doc["schema"]).is_valid(test["data"])
+    except Exception as e:  # noqa: BLE001 - an oracle failure is only a hint here
+        return f"jsonschema could not decide ({type(e).__name__})"
+    return f"jsonschema says {'valid' if ok else 'invalid'}"
+
+
+@pytest.fixture(scope="module")
+def maaza_sample_report() -> dict:
+    files = mb.select_files(mb.list_corpus(MASKBENCH), None, SAMPLE_SIZE, SAMPLE_SEED)
+    assert len(files) == SAMPLE_SIZE, f"MaskBench corpus missing or too small at {MASKBENCH}"
+    cfg = mb.Config(corpus=str(MASKBENCH), files=[f.name for f in files], engines=["maaza"],
+                    whitespace="python", additional_properties=True, timeout_s=60.0,
+                    max_tokens=MAX_TOKENS, progress=False)
+    return mb.run_benchmark(cfg)
+
+
+def test_maskbench_sample_compiles_or_raises_schema_error(maaza_sample_report: dict) -> None:
+    summary = maaza_sample_report["engines"]["maaza"]
+    assert "unavailable" not in summary, f"engine did not start: {summary.get('unavailable')}"
+    bad = [
+        f"{name}: {res.get('status')}: {res.get('error', '')}\n  reproduce: {_repro(name)}"
+        for name, res in maaza_sample_report["results"]["maaza"].items()
+        if res.get("status") in FAILING_STATUSES
+    ]
+    assert not bad, "schemas that neither compiled nor raised SchemaError:\n" + "\n".join(bad)
+
+
+def test_maskbench_sample_has_no_invalidation_errors(maaza_sample_report: dict) -> None:
+    bad = []
+    for name, res in maaza_sample_report["results"]["maaza"].items():
+        for i, inst in enumerate(res.get("instances", [])):
+            if not inst["valid"] and inst["accepted"]:
+                verdict = _jsonschema_verdict(MASKBENCH / name, i)
+                bad.append(f"{name} test {i} (labelled invalid; {verdict})\n"
+                           f"  reproduce: {_repro(name)}")
+    assert not bad, "invalid instances accepted:\n" + "\n".join(bad)
+
+
+def test_maskbench_sample_matches_baseline(maaza_sample_report: dict) -> None:
+    results = maaza_sample_report["results"]["maaza"]
+    current = {
+        name: {"outcome": _outcome(res),
+               "validation_errors": sum(1 for inst in res.get("instances", [])
+                                        if inst["valid"] and not inst["accepted"])}
+        for name, res in sorted(results.items())
+    }
+    if os.environ.get(UPDATE_ENV) == "1":
+        BASELINE.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"sample": {"size": SAMPLE_SIZE, "seed": SAMPLE_SEED, "whitespace": "python",
+                          "additional_properties": True, "max_tokens": MAX_TOKENS},
+               "summary": {k: sum(1 for v in current.values() if v["outcome"] == k)
+                           for k in ("pass", "fail", "compile_error")},
+               "schemas": current}
+        BASELINE.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert BASELINE.exists(), f"no baseline at {BASELINE}; create it with {UPDATE_ENV}=1"
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8"))["schemas"]
+    assert set(baseline) == set(current), (
+        f"the sample differs from the baseline's; regenerate it with {UPDATE_ENV}=1")
+    regressions = []
+    for name, cur in current.items():
+        if baseline[name]["outcome"] == "pass" and cur["outcome"] != "pass":
+            res = results[name]
+            why = [res.get("error", "")] + [
+                f"test {i} ({'valid' if inst['valid'] else 'invalid'}): {inst['detail']}"
+                for i, inst in enumerate(res.get("instances", []))
+                if inst["accepted"] != inst["valid"]]
+            regressions.append(f"{name}: was pass, now {cur['outcome']}: "
+                               f"{'; '.join(w for w in why if w)}\n  reproduce: {_repro(name)}")
+    assert not regressions, "MaskBench regressions:\n" + "\n".join(regressions)
+    improved = [name for name, cur in current.items()
+                if cur["outcome"] == "pass" and baseline[name]["outcome"] != "pass"]
+    if improved:
+        warnings.warn(
+            f"{len(improved)} MaskBench schemas now pass that the baseline does not record "
+            f"({', '.join(improved[:5])}...); update it with {UPDATE_ENV}=1 PYTHONPATH=. "
+            "pytest tests/test_maskbench.py -k baseline",
+            stacklevel=1,
+        )
