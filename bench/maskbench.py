@@ -43,7 +43,9 @@ is not importable here; it is reported as unavailable when neither works.
 
 Outputs: ``maskbench.json`` (config, environment, per-engine summary, per-schema results) and
 ``maskbench.md`` (tables) under ``--out``, plus ``maskbench.partial.jsonl`` written schema by
-schema while the run goes; a summary line on stdout.
+schema while the run goes (``--resume`` continues from it; ``--stop-after`` ends a run early with
+a report of the schemas done, which are a random subsample since schemas run in shuffled order);
+a summary line on stdout.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class Config:
     max_tokens: int | None = None  # skip instances longer than this (all engines alike)
     xgrammar_python: str = DEFAULT_XGRAMMAR_PYTHON  # interpreter with xgrammar, if not this one
     out: str | None = None  # write maskbench.json and maskbench.md here
+    resume: bool = False  # reuse the schemas already in OUT/maskbench.partial.jsonl
+    stop_after_s: float | None = None  # start no new schema after this many seconds
     progress: bool = True
 
 
@@ -1023,11 +1027,33 @@ def run_benchmark(cfg: Config) -> dict:
             except ImportError:
                 bar = None
         partial = None
+        done: set[str] = set()
         if cfg.out:
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
-            partial = open(Path(cfg.out) / "maskbench.partial.jsonl", "w", encoding="utf-8")
+            partial_path = Path(cfg.out) / "maskbench.partial.jsonl"
+            if cfg.resume and partial_path.exists():
+                for line in partial_path.read_text(encoding="utf-8").splitlines():
+                    row = json.loads(line)
+                    if set(row["results"]) == set(workers):
+                        done.add(row["name"])
+                        for name in workers:
+                            results[name][row["name"]] = row["results"][name]
+            partial = open(partial_path, "a" if cfg.resume else "w", encoding="utf-8")
+        # Schemas run in a shuffled order, so a run stopped early (--stop-after) is still a
+        # random subsample of the selection rather than its first categories.
+        order = list(cases)
+        random.Random(cfg.seed + 1).shuffle(order)
+        started = time.monotonic()
+        completed = [c for c in cases if c["name"] in done]
+        if bar is not None:
+            bar.update(len(completed))
         try:
-            for case in cases:
+            for case in order:
+                if case["name"] in done:
+                    continue
+                if cfg.stop_after_s is not None and time.monotonic() - started > cfg.stop_after_s:
+                    break
+                completed.append(case)
                 if case.get("schema") is None:
                     for name in workers:
                         results[name][case["name"]] = {"status": "load_error",
@@ -1040,8 +1066,7 @@ def run_benchmark(cfg: Config) -> dict:
                     res["wall_s"] = time.perf_counter() - t0
                     results[name][case["name"]] = res
                 if partial is not None:
-                    row = {name: {k: v for k, v in results[name][case["name"]].items()
-                                  if k != "mask_ns"} for name in workers}
+                    row = {name: results[name][case["name"]] for name in workers}
                     partial.write(json.dumps({"name": case["name"], "results": row}) + "\n")
                     partial.flush()
                 if bar is not None:
@@ -1054,6 +1079,7 @@ def run_benchmark(cfg: Config) -> dict:
             for w in workers.values():
                 w.stop()
     versions = {name: w.version for name, w in workers.items()}
+    cases = sorted(completed, key=lambda c: c["name"])
     report: dict[str, Any] = {
         "config": asdict(cfg),
         "environment": environment(versions, cfg),
@@ -1122,6 +1148,10 @@ def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--xgrammar-python", default=d.xgrammar_python)
     p.add_argument("--out", default=None)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the schemas already in OUT/maskbench.partial.jsonl")
+    p.add_argument("--stop-after", type=float, default=None,
+                   help="start no new schema after this many seconds; report what is done")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     p.add_argument("--setup", default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -1134,7 +1164,8 @@ def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
                  engines=engines,
                  whitespace=a.whitespace, additional_properties=not a.no_additional_properties,
                  timeout_s=a.timeout, chunk=a.chunk, max_tokens=a.max_tokens,
-                 xgrammar_python=a.xgrammar_python, out=a.out, progress=not a.no_progress)
+                 xgrammar_python=a.xgrammar_python, out=a.out, progress=not a.no_progress,
+                 resume=a.resume, stop_after_s=a.stop_after)
     return cfg, a
 
 
