@@ -146,6 +146,30 @@ def test_worker_result_is_passed_through(tmp_path: Path) -> None:
     w.stop()
 
 
+def test_run_benchmark_end_to_end_and_resume(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    schema = {"type": "object", "properties": {"b": {"type": "integer"}, "a": {"type": "string"}},
+              "required": ["a"]}
+    tests = [{"valid": True, "data": {"a": "x", "b": 2}}, {"valid": False, "data": {"a": 1}},
+             {"valid": False, "data": {"b": 2}}]
+    (corpus / "one.json").write_text(json.dumps({"schema": schema, "tests": tests}))
+    (corpus / "two.json").write_text(json.dumps({"schema": {"type": "boolean"},
+                                                 "tests": [{"valid": True, "data": False}]}))
+    out = tmp_path / "out"
+    cfg = mb.Config(corpus=str(corpus), engines=["maaza"], out=str(out), progress=False,
+                    timeout_s=60.0)
+    report = mb.run_benchmark(cfg)
+    s = report["engines"]["maaza"]
+    assert (s["schemas"], s["passing"], s["invalidation_errors"]) == (2, 2, 0)
+    assert (report["n_valid"], report["n_invalid"]) == (2, 2)
+    rows = (out / "maskbench.partial.jsonl").read_text().splitlines()
+    assert len(rows) == 2
+    walls = {n: r["wall_s"] for n, r in report["results"]["maaza"].items()}
+    again = mb.run_benchmark(mb.Config(**{**mb.asdict(cfg), "resume": True}))
+    assert {n: r["wall_s"] for n, r in again["results"]["maaza"].items()} == walls
+
+
 def test_summarize_counts_errors() -> None:
     results = {
         "a": {"status": "ok", "ttfm_ns": 1000, "mask_ns": [10, 20],
