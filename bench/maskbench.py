@@ -458,13 +458,13 @@ class LlguidanceEngine(Engine):
             self.vocab.vocab, eos_token=setup["eog"]
         )
         item_sep, key_sep = _separators(setup["whitespace"])
+        # llguidance always follows the spec's additionalProperties default; it has no option
+        # for the other one, so --no-additional-properties does not change it.
         self.options = {
             "whitespace_flexible": False,
             "item_separator": item_sep,
             "key_separator": key_sep,
         }
-        if not setup["additional_properties"]:
-            self.options["additionalProperties"] = False  # type: ignore[assignment]
 
     def compile(self, schema: Any) -> Any:
         try:
