@@ -143,6 +143,9 @@ void bind_grammar(py::module_& m) {
           },
           py::arg("token_id"));
 
+  m.def("_set_cache_limits", &maaza::set_cache_limits, py::arg("max_dependent"),
+        py::arg("max_cache_bytes"));
+
   py::class_<GrammarMatcher>(m, "GrammarMatcher")
       .def(py::init([](std::shared_ptr<CompiledGrammar> g, std::shared_ptr<Vocabulary> v) {
              return std::make_unique<GrammarMatcher>(std::move(g), std::move(v));
@@ -168,6 +171,17 @@ void bind_grammar(py::module_& m) {
           },
           py::arg("data"))
       .def("forced_bytes", [](GrammarMatcher& self) { return py::bytes(self.forced_bytes(256)); })
+      .def("cache_stats",
+           [](const GrammarMatcher& self) {
+             maaza::CacheStats s = self.cache_stats();
+             py::dict d;
+             d["builds"] = s.builds;
+             d["deeper"] = s.deeper;
+             d["dependent"] = s.dependent;
+             d["build_ns"] = s.build_ns;
+             d["bytes"] = s.bytes;
+             return d;
+           })
       .def("is_complete", &GrammarMatcher::is_complete)
       .def("is_terminated", &GrammarMatcher::is_terminated)
       .def("reset", &GrammarMatcher::reset)

@@ -213,6 +213,7 @@ class Parser {
         seq.push_back(Symbol::char_class({{0, kMaxCodePoint}}));
         has_last = true;
       } else if (c == '(') {
+        if (++depth_ > kMaxNesting) error("groups nested too deeply");
         ++pos_;
         skip_space(true);
         std::uint32_t r = grammar_.add_rule(owner + "-group");
@@ -220,6 +221,7 @@ class Parser {
         skip_space(true);
         if (peek() != ')') error("expected ')'");
         ++pos_;
+        --depth_;
         grammar_.set_alternatives(r, std::move(alts));
         seq.push_back(Symbol::ref(r));
         has_last = true;
@@ -370,9 +372,12 @@ class Parser {
     return Symbol::char_class(std::move(ranges), negated);
   }
 
+  static constexpr std::size_t kMaxNesting = 512;
+
   std::string_view text_;
   std::string root_name_;
   std::size_t pos_ = 0;
+  std::size_t depth_ = 0;
   Grammar grammar_;
   std::unordered_map<std::string, NameInfo> names_;
   std::unordered_map<std::uint32_t, std::size_t> def_pos_;

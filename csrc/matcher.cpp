@@ -3,6 +3,9 @@
 #include "matcher.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,6 +20,7 @@ namespace {
 constexpr std::uint32_t kBottom = 0;   // parent of the root: popping it completes the value
 constexpr std::uint32_t kUnknown = 1;  // an unknown parent (token-cache contexts)
 constexpr std::size_t kMaxProgramElems = std::size_t(1) << 23;
+constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
 
 constexpr std::uint32_t kMinForLen[5] = {0, 0, 0x80, 0x800, 0x10000};
 constexpr std::uint32_t kMaxForLen[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
@@ -130,6 +134,21 @@ class U64Map {
       }
       if (keys_[i] == key) return vals_[i];
     }
+  }
+  bool find(std::uint64_t key, std::uint32_t& value) const {
+    std::size_t mask = keys_.size() - 1;
+    for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+      if (keys_[i] == kEmpty) return false;
+      if (keys_[i] == key) {
+        value = vals_[i];
+        return true;
+      }
+    }
+  }
+  void clear() {
+    keys_.clear();
+    vals_.clear();
+    rehash(64);
   }
   std::size_t size() const { return size_; }
 
@@ -285,6 +304,11 @@ class Lowering {
   // opt(r, k) ::= "" | r opt(r, k-1), with opt(r, 0) never built (the caller omits it).
   std::uint32_t opt(std::uint32_t r, std::uint32_t k) {
     auto& chain = opt_[r];
+    if (chain.empty()) {
+      chain_id_[r] = static_cast<std::uint32_t>(chains_.size());
+      chains_.emplace_back();
+    }
+    std::vector<std::uint32_t>& returns = chains_[chain_id_[r]];
     while (chain.size() < k) {
       std::uint32_t o = new_rule();
       std::vector<ProgElem> empty;
@@ -292,10 +316,20 @@ class Lowering {
       std::vector<ProgElem> body{ref(r)};
       if (!chain.empty()) body.push_back(ref(chain.back()));
       add_alternative(o, body);
+      // Where r returns to at this level (none at level 1: the call is in tail position).
+      returns.push_back(chain.empty() ? kNoPos : alts_[o].back() + 1);
       chain.push_back(o);
     }
     return chain[k - 1];
   }
+
+ public:
+  // chains()[c][level - 1]: the return position of repetition chain c at that level (levels
+  // count the repetitions still allowed after the current one, plus one).
+  std::vector<std::vector<std::uint32_t>> chains_;
+
+ private:
+  std::unordered_map<std::uint32_t, std::uint32_t> chain_id_;
 
   bool lower_sequence(const Sequence& seq, std::vector<ProgElem>& body) {
     for (const Symbol& s : seq) {
@@ -361,7 +395,16 @@ class Lowering {
 CompiledGrammar::CompiledGrammar(Grammar grammar, std::vector<std::string> ignored)
     : grammar_(std::move(grammar)), ignored_(std::move(ignored)) {
   grammar_.validate();
-  Lowering(grammar_, elems_, alts_, classes_).run();
+  Lowering lowering(grammar_, elems_, alts_, classes_);
+  lowering.run();
+  chain_returns_ = std::move(lowering.chains_);
+  chain_of_pos_.assign(elems_.size(), {0, 0});
+  for (std::uint32_t c = 0; c < chain_returns_.size(); ++c) {
+    for (std::uint32_t level = 1; level <= chain_returns_[c].size(); ++level) {
+      std::uint32_t pos = chain_returns_[c][level - 1];
+      if (pos != kNoPos) chain_of_pos_[pos] = {c, level};
+    }
+  }
   root_ = grammar_.root();
   if (alts_[root_].empty()) throw GrammarError("root rule matches no string");
 }
@@ -381,7 +424,8 @@ struct StepFlags {
 class Engine {
  public:
   explicit Engine(const CompiledGrammar& g)
-      : elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
+      : g_(g),
+        elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
     frames_.push_back({0, kBottom});
     frames_.push_back({0, kUnknown});
   }
@@ -459,6 +503,47 @@ class Engine {
 
   std::size_t n_frames() const { return frames_.size(); }
 
+  // The token-cache key of stack `s` looking at most `depth` parent frames deep:
+  // [pos, aux, parent positions..., terminator] where the terminator is 0 when the chain ends at
+  // the root (the key is the whole stack) and 1 when it was cut (the rest is unknown).
+  //
+  // With canon_level > 0, a parent frame inside a repetition chain at a higher level is replaced
+  // by the same frame at canon_level (terminator bit 2 then set): a token of at most
+  // canon_level - 1 bytes cannot tell the two apart, so the context is shared and only longer
+  // tokens are checked against the real stack.
+  bool context_key(const Stack& s, std::size_t depth, std::vector<std::uint32_t>& key,
+                   std::uint32_t canon_level) const {
+    key.clear();
+    key.push_back(s.pos);
+    key.push_back(s.aux);
+    std::uint32_t p = s.parent;
+    bool canon = false;
+    const auto& chain_of = g_.chain_of_pos();
+    for (std::size_t d = 0; d < depth && p != kBottom; ++d) {
+      std::uint32_t fpos = frames_[p].pos;
+      if (canon_level) {
+        const CompiledGrammar::ChainPos& cp = chain_of[fpos];
+        if (cp.level > canon_level) {
+          fpos = g_.chain_returns()[cp.chain][canon_level - 1];
+          canon = true;
+        }
+      }
+      key.push_back(fpos);
+      p = frames_[p].parent;
+    }
+    bool exact = p == kBottom;
+    key.push_back((exact ? 0u : 1u) | (canon ? 2u : 0u));
+    return exact;
+  }
+
+  // Rebuilds in this arena the stack a context key describes.
+  Stack context_stack(const std::vector<std::uint32_t>& key) {
+    std::uint32_t parent = (key.back() & 1) == 0 ? kBottom : kUnknown;
+    for (std::size_t i = key.size() - 2; i >= 3; --i) parent = intern(key[i], parent);
+    if (key.size() > 3) parent = intern(key[2], parent);
+    return Stack{key[0], key[1], parent};
+  }
+
  private:
   void expand(std::uint32_t pos, std::uint32_t parent, std::vector<Stack>& out, StepFlags& f) {
     work_.clear();
@@ -495,6 +580,7 @@ class Engine {
     }
   }
 
+  const CompiledGrammar& g_;
   const std::vector<ProgElem>& elems_;
   const std::vector<std::vector<std::uint32_t>>& alts_;
   const std::vector<ByteClass>& classes_;
@@ -505,19 +591,256 @@ class Engine {
   std::vector<Frame> work_;
 };
 
+struct VecHash {
+  std::size_t operator()(const std::vector<std::uint32_t>& v) const {
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ v.size();
+    for (std::uint32_t x : v) {
+      h ^= x;
+      h *= 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// What one top-of-stack context decides about the vocabulary (see matcher.h).
+struct CacheEntry {
+  std::vector<std::uint32_t> accepted;   // bitset over token ids
+  std::vector<std::uint32_t> dependent;  // byte-sorted token indices needing the full stack
+  bool deeper = false;                   // too many dependent tokens: use a deeper context
+};
+
+// A cut context with more dependent tokens than this is not used; a deeper one is built instead.
+std::atomic<std::size_t> g_max_dependent{256};
+// Context depths tried in turn (parent frames); the last one is always the whole stack.
+constexpr std::size_t kDepths[] = {2, 4, 8, 16, std::size_t(1) << 30};
+// Memory bound of one token cache; past it, masks fall back to direct trie walks.
+std::atomic<std::size_t> g_max_cache_bytes{std::size_t(256) << 20};
+
+struct TokenCache {
+  TokenCache(const CompiledGrammar& g, const Vocabulary& v)
+      : vocab(&v),
+        builder(g),
+        canon_level(v.long_token_threshold() ? static_cast<std::uint32_t>(v.long_token_threshold() + 1)
+                                             : 0),
+        long_tokens(v.long_tokens()) {}
+
+  // The entry for `key`, built on first use; nullptr when the cache is full. Thread-safe; the
+  // returned entry is never modified or freed while the cache lives.
+  const CacheEntry* get(const std::vector<std::uint32_t>& key) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = entries.find(key);
+    if (it != entries.end()) return it->second.get();
+    if (bytes >= g_max_cache_bytes.load(std::memory_order_relaxed)) return nullptr;
+    auto entry = std::make_unique<CacheEntry>();
+    auto t0 = std::chrono::steady_clock::now();
+    build(key, *entry);
+    stats.build_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    stats.builds += 1;
+    stats.deeper += entry->deeper ? 1 : 0;
+    stats.dependent += entry->dependent.size();
+    bytes += (entry->accepted.size() + entry->dependent.size() + key.size()) * 4 + 96;
+    const CacheEntry* out = entry.get();
+    entries.emplace(key, std::move(entry));
+    return out;
+  }
+
+  // State sets of the builder interned as ids (0 is the empty set) with memoised byte
+  // transitions, so a trie walk that keeps returning to the same states (string contents) costs
+  // one table lookup per node. A transition is the next id plus flags in the top bits.
+  static constexpr std::uint32_t kDoneBit = 1u << 30;     // complete or unknown after the byte
+  static constexpr std::uint32_t kUnknownBit = 1u << 31;  // popped into the unknown context
+  static constexpr std::uint32_t kIdMask = kDoneBit - 1;
+  static constexpr std::size_t kMaxTransitions = std::size_t(1) << 21;
+
+  std::uint32_t intern_set(std::vector<Stack>& set) {
+    std::sort(set.begin(), set.end(), [](const Stack& a, const Stack& b) {
+      return a.pos != b.pos ? a.pos < b.pos : a.aux != b.aux ? a.aux < b.aux : a.parent < b.parent;
+    });
+    set_key.clear();
+    for (const Stack& st : set) {
+      set_key.push_back(st.pos);
+      set_key.push_back(st.aux);
+      set_key.push_back(st.parent);
+    }
+    auto it = set_ids.find(set_key);
+    if (it != set_ids.end()) return it->second;
+    auto id = static_cast<std::uint32_t>(sets.size());
+    if (id >= kIdMask) throw InternalError("token cache: too many parser states");
+    sets.push_back(set);
+    set_ids.emplace(set_key, id);
+    return id;
+  }
+
+  std::uint32_t transition(std::uint32_t state, std::uint8_t b) {
+    std::uint64_t tk = (std::uint64_t(state) << 8) | b;
+    std::uint32_t t;
+    if (trans.find(tk, t)) return t;
+    scratch.assign(sets[state].begin(), sets[state].end());
+    std::size_t n = scratch.size();
+    StepFlags f;
+    builder.advance(scratch, 0, n, b, f);
+    next_set.assign(scratch.begin() + static_cast<std::ptrdiff_t>(n), scratch.end());
+    t = next_set.empty() ? 0 : intern_set(next_set);
+    if (f.complete || f.unknown) t |= kDoneBit;
+    if (f.unknown) t |= kUnknownBit;
+    trans.get_or_insert(tk, t);
+    return t;
+  }
+
+  const std::uint64_t* next_bytes_of(std::uint32_t state) {
+    if (state_next.size() <= state) {
+      state_next.resize(sets.size());
+      state_next_ok.resize(sets.size(), 0);
+    }
+    if (!state_next_ok[state]) {
+      builder.next_bytes(sets[state], 0, sets[state].size(), state_next[state].data());
+      state_next_ok[state] = 1;
+    }
+    return state_next[state].data();
+  }
+
+  void reset_states() {
+    state_next.clear();
+    state_next_ok.clear();
+    sets.clear();
+    set_ids.clear();
+    trans.clear();
+    sets.emplace_back();  // id 0: the empty set
+    set_ids.emplace(std::vector<std::uint32_t>{}, 0);
+  }
+
+  // Contexts topped by the same position tend to need the same depth: remember the deepest
+  // start that was needed so later contexts skip the builds that would be thrown away.
+  std::size_t start_depth(std::uint32_t pos) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = depth_hint.find(pos);
+    return it == depth_hint.end() ? 0 : it->second;
+  }
+  void note_deeper(std::uint32_t pos, std::size_t index) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::size_t& h = depth_hint[pos];
+    h = std::max(h, index);
+  }
+
+  void build(const std::vector<std::uint32_t>& key, CacheEntry& e) {
+    const bool exact = (key.back() & 1) == 0;
+    const bool canon = (key.back() & 2) != 0;
+    const std::vector<TrieNode>& trie = vocab->trie();
+    const std::vector<std::uint32_t>& ids = vocab->sorted_ids();
+    if (sets.empty() || trans.size() > kMaxTransitions) reset_states();
+    const std::size_t max_dependent = g_max_dependent.load(std::memory_order_relaxed);
+    e.accepted.assign((vocab->n_vocab() + 31) / 32, 0);
+    std::vector<Stack> start{builder.context_stack(key)};
+    level_state.assign(vocab->max_token_len() + 2, 0);
+    unknown_before.assign(vocab->max_token_len() + 2, 0);
+    level_state[0] = intern_set(start);
+    for (std::size_t i = 1; i < trie.size();) {
+      const TrieNode& node = trie[i];
+      std::size_t d = node.depth;
+      // Bytes no stack of the parent state takes are rejected without computing a transition,
+      // which is most of the fan-out at structural positions.
+      const std::uint32_t from = level_state[d - 1];
+      const std::uint64_t* allowed = next_bytes_of(from);
+      std::uint32_t t = ((allowed[node.byte >> 6] >> (node.byte & 63)) & 1u)
+                            ? transition(from, node.byte)
+                            : 0;
+      std::uint32_t next = t & kIdMask;
+      level_state[d] = next;
+      bool live = next != 0;
+      // unknown_before[d]: some path popped into the unknown context within the first d bytes.
+      unknown_before[d] = unknown_before[d - 1] || (t & kUnknownBit);
+      if (live || (t & kDoneBit)) {
+        for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(e.accepted.data(), ids[k]);
+      } else if (unknown_before[d - 1]) {
+        for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) e.dependent.push_back(k);
+      }
+      if (!live) {
+        if (unknown_before[d]) {
+          for (std::uint32_t k = node.tok_end; k < node.sub_tok_end; ++k) e.dependent.push_back(k);
+        }
+        i = node.next;
+      } else {
+        ++i;
+      }
+      if (!exact && e.dependent.size() > max_dependent) {
+        e.deeper = true;
+        e.accepted.clear();
+        e.accepted.shrink_to_fit();
+        e.dependent.clear();
+        e.dependent.shrink_to_fit();
+        return;
+      }
+    }
+    if (canon) {
+      for (std::uint32_t k : long_tokens) {
+        std::uint32_t id = ids[k];
+        if (!((e.accepted[id >> 5] >> (id & 31)) & 1u)) e.dependent.push_back(k);
+      }
+      std::sort(e.dependent.begin(), e.dependent.end());
+      e.dependent.erase(std::unique(e.dependent.begin(), e.dependent.end()), e.dependent.end());
+    }
+  }
+
+  // Not owned: every user of the cache holds the vocabulary, and the grammar drops caches whose
+  // vocabulary has expired.
+  const Vocabulary* vocab;
+  std::mutex mu;
+  Engine builder;
+  std::unordered_map<std::vector<std::uint32_t>, std::unique_ptr<CacheEntry>, VecHash> entries;
+  std::size_t bytes = 0;
+  CacheStats stats;
+  // Repetition levels above this are shared (0: never); long_tokens are the byte-sorted indices
+  // of the tokens that sharing cannot decide.
+  std::uint32_t canon_level = 0;
+  const std::vector<std::uint32_t>& long_tokens;
+  std::unordered_map<std::uint32_t, std::size_t> depth_hint;
+  // Builder scratch and the interned state sets with their transitions.
+  std::vector<std::vector<Stack>> sets;
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> set_ids;
+  U64Map trans;
+  std::vector<std::uint32_t> set_key;
+  std::vector<Stack> scratch;
+  std::vector<Stack> next_set;
+  std::vector<std::uint32_t> level_state;
+  std::vector<std::uint8_t> unknown_before;
+  std::vector<std::array<std::uint64_t, 4>> state_next;  // next-byte set per state id
+  std::vector<std::uint8_t> state_next_ok;
+};
+
+void set_cache_limits(std::size_t max_dependent, std::size_t max_cache_bytes) {
+  g_max_dependent.store(max_dependent);
+  g_max_cache_bytes.store(max_cache_bytes);
+}
+
 std::shared_ptr<TokenCache> CompiledGrammar::token_cache(
     const std::shared_ptr<const Vocabulary>& vocab) const {
-  (void)vocab;
-  return nullptr;
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  for (std::size_t i = 0; i < caches_.size();) {
+    std::shared_ptr<const Vocabulary> v = caches_[i].first.lock();
+    if (!v) {
+      caches_.erase(caches_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    if (v == vocab) return caches_[i].second;
+    ++i;
+  }
+  auto cache = std::make_shared<TokenCache>(*this, *vocab);
+  caches_.emplace_back(vocab, cache);
+  return cache;
 }
 
 // ---- matcher -------------------------------------------------------------------------------
 
 struct GrammarMatcher::Impl {
-  Impl(const CompiledGrammar& g, const Vocabulary& v) : engine(g), vocab(v) {}
+  Impl(const CompiledGrammar& g, const Vocabulary& v, std::shared_ptr<TokenCache> c)
+      : engine(g), vocab(v), cache(std::move(c)) {}
 
   Engine engine;
   const Vocabulary& vocab;
+  std::shared_ptr<TokenCache> cache;
   // The current state.
   std::vector<Stack> stacks;
   bool complete = false;
@@ -525,7 +848,15 @@ struct GrammarMatcher::Impl {
   // Scratch buffers reused across calls.
   std::vector<Stack> buf;
   std::vector<std::size_t> level_begin;
+  std::vector<std::uint8_t> level_done;
   std::vector<std::uint32_t> mask;
+  std::vector<std::uint32_t> key;
+  std::vector<std::uint32_t> state_key;
+  std::vector<Stack> sorted;
+  // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
+  std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
+  std::size_t memo_bytes = 0;
+  static constexpr std::size_t kMaxMemoBytes = std::size_t(32) << 20;
 
   void reset() {
     stacks.clear();
@@ -586,11 +917,11 @@ struct GrammarMatcher::Impl {
     return accept_bytes(piece, commit);
   }
 
-  // Walks the trie from the current stacks and sets the bit of every accepted token.
-  void walk_trie(std::uint32_t* bits) {
+  // Walks the trie from stacks [first, last) and sets the bit of every accepted token.
+  void walk_trie(const Stack* first, const Stack* last, std::uint32_t* bits) {
     const std::vector<TrieNode>& trie = vocab.trie();
     const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
-    buf.assign(stacks.begin(), stacks.end());
+    buf.assign(first, last);
     level_begin.assign(vocab.max_token_len() + 2, 0);
     level_begin[0] = 0;
     level_begin[1] = buf.size();
@@ -609,14 +940,105 @@ struct GrammarMatcher::Impl {
     }
   }
 
-  void fill_mask(std::uint32_t* bits, std::size_t n_words) {
+  // Sets the bits of the tokens (byte-sorted indices, ascending) that stack `s` accepts,
+  // sharing the work on common prefixes of consecutive tokens.
+  void check_tokens(const Stack& s, const std::vector<std::uint32_t>& sorted_idx,
+                    std::uint32_t* bits) {
+    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
+    buf.clear();
+    buf.push_back(s);
+    level_begin.assign(vocab.max_token_len() + 2, 0);
+    level_done.assign(vocab.max_token_len() + 2, 0);
+    level_begin[1] = 1;
+    std::size_t valid = 0;  // levels 0..valid hold the prefix of `prev`
+    const std::string* prev = nullptr;
+    for (std::uint32_t k : sorted_idx) {
+      std::uint32_t id = ids[k];
+      if ((bits[id >> 5] >> (id & 31)) & 1u) continue;
+      const std::string& t = vocab.token(id);
+      std::size_t d = 0;
+      if (prev) {
+        std::size_t lim = std::min({valid, t.size(), prev->size()});
+        while (d < lim && (*prev)[d] == t[d]) ++d;
+      }
+      bool dead = false;
+      while (d < t.size()) {
+        if (level_begin[d + 1] == level_begin[d]) {
+          dead = true;
+          break;
+        }
+        buf.resize(level_begin[d + 1]);
+        StepFlags f;
+        engine.advance(buf, level_begin[d], level_begin[d + 1], static_cast<std::uint8_t>(t[d]), f);
+        ++d;
+        level_begin[d + 1] = buf.size();
+        level_done[d] = f.complete || f.unknown;
+      }
+      valid = d;
+      prev = &t;
+      if (!dead && (level_begin[d + 1] > level_begin[d] || level_done[d])) set_bit(bits, id);
+    }
+  }
+
+  // Mask contribution of one stack through the token cache; false if the cache cannot serve it.
+  bool mask_from_cache(const Stack& s, std::uint32_t* bits, std::size_t n_words) {
+    const CacheEntry* e = nullptr;
+    constexpr std::size_t n_depths = sizeof(kDepths) / sizeof(kDepths[0]);
+    for (std::size_t i = cache->start_depth(s.pos); i < n_depths; ++i) {
+      bool exact = engine.context_key(s, kDepths[i], key, cache->canon_level);
+      e = cache->get(key);
+      if (!e || !e->deeper || exact) break;
+      cache->note_deeper(s.pos, i + 1);
+    }
+    if (!e || e->deeper) return false;
+    const std::uint32_t* acc = e->accepted.data();
+    for (std::size_t w = 0; w < n_words && w < e->accepted.size(); ++w) bits[w] |= acc[w];
+    if (!e->dependent.empty()) check_tokens(s, e->dependent, bits);
+    return true;
+  }
+
+  void compute_mask(std::uint32_t* bits, std::size_t n_words) {
     std::memset(bits, 0, n_words * sizeof(std::uint32_t));
     if (terminated) return;
     if (complete) {
       for (std::uint32_t id : vocab.eos_ids()) set_bit(bits, id);
     }
-    if (stacks.empty()) return;
-    walk_trie(bits);
+    for (const Stack& s : stacks) {
+      if (!mask_from_cache(s, bits, n_words)) walk_trie(&s, &s + 1, bits);
+    }
+  }
+
+  void fill_mask(std::uint32_t* bits, std::size_t n_words) {
+    const std::size_t nw = (vocab.n_vocab() + 31) / 32;
+    if (terminated || stacks.empty()) {
+      compute_mask(bits, n_words);
+      return;
+    }
+    // Memo key: the sorted stacks and the complete flag.
+    state_key.clear();
+    sorted.assign(stacks.begin(), stacks.end());
+    std::sort(sorted.begin(), sorted.end(), [](const Stack& a, const Stack& b) {
+      return a.pos != b.pos ? a.pos < b.pos : a.aux != b.aux ? a.aux < b.aux : a.parent < b.parent;
+    });
+    for (const Stack& s : sorted) {
+      state_key.push_back(s.pos);
+      state_key.push_back(s.aux);
+      state_key.push_back(s.parent);
+    }
+    state_key.push_back(complete ? 1 : 0);
+    auto it = memo.find(state_key);
+    if (it != memo.end()) {
+      std::memcpy(bits, it->second.data(), nw * sizeof(std::uint32_t));
+      if (n_words > nw) std::memset(bits + nw, 0, (n_words - nw) * sizeof(std::uint32_t));
+      return;
+    }
+    compute_mask(bits, n_words);
+    if (memo_bytes > kMaxMemoBytes) {
+      memo.clear();
+      memo_bytes = 0;
+    }
+    memo_bytes += nw * 4 + state_key.size() * 4 + 64;
+    memo.emplace(state_key, std::vector<std::uint32_t>(bits, bits + nw));
   }
 };
 
@@ -624,11 +1046,18 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar,
                                std::shared_ptr<const Vocabulary> vocab)
     : grammar_(std::move(grammar)), vocab_(std::move(vocab)) {
   if (!grammar_ || !vocab_) throw InternalError("GrammarMatcher needs a grammar and a vocabulary");
-  impl_ = std::make_unique<Impl>(*grammar_, *vocab_);
+  impl_ = std::make_unique<Impl>(*grammar_, *vocab_, grammar_->token_cache(vocab_));
   impl_->reset();
 }
 
 GrammarMatcher::~GrammarMatcher() = default;
+
+CacheStats GrammarMatcher::cache_stats() const {
+  std::lock_guard<std::mutex> lock(impl_->cache->mu);
+  CacheStats s = impl_->cache->stats;
+  s.bytes = impl_->cache->bytes;
+  return s;
+}
 
 void GrammarMatcher::fill_mask(std::uint32_t* bits, std::size_t n_words) {
   if (n_words < this->n_words()) throw InternalError("fill_mask: bitmask too small");
@@ -687,27 +1116,53 @@ void GrammarMatcher::mask_logits(float* logits, std::size_t n) {
   const std::size_t nv = vocab_->n_vocab();
   const float neg = -std::numeric_limits<float>::infinity();
   for (std::size_t w = 0; w < nw; ++w) {
-    std::uint32_t word = impl_->mask[w];
+    const std::uint32_t word = impl_->mask[w];
     if (word == 0xFFFFFFFFu) continue;
-    std::size_t base = w * 32;
-    for (std::size_t b = 0; b < 32 && base + b < n && base + b < nv; ++b) {
-      if (!((word >> b) & 1u)) logits[base + b] = neg;
+    const std::size_t base = w * 32;
+    const std::size_t end = std::min({base + 32, n, nv});
+    if (word == 0) {
+      std::fill(logits + base, logits + end, neg);
+      continue;
+    }
+    for (std::uint32_t off = ~word; off;) {
+      std::size_t i = base + static_cast<std::size_t>(__builtin_ctz(off));
+      off &= off - 1;
+      if (i >= end) break;
+      logits[i] = neg;
     }
   }
   for (std::size_t i = nv; i < n; ++i) logits[i] = neg;
 }
 
+namespace {
+
+// Index of the first maximum of x[0, n) (NaN entries never win), n > 0.
+std::size_t argmax(const float* x, std::size_t n) {
+  // Pass 1: the maximum, in independent lanes the compiler can vectorise.
+  constexpr std::size_t kLanes = 16;
+  float lanes[kLanes];
+  const float neg = -std::numeric_limits<float>::infinity();
+  for (float& l : lanes) l = neg;
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] = x[i + j] > lanes[j] ? x[i + j] : lanes[j];
+  }
+  float best = neg;
+  for (float l : lanes) best = l > best ? l : best;
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  // Pass 2: its first position.
+  for (std::size_t k = 0; k < n; ++k) {
+    if (x[k] == best) return k;
+  }
+  return 0;  // every entry is NaN or -inf
+}
+
+}  // namespace
+
 std::int64_t GrammarMatcher::select_greedy(const float* logits, std::size_t n) {
   const std::size_t nv = std::min(n, vocab_->n_vocab());
   if (nv == 0) return -1;
-  std::size_t best = 0;
-  float best_v = logits[0];
-  for (std::size_t i = 1; i < nv; ++i) {
-    if (logits[i] > best_v) {
-      best_v = logits[i];
-      best = i;
-    }
-  }
+  std::size_t best = argmax(logits, nv);
   if (impl_->accept_token(static_cast<std::int64_t>(best), false)) return static_cast<std::int64_t>(best);
   std::size_t nw = n_words();
   impl_->mask.resize(nw);
@@ -716,13 +1171,23 @@ std::int64_t GrammarMatcher::select_greedy(const float* logits, std::size_t n) {
   float arg_v = 0;
   for (std::size_t w = 0; w < nw; ++w) {
     std::uint32_t word = impl_->mask[w];
+    if (word == 0) continue;
+    const std::size_t base = w * 32;
+    if (word == 0xFFFFFFFFu && base + 32 <= nv) {
+      std::size_t k = base + argmax(logits + base, 32);
+      if (arg < 0 || logits[k] > arg_v) {
+        arg = static_cast<std::int64_t>(k);
+        arg_v = logits[k];
+      }
+      continue;
+    }
     while (word) {
-      std::size_t i = w * 32 + static_cast<std::size_t>(__builtin_ctz(word));
+      std::size_t k = base + static_cast<std::size_t>(__builtin_ctz(word));
       word &= word - 1;
-      if (i >= nv) break;
-      if (arg < 0 || logits[i] > arg_v) {
-        arg = static_cast<std::int64_t>(i);
-        arg_v = logits[i];
+      if (k >= nv) break;
+      if (arg < 0 || logits[k] > arg_v) {
+        arg = static_cast<std::int64_t>(k);
+        arg_v = logits[k];
       }
     }
   }

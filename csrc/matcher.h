@@ -49,6 +49,15 @@ struct ByteClass {
 
 struct TokenCache;
 
+// Counters of a token cache, for benchmarks and tests.
+struct CacheStats {
+  std::uint64_t builds = 0;     // contexts built
+  std::uint64_t deeper = 0;     // of which too context-dependent (a deeper one was built)
+  std::uint64_t dependent = 0;  // dependent tokens over all kept contexts
+  std::uint64_t build_ns = 0;   // time spent building
+  std::uint64_t bytes = 0;      // memory held
+};
+
 class CompiledGrammar {
  public:
   // Validates and lowers the grammar. Throws GrammarError.
@@ -61,6 +70,16 @@ class CompiledGrammar {
   const std::vector<std::vector<std::uint32_t>>& alts() const { return alts_; }
   const std::vector<ByteClass>& classes() const { return classes_; }
   std::uint32_t root_rule() const { return root_; }
+  // Bounded repetitions x{0,n} are chains of rules, one per level; a return position inside a
+  // chain maps to (chain, level), level 0 meaning "not in a chain". chain_returns()[c][level-1]
+  // is the return position at that level. Token caches use this to share contexts that differ
+  // only in a repetition count no token could exhaust.
+  struct ChainPos {
+    std::uint32_t chain = 0;
+    std::uint32_t level = 0;
+  };
+  const std::vector<ChainPos>& chain_of_pos() const { return chain_of_pos_; }
+  const std::vector<std::vector<std::uint32_t>>& chain_returns() const { return chain_returns_; }
 
   // The token cache for this grammar and `vocab`, created on first use; thread-safe.
   std::shared_ptr<TokenCache> token_cache(const std::shared_ptr<const Vocabulary>& vocab) const;
@@ -72,6 +91,8 @@ class CompiledGrammar {
   std::vector<std::vector<std::uint32_t>> alts_;  // per program rule: start positions
   std::vector<ByteClass> classes_;
   std::uint32_t root_ = 0;
+  std::vector<ChainPos> chain_of_pos_;
+  std::vector<std::vector<std::uint32_t>> chain_returns_;
   mutable std::mutex cache_mu_;
   mutable std::vector<std::pair<std::weak_ptr<const Vocabulary>, std::shared_ptr<TokenCache>>>
       caches_;
@@ -87,6 +108,12 @@ struct Stack {
     return pos == o.pos && aux == o.aux && parent == o.parent;
   }
 };
+
+// Process-wide token-cache limits, for tests and benchmarks: a cut context with more than
+// max_dependent context-dependent tokens is replaced by a deeper one; a cache holding
+// max_cache_bytes or more builds nothing new (masks then walk the trie directly). Defaults: 256
+// tokens, 256 MiB.
+void set_cache_limits(std::size_t max_dependent, std::size_t max_cache_bytes);
 
 class GrammarMatcher {
  public:
@@ -116,6 +143,9 @@ class GrammarMatcher {
   void mask_logits(float* logits, std::size_t n);
   // Argmax over allowed tokens, -1 if none is allowed. Does not advance the state.
   std::int64_t select_greedy(const float* logits, std::size_t n);
+
+  // Counters of the token cache this matcher shares with others of the same grammar/vocabulary.
+  CacheStats cache_stats() const;
 
   std::size_t n_vocab() const { return vocab_->n_vocab(); }
   std::size_t n_words() const { return (vocab_->n_vocab() + 31) / 32; }

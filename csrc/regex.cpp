@@ -497,7 +497,7 @@ class PatternEmitter {
       emit(n, s);
       alts.push_back(std::move(s));
     }
-    return g_.add_rule("pattern", std::move(alts));
+    return frags_.add_rule("pattern", std::move(alts));
   }
 
  private:
@@ -604,13 +604,19 @@ std::vector<CharRange> regex_class_space() {
                            {0xFEFF, 0xFEFF}});
 }
 
+std::uint32_t StringFragments::add_rule(const std::string& base, std::vector<Sequence> alternatives) {
+  std::uint32_t& n = name_counts_[base];
+  ++n;
+  return g_.add_rule(n == 1 ? base : base + "-" + std::to_string(n), std::move(alternatives));
+}
+
 std::uint32_t StringFragments::any_char() {
   if (any_char_ >= 0) return static_cast<std::uint32_t>(any_char_);
   auto cls = [](std::vector<CharRange> r) { return Symbol::char_class(std::move(r)); };
-  std::uint32_t hex = g_.add_rule("hex", {{cls({{'0', '9'}, {'A', 'F'}, {'a', 'f'}})}});
+  std::uint32_t hex = add_rule("hex", {{cls({{'0', '9'}, {'A', 'F'}, {'a', 'f'}})}});
   Symbol h = Symbol::ref(hex);
   Symbol d = cls({{'D', 'D'}, {'d', 'd'}});
-  std::uint32_t rule = g_.add_rule(
+  std::uint32_t rule = add_rule(
       "char",
       {
           {cls(complement_ranges({{0, 0x1F}, {'"', '"'}, {'\\', '\\'}}))},
@@ -654,7 +660,7 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
   for (std::uint32_t cp = 0; cp < 0x20; ++cp) {
     if (contains(ranges, cp)) alts.push_back({Symbol::literal(canonical_spelling(cp))});
   }
-  std::uint32_t rule = g_.add_rule("class", std::move(alts));
+  std::uint32_t rule = add_rule("class", std::move(alts));
   class_rules_.emplace(std::move(key), rule);
   return rule;
 }
@@ -662,7 +668,7 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
 std::uint32_t StringFragments::any_text() {
   if (any_text_ >= 0) return static_cast<std::uint32_t>(any_text_);
   std::uint32_t c = encoded_class({{0, kMaxCodePoint}});
-  std::uint32_t rule = g_.add_rule("text", {{Symbol::repeat(c, 0, kUnbounded)}});
+  std::uint32_t rule = add_rule("text", {{Symbol::repeat(c, 0, kUnbounded)}});
   any_text_ = rule;
   return rule;
 }
@@ -704,9 +710,150 @@ std::uint32_t StringFragments::pattern(std::string_view pattern, const std::stri
     if (!anchored_end && !(items.empty() && !anchored_start)) seq.push_back(Symbol::ref(any_text()));
     alts.push_back(std::move(seq));
   }
-  std::uint32_t rule = g_.add_rule("pattern", std::move(alts));
+  std::uint32_t rule = add_rule("pattern", std::move(alts));
   named_.emplace(std::move(memo_key), rule);
   return rule;
+}
+
+namespace {
+
+constexpr std::uint64_t kNoLimit = ~std::uint64_t{0};
+
+// Shortest and longest match of a pattern tree, in code points (kNoLimit: unbounded).
+std::pair<std::uint64_t, std::uint64_t> length_range(const Node& n) {
+  auto add = [](std::uint64_t a, std::uint64_t b) { return (a == kNoLimit || b == kNoLimit) ? kNoLimit : a + b; };
+  switch (n.kind) {
+    case Node::Kind::Set: return {1, 1};
+    case Node::Kind::Start:
+    case Node::Kind::End: return {0, 0};
+    case Node::Kind::Seq: {
+      std::pair<std::uint64_t, std::uint64_t> r{0, 0};
+      for (const auto& k : n.kids) {
+        auto kr = length_range(k);
+        r = {add(r.first, kr.first), add(r.second, kr.second)};
+      }
+      return r;
+    }
+    case Node::Kind::Alt: {
+      std::pair<std::uint64_t, std::uint64_t> r{kNoLimit, 0};
+      for (const auto& k : n.kids) {
+        auto kr = length_range(k);
+        r.first = std::min(r.first, kr.first);
+        r.second = (r.second == kNoLimit || kr.second == kNoLimit) ? kNoLimit : std::max(r.second, kr.second);
+      }
+      return r;
+    }
+    case Node::Kind::Repeat: {
+      auto kr = length_range(n.kids[0]);
+      std::uint64_t lo = kr.first * n.min;
+      std::uint64_t hi = n.max == 0 ? 0 : (n.max == kUnbounded || kr.second == kNoLimit) ? kNoLimit : kr.second * n.max;
+      return {lo, hi};
+    }
+  }
+  return {0, kNoLimit};
+}
+
+}  // namespace
+
+StringFragments::Bounded StringFragments::pattern_with_length(std::string_view pattern, const std::string& pointer,
+                                                              std::uint64_t min_len, std::uint64_t max_len) {
+  Node tree = PatternParser(pattern, pointer).parse();
+  auto whole = length_range(tree);
+  bool unanchored = true;
+  std::vector<Node> top;
+  if (tree.kind == Node::Kind::Alt) {
+    top = std::move(tree.kids);
+  } else {
+    top.push_back(std::move(tree));
+  }
+  // Flatten to alternatives that are sequences anchored at both ends; ^(a|b)$ distributes.
+  std::vector<std::vector<Node>> alts_items;
+  for (auto& alt : top) {
+    std::vector<Node> items;
+    if (alt.kind == Node::Kind::Seq) {
+      items = std::move(alt.kids);
+    } else {
+      items.push_back(std::move(alt));
+    }
+    bool a_start = !items.empty() && items.front().kind == Node::Kind::Start;
+    bool a_end = items.size() > (a_start ? 1u : 0u) && items.back().kind == Node::Kind::End;
+    if (!a_start || !a_end) {
+      unanchored = true;
+      alts_items.clear();
+      break;
+    }
+    unanchored = false;
+    items.erase(items.begin());
+    items.pop_back();
+    if (items.size() == 1 && items[0].kind == Node::Kind::Alt) {
+      for (auto& k : items[0].kids) {
+        std::vector<Node> sub;
+        if (k.kind == Node::Kind::Seq) {
+          sub = std::move(k.kids);
+        } else {
+          sub.push_back(std::move(k));
+        }
+        alts_items.push_back(std::move(sub));
+      }
+    } else {
+      alts_items.push_back(std::move(items));
+    }
+  }
+  Bounded out;
+  if (!unanchored && whole.first >= min_len && whole.second != kNoLimit && whole.second <= max_len) {
+    out.supported = true;
+    out.rule = this->pattern(pattern, pointer);  // the bounds are implied by the pattern
+    return out;
+  }
+  if (unanchored) return out;  // not supported
+  PatternEmitter emitter(*this, g_, pointer);
+  std::vector<Sequence> alts;
+  for (auto& items : alts_items) {
+    std::uint64_t fixed = 0;
+    int variable = -1;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto r = length_range(items[i]);
+      if (r.first == r.second) {
+        fixed += r.first;
+        continue;
+      }
+      if (variable >= 0) return out;  // two variable parts: not supported
+      variable = static_cast<int>(i);
+    }
+    if (variable < 0) {
+      if (fixed < min_len || fixed > max_len) continue;  // this alternative cannot satisfy the bounds
+    } else {
+      Node& rep = items[static_cast<std::size_t>(variable)];
+      if (rep.kind != Node::Kind::Repeat) return out;
+      auto body = length_range(rep.kids[0]);
+      if (body.first != body.second || body.first == 0) return out;
+      std::uint64_t b = body.first;
+      std::uint64_t lo = min_len > fixed ? (min_len - fixed + b - 1) / b : 0;
+      lo = std::max<std::uint64_t>(lo, rep.min);
+      std::uint64_t hi = rep.max == kUnbounded ? kNoLimit : rep.max;
+      if (max_len != kNoLimit) {
+        if (max_len < fixed) continue;
+        hi = std::min<std::uint64_t>(hi, (max_len - fixed) / b);
+      }
+      if (lo > hi) continue;
+      if (lo > 100000 || (hi != kNoLimit && hi > 100000)) return out;
+      rep.min = static_cast<std::uint32_t>(lo);
+      rep.max = hi == kNoLimit ? kUnbounded : static_cast<std::uint32_t>(hi);
+    }
+    Sequence seq;
+    for (const auto& item : items) emitter.emit(item, seq);
+    alts.push_back(std::move(seq));
+  }
+  out.supported = true;
+  if (!alts.empty()) out.rule = add_rule("pattern", std::move(alts));
+  return out;
+}
+
+StringFragments::Bounded StringFragments::format_with_length(std::string_view name, const std::string& pointer,
+                                                             std::uint64_t min_len, std::uint64_t max_len) {
+  const char* p = format_pattern(name);
+  if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
+  return pattern_with_length(p, pointer, min_len, max_len);
 }
 
 std::uint32_t StringFragments::format(std::string_view name, const std::string& pointer) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,10 +55,26 @@ class StringFragments {
   // hostname). Throws SchemaError(keyword "format", pointer) for other names.
   std::uint32_t format(std::string_view name, const std::string& pointer);
 
+  // A pattern or format intersected with length bounds (code points; max ~0 = none).
+  // supported is false when the intersection has no grammar here (unanchored patterns, two
+  // variable-length parts, ...); rule is empty when no string satisfies both.
+  struct Bounded {
+    bool supported = false;
+    std::optional<std::uint32_t> rule;
+  };
+  Bounded pattern_with_length(std::string_view pattern, const std::string& pointer, std::uint64_t min_len,
+                              std::uint64_t max_len);
+  Bounded format_with_length(std::string_view name, const std::string& pointer, std::uint64_t min_len,
+                             std::uint64_t max_len);
+
   static constexpr std::size_t kMaxPatternSymbols = 20000;
+
+  // Adds a rule named `base`, or `base-N` when that name was used before by this object.
+  std::uint32_t add_rule(const std::string& base, std::vector<Sequence> alternatives);
 
  private:
   Grammar& g_;
+  std::map<std::string, std::uint32_t> name_counts_;
   std::map<std::string, std::uint32_t> class_rules_;
   std::map<std::string, std::uint32_t> named_;
   std::int64_t any_char_ = -1;

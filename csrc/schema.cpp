@@ -57,6 +57,27 @@ const std::set<std::string, std::less<>>& handled_keywords() {
   return k;
 }
 
+// JSON Schema (drafts 3 to 2020-12) and OpenAPI keywords with validation meaning that the compiler
+// cannot enforce.
+const std::set<std::string, std::less<>>& refused_keywords() {
+  static const std::set<std::string, std::less<>> k = {
+      "not",           "if",
+      "then",          "else",
+      "uniqueItems",   "contains",
+      "minContains",   "maxContains",
+      "patternProperties", "propertyNames",
+      "dependencies",  "dependentRequired",
+      "dependentSchemas", "minProperties",
+      "maxProperties", "unevaluatedProperties",
+      "unevaluatedItems", "$dynamicRef",
+      "$dynamicAnchor", "$recursiveRef",
+      "$recursiveAnchor", "$vocabulary",
+      "nullable",      "extends",
+      "disallow",      "divisibleBy",
+      "id"};
+  return k;
+}
+
 std::string escape_pointer_token(std::string_view key) {
   std::string out;
   for (char c : key) {
@@ -249,19 +270,16 @@ class Compiler {
     }
   }
 
-  // Rejects (or, leniently, records) every keyword the compiler does not enforce. Returns true if
-  // the schema has a constraint keyword at all.
-  bool check_keywords(const Value& s, const std::string& ptr) {
-    bool constrained = false;
+  // Rejects (or, leniently, records) every JSON Schema keyword the compiler does not enforce.
+  // Keywords outside every JSON Schema vocabulary (x-*, javaType, ...) have no validation meaning
+  // and are skipped like annotations.
+  void check_keywords(const Value& s, const std::string& ptr) {
     for (const auto& [key, value] : s.members()) {
-      if (annotation_keywords().count(key)) continue;
-      if (handled_keywords().count(key)) {
-        constrained = true;
-        continue;
-      }
+      if (annotation_keywords().count(key) || handled_keywords().count(key)) continue;
+      if (key == "id" && value.is_string()) continue;  // draft-04 identifier
+      if (!refused_keywords().count(key)) continue;
       unsupported(key, ptr, "keyword '" + key + "' is not supported");
     }
-    return constrained;
   }
 
   // ---- $ref ------------------------------------------------------------------------------------
@@ -313,6 +331,19 @@ class Compiler {
     return {node, canonical};
   }
 
+  // ---- rule naming ----------------------------------------------------------------------------
+  // Rule names made unique here (base, base-2, base-3, ...) so that Grammar::add_rule never has to
+  // search for a free suffix.
+  std::string unique_name(const std::string& base) {
+    std::uint32_t& n = name_counts_[base];
+    ++n;
+    return n == 1 ? base : base + "-" + std::to_string(n);
+  }
+  std::uint32_t add_rule(const std::string& base, std::vector<Sequence> alternatives) {
+    return g_.add_rule(unique_name(base), std::move(alternatives));
+  }
+  std::uint32_t reserve_rule(const std::string& base) { return g_.reserve_rule(unique_name(base)); }
+
   // ---- whitespace and punctuation -------------------------------------------------------------
   static void append(Sequence& seq, Symbol sym) {
     if (sym.kind == Symbol::Kind::Literal && !seq.empty() && seq.back().kind == Symbol::Kind::Literal) {
@@ -327,8 +358,8 @@ class Compiler {
 
   Symbol ws() {
     if (ws_rule_ < 0) {
-      std::uint32_t c = g_.add_rule("ws-char", {{Symbol::char_class({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}})}});
-      ws_rule_ = g_.add_rule("ws", {{Symbol::repeat(c, 0, opt_.max_whitespace)}});
+      std::uint32_t c = add_rule("ws-char", {{Symbol::char_class({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}})}});
+      ws_rule_ = add_rule("ws", {{Symbol::repeat(c, 0, opt_.max_whitespace)}});
     }
     return Symbol::ref(static_cast<std::uint32_t>(ws_rule_));
   }
@@ -356,22 +387,22 @@ class Compiler {
 
   // ---- shared rules ----------------------------------------------------------------------------
   std::uint32_t digit() {
-    if (digit_rule_ < 0) digit_rule_ = g_.add_rule("digit", {{Symbol::char_class({{'0', '9'}})}});
+    if (digit_rule_ < 0) digit_rule_ = add_rule("digit", {{Symbol::char_class({{'0', '9'}})}});
     return static_cast<std::uint32_t>(digit_rule_);
   }
   std::uint32_t frac_any() {
     if (frac_rule_ < 0) {
-      frac_rule_ = g_.add_rule("fraction", {{Symbol::literal("."), Symbol::repeat(digit(), 1, kFracDigits)}});
+      frac_rule_ = add_rule("fraction", {{Symbol::literal("."), Symbol::repeat(digit(), 1, kFracDigits)}});
     }
     return static_cast<std::uint32_t>(frac_rule_);
   }
   std::uint32_t integer_any() {
     if (integer_rule_ < 0) {
-      std::uint32_t mag = g_.add_rule(
+      std::uint32_t mag = add_rule(
           "natural", {{Symbol::literal("0")},
                       {Symbol::char_class({{'1', '9'}}), Symbol::repeat(digit(), 0, kIntDigits - 1)}});
-      std::uint32_t sign = g_.add_rule("minus", {{Symbol::literal("-")}});
-      integer_rule_ = g_.add_rule("integer", {{Symbol::repeat(sign, 0, 1), Symbol::ref(mag)}});
+      std::uint32_t sign = add_rule("minus", {{Symbol::literal("-")}});
+      integer_rule_ = add_rule("integer", {{Symbol::repeat(sign, 0, 1), Symbol::ref(mag)}});
       natural_rule_ = mag;
     }
     return static_cast<std::uint32_t>(integer_rule_);
@@ -379,18 +410,18 @@ class Compiler {
   std::uint32_t number_any() {
     if (number_rule_ < 0) {
       std::uint32_t integer = integer_any();
-      std::uint32_t exp = g_.add_rule(
+      std::uint32_t exp = add_rule(
           "exponent", {{Symbol::char_class({{'E', 'E'}, {'e', 'e'}}),
-                        Symbol::repeat(g_.add_rule("exp-sign", {{Symbol::char_class({{'+', '+'}, {'-', '-'}})}}), 0, 1),
+                        Symbol::repeat(add_rule("exp-sign", {{Symbol::char_class({{'+', '+'}, {'-', '-'}})}}), 0, 1),
                         Symbol::repeat(digit(), 1, kExpDigits)}});
-      number_rule_ = g_.add_rule(
+      number_rule_ = add_rule(
           "number", {{Symbol::ref(integer), Symbol::repeat(frac_any(), 0, 1), Symbol::repeat(exp, 0, 1)}});
     }
     return static_cast<std::uint32_t>(number_rule_);
   }
   std::uint32_t string_any() {
     if (string_rule_ < 0) {
-      string_rule_ = g_.add_rule(
+      string_rule_ = add_rule(
           "string", {{Symbol::literal("\""), Symbol::repeat(frags_.any_char(), 0, kUnbounded), Symbol::literal("\"")}});
     }
     return static_cast<std::uint32_t>(string_rule_);
@@ -398,29 +429,29 @@ class Compiler {
   // Any JSON value (recursive rule).
   std::uint32_t value_any() {
     if (value_rule_ >= 0) return static_cast<std::uint32_t>(value_rule_);
-    std::uint32_t value = g_.reserve_rule("value");
+    std::uint32_t value = reserve_rule("value");
     value_rule_ = value;
     std::uint32_t str = string_any();
     Sequence member{Symbol::ref(str)};
     append(member, colon());
     append(member, Symbol::ref(value));
-    std::uint32_t member_rule = g_.add_rule("member", {member});
+    std::uint32_t member_rule = add_rule("member", {member});
     Sequence comma_member = comma();
     append(comma_member, Symbol::ref(member_rule));
-    std::uint32_t more_members = g_.add_rule("more-members", {comma_member});
+    std::uint32_t more_members = add_rule("more-members", {comma_member});
     Sequence obj = open("{");
     append(obj, Symbol::ref(member_rule));
     append(obj, Symbol::repeat(more_members, 0, kUnbounded));
     append(obj, close("}"));
-    std::uint32_t object = g_.add_rule("object", {empty("{", "}"), obj});
+    std::uint32_t object = add_rule("object", {empty("{", "}"), obj});
     Sequence comma_value = comma();
     append(comma_value, Symbol::ref(value));
-    std::uint32_t more_values = g_.add_rule("more-values", {comma_value});
+    std::uint32_t more_values = add_rule("more-values", {comma_value});
     Sequence arr = open("[");
     append(arr, Symbol::ref(value));
     append(arr, Symbol::repeat(more_values, 0, kUnbounded));
     append(arr, close("]"));
-    std::uint32_t array = g_.add_rule("array", {empty("[", "]"), arr});
+    std::uint32_t array = add_rule("array", {empty("[", "]"), arr});
     g_.set_alternatives(value, {{Symbol::ref(object)},
                                 {Symbol::ref(array)},
                                 {Symbol::ref(str)},
@@ -456,7 +487,7 @@ class Compiler {
       return static_cast<std::uint32_t>(it->second);
     }
     if (++depth_ > 2000) throw SchemaError("", ptr, "schema nesting too deep");
-    std::uint32_t rule = g_.reserve_rule(ptr.empty() ? "root" : rule_name(ptr));
+    std::uint32_t rule = reserve_rule(ptr.empty() ? "root" : rule_name(ptr));
     memo_[ptr] = rule;
     in_progress_.insert(ptr);
     std::vector<Sequence> alts = alternatives(s, ptr);
@@ -474,9 +505,16 @@ class Compiler {
     return rule;
   }
 
-  const Value& own(Value v) {
+  // Compiles a schema built by the compiler (a merge). Equal merged schemas share one rule, keyed
+  // by content: a recursive `$ref` with sibling keywords produces the same merge at every depth,
+  // which must become a recursive rule rather than an endless expansion.
+  std::optional<std::uint32_t> compile_synthetic(Value v, const std::string& ptr) {
+    std::string key = json::dump(v);
+    auto it = synthetic_.find(key);
+    if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
     owned_.push_back(std::move(v));
-    return owned_.back();
+    synthetic_.emplace(std::move(key), std::make_pair(&owned_.back(), ptr));
+    return compile(owned_.back(), ptr);
   }
 
   static Value without(const Value& s, std::initializer_list<std::string_view> keys) {
@@ -487,9 +525,10 @@ class Compiler {
     return Value::object(std::move(members));
   }
 
+  // Whether `s` has a keyword that constrains values (refused keywords were already reported).
   static bool has_constraints(const Value& s) {
     for (const auto& m : s.members()) {
-      if (!annotation_keywords().count(m.first)) return true;
+      if (handled_keywords().count(m.first)) return true;
     }
     return false;
   }
@@ -512,8 +551,7 @@ class Compiler {
       return {{Symbol::ref(*r)}};
     }
     if (ref != nullptr || all_of != nullptr) {
-      const Value& merged = own(merge_all(s, ptr));
-      auto r = compile(merged, ptr + "/allOf");
+      auto r = compile_synthetic(merge_all(s, ptr), ptr + "/allOf");
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -522,9 +560,9 @@ class Compiler {
     const Value* any_of = s.find("anyOf");
     const Value* one_of = s.find("oneOf");
     if (any_of != nullptr && one_of != nullptr) {
-      const Value& merged = own(Value::object(
-          {{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}));
-      auto r = compile(merged, ptr + "/allOf");
+      auto r = compile_synthetic(
+          Value::object({{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}),
+          ptr + "/allOf");
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -541,9 +579,8 @@ class Compiler {
         if (plain) {
           r = compile(branches.items()[i], bptr);
         } else {
-          const Value& merged =
-              own(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}));
-          r = compile(merged, bptr + "/+");
+          r = compile_synthetic(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}),
+                                bptr + "/+");
         }
         if (r) alts.push_back({Symbol::ref(*r)});
       }
@@ -664,7 +701,9 @@ class Compiler {
         continue;
       }
       for (const auto& [key, value] : part.members()) {
-        if (annotation_keywords().count(key)) continue;
+        // Refused keywords were reported by flatten(); annotations and unknown keywords carry no
+        // constraint.
+        if (!handled_keywords().count(key)) continue;
         Value* cur = find(key);
         if (cur == nullptr) {
           set(key, value);
@@ -804,7 +843,7 @@ class Compiler {
   // without a full validator); other siblings are refused.
   bool admits(const Value& s, const Value& v, const std::string& ptr) {
     for (const auto& [key, kv] : s.members()) {
-      if (annotation_keywords().count(key) || key == "enum" || key == "const") continue;
+      if (!handled_keywords().count(key) || key == "enum" || key == "const") continue;
       if (key == "type") {
         unsigned bits = 0;
         if (kv.is_string()) bits = type_bits(kv.as_string());
@@ -1076,8 +1115,30 @@ class Compiler {
         nonneg_alternatives(lb, ub, {Symbol::literal("-")}, alts);
       }
     }
+    if (!integer_only && zero_allowed(lower, upper)) {
+      // Negative zero (Python writes -0.0): equal to 0, so valid whenever 0 is.
+      if (neg_zero_rule_ < 0) {
+        std::uint32_t zero = add_rule("zero-digit", {{Symbol::literal("0")}});
+        std::uint32_t zeros = add_rule("zero-fraction", {{Symbol::literal("."), Symbol::repeat(zero, 1, kFracDigits)}});
+        neg_zero_rule_ = add_rule("negative-zero", {{Symbol::literal("-0"), Symbol::repeat(zeros, 0, 1)}});
+      }
+      alts.push_back({Symbol::ref(static_cast<std::uint32_t>(neg_zero_rule_))});
+    }
     if (alts.empty()) return std::nullopt;
-    return g_.add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
+    return add_rule(integer_only ? "bounded-integer" : "bounded-number", std::move(alts));
+  }
+
+  static bool zero_allowed(const std::optional<Bound>& lower, const std::optional<Bound>& upper) {
+    Dec zero;
+    if (lower) {
+      int c = cmp(lower->value, zero);
+      if (c > 0 || (c == 0 && lower->exclusive)) return false;
+    }
+    if (upper) {
+      int c = cmp(upper->value, zero);
+      if (c < 0 || (c == 0 && upper->exclusive)) return false;
+    }
+    return true;
   }
 
   // Spellings "I" or "I.F" (no exponent) of the numbers x >= 0 with lb <= x <= ub (each bound
@@ -1093,7 +1154,16 @@ class Compiler {
     }
     std::int64_t bl = dec_to_int(lb.value);
     std::int64_t bh = hb ? dec_to_int(hb->value) : kIntMax;
-    FracBuilder fb{this, lb.value.fp, lb.exclusive, hb ? hb->value.fp : std::string(), hb && hb->exclusive, {}};
+    std::string fb_key = lb.value.fp + (lb.exclusive ? "x" : "i") + "/" + (hb ? hb->value.fp : "") +
+                         (hb && hb->exclusive ? "x" : "i");
+    auto fb_it = frac_builders_.find(fb_key);
+    if (fb_it == frac_builders_.end()) {
+      fb_it = frac_builders_
+                  .emplace(fb_key, FracBuilder{this, lb.value.fp, lb.exclusive, hb ? hb->value.fp : std::string(),
+                                               hb && hb->exclusive, {}})
+                  .first;
+    }
+    FracBuilder& fb = fb_it->second;
     auto emit_fixed = [&](std::int64_t ip, bool tl, bool th) {
       Sequence base = prefix;
       append(base, Symbol::literal(std::to_string(ip)));
@@ -1113,7 +1183,7 @@ class Compiler {
     if (bl + 1 <= bh - (hb ? 1 : 0)) {
       std::vector<Sequence> mids;
       natural_range(bl + 1, hb ? bh - 1 : bh, {}, mids);
-      std::uint32_t mid = g_.add_rule("integer-part", std::move(mids));
+      std::uint32_t mid = add_rule("integer-part", std::move(mids));
       Sequence seq = prefix;
       append(seq, Symbol::ref(mid));
       append(seq, Symbol::repeat(frac_any(), 0, 1));
@@ -1139,6 +1209,8 @@ class Compiler {
     }
 
     std::optional<std::uint32_t> rule(std::uint32_t i, bool tl, bool th, bool allow_end) {
+      // Past the lower bound's digits, an inclusive lower bound holds whatever follows.
+      if (tl && i >= dl.size() && !excl_lo) tl = false;
       auto key = std::make_tuple(i, tl, th, allow_end);
       auto it = memo.find(key);
       if (it != memo.end()) return it->second;
@@ -1170,7 +1242,7 @@ class Compiler {
         }
       }
       std::optional<std::uint32_t> result;
-      if (!alts.empty()) result = c->g_.add_rule("fraction-digits", std::move(alts));
+      if (!alts.empty()) result = c->add_rule("fraction-digits", std::move(alts));
       memo[key] = result;
       return result;
     }
@@ -1190,20 +1262,44 @@ class Compiler {
       unsupported("format", ptr, "format together with pattern is not supported");
       format = nullptr;
     }
+    bool has_length = lo > 0 || max_len.has_value();
+    const std::uint64_t no_limit = ~std::uint64_t{0};
+    // Pattern or format, intersected with the length bounds where that has a grammar.
+    auto with_length = [&](StringFragments::Bounded b, auto plain) -> bool {
+      if (b.supported) {
+        has_length = false;
+        if (!b.rule) return false;
+        content = b.rule;
+        return true;
+      }
+      const char* kw = max_len ? "maxLength" : "minLength";
+      unsupported(kw, ptr, std::string(kw) + " together with this pattern or format is not supported");
+      content = plain();
+      has_length = false;
+      return true;
+    };
     if (format != nullptr) {
       try {
-        content = frags_.format(format->as_string(), ptr);
-      } catch (const SchemaError&) {
-        if (!opt_.lenient) throw;
+        if (has_length) {
+          auto b = frags_.format_with_length(format->as_string(), ptr, lo, max_len.value_or(no_limit));
+          if (!with_length(b, [&] { return frags_.format(format->as_string(), ptr); })) return std::nullopt;
+        } else {
+          content = frags_.format(format->as_string(), ptr);
+        }
+      } catch (const SchemaError& e) {
+        if (!opt_.lenient || e.keyword() != "format") throw;
         ignored_note("format", ptr);
       }
     } else if (pattern != nullptr) {
-      content = frags_.pattern(pattern->as_string(), ptr);
+      if (has_length) {
+        auto b = frags_.pattern_with_length(pattern->as_string(), ptr, lo, max_len.value_or(no_limit));
+        if (!with_length(b, [&] { return frags_.pattern(pattern->as_string(), ptr); })) return std::nullopt;
+      } else {
+        content = frags_.pattern(pattern->as_string(), ptr);
+      }
     }
     Sequence seq{Symbol::literal("\"")};
     if (content) {
-      if (min_len && *min_len > 0) unsupported("minLength", ptr, "minLength together with pattern or format is not supported");
-      if (max_len) unsupported("maxLength", ptr, "maxLength together with pattern or format is not supported");
       seq.push_back(Symbol::ref(*content));
     } else {
       if (lo > 0 || hi != kUnbounded) {
@@ -1285,7 +1381,7 @@ class Compiler {
       if (cap > 1) {
         Sequence ci = comma();
         append(ci, Symbol::ref(*rest_rule));
-        std::uint32_t more = g_.add_rule("more-items", {ci});
+        std::uint32_t more = add_rule("more-items", {ci});
         append(body, Symbol::repeat(more, static_cast<std::uint32_t>(lo - 1), cap >= kUnbounded ? kUnbounded : to_u32(cap - 1)));
       }
     } else {
@@ -1294,7 +1390,7 @@ class Compiler {
       if (rest_rule && cap > k) {
         Sequence ci = comma();
         append(ci, Symbol::ref(*rest_rule));
-        std::uint32_t more = g_.add_rule("more-items", {ci});
+        std::uint32_t more = add_rule("more-items", {ci});
         std::uint64_t tlo = min_items > k ? min_items - k : 0;
         tail.push_back(Symbol::repeat(more, to_u32(tlo), cap >= kUnbounded ? kUnbounded : to_u32(cap - k)));
       }
@@ -1311,7 +1407,7 @@ class Compiler {
         }
         pre.push_back(std::move(take));
         if (i > 0 && i >= min_items) pre.push_back({});
-        next = g_.add_rule("prefix-items", std::move(pre));
+        next = add_rule("prefix-items", std::move(pre));
       }
       append(body, Symbol::ref(*next));
     }
@@ -1395,7 +1491,7 @@ class Compiler {
       Sequence seq{Symbol::literal("\""), Symbol::ref(key_excluding(declared)), Symbol::literal("\"")};
       append(seq, colon());
       append(seq, Symbol::ref(*extra));
-      extra_kv = g_.add_rule("extra-property", {seq});
+      extra_kv = add_rule("extra-property", {seq});
     }
     const std::size_t n = list.size();
     // rest[i]: properties i.. after at least one was written (each preceded by a comma).
@@ -1403,7 +1499,7 @@ class Compiler {
     if (extra_kv) {
       Sequence ce = comma();
       append(ce, Symbol::ref(*extra_kv));
-      rest_tail.push_back(Symbol::repeat(g_.add_rule("more-extra", {ce}), 0, kUnbounded));
+      rest_tail.push_back(Symbol::repeat(add_rule("more-extra", {ce}), 0, kUnbounded));
     }
     std::vector<Sequence> rest_at(n + 1);  // a sequence standing for rest[i]
     rest_at[n] = rest_tail;
@@ -1413,21 +1509,21 @@ class Compiler {
       append(take, rest_at[i + 1]);
       std::vector<Sequence> alts{take};
       if (!list[i].required) alts.push_back(rest_at[i + 1]);
-      rest_at[i] = {Symbol::ref(g_.add_rule("rest", std::move(alts)))};
+      rest_at[i] = {Symbol::ref(add_rule("rest", std::move(alts)))};
     }
     // first[i]: a non-empty run of properties i.. with nothing written yet.
     std::optional<std::uint32_t> first_next;
     if (extra_kv) {
       Sequence seq{Symbol::ref(*extra_kv)};
       append(seq, rest_tail);
-      first_next = g_.add_rule("first-extra", {seq});
+      first_next = add_rule("first-extra", {seq});
     }
     for (std::size_t i = n; i-- > 0;) {
       Sequence take = kv(list[i]);
       append(take, rest_at[i + 1]);
       std::vector<Sequence> alts{take};
       if (!list[i].required && first_next) alts.push_back({Symbol::ref(*first_next)});
-      first_next = g_.add_rule("first", std::move(alts));
+      first_next = add_rule("first", std::move(alts));
     }
     std::vector<Sequence> alts;
     bool any_required = std::any_of(list.begin(), list.end(), [](const Property& p) { return p.required; });
@@ -1465,7 +1561,7 @@ class Compiler {
     }
     std::uint32_t any = frags_.any_text();
     std::vector<std::uint32_t> rules(trie.size());
-    for (std::size_t i = 0; i < trie.size(); ++i) rules[i] = g_.reserve_rule("key");
+    for (std::size_t i = 0; i < trie.size(); ++i) rules[i] = reserve_rule("key");
     for (std::size_t i = 0; i < trie.size(); ++i) {
       std::vector<Sequence> alts;
       if (!trie[i].terminal) alts.push_back({});
@@ -1526,6 +1622,8 @@ class Compiler {
   std::set<std::string> referenced_in_progress_;
   std::vector<std::uint32_t> unsat_reserved_;
   std::deque<Value> owned_;
+  std::map<std::string, std::uint32_t> name_counts_;
+  std::map<std::string, std::pair<const Value*, std::string>> synthetic_;
   int depth_ = 0;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;
@@ -1535,6 +1633,8 @@ class Compiler {
   std::int64_t number_rule_ = -1;
   std::int64_t string_rule_ = -1;
   std::int64_t value_rule_ = -1;
+  std::int64_t neg_zero_rule_ = -1;
+  std::map<std::string, FracBuilder> frac_builders_;
 };
 
 }  // namespace

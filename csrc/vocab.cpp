@@ -63,6 +63,21 @@ Vocabulary::Vocabulary(std::vector<std::string> tokens, std::vector<std::uint32_
     prev = &piece;
   }
   close_to(0, static_cast<std::uint32_t>(sorted_ids_.size()));
+
+  std::vector<std::size_t> longer_than(max_len_ + 2, 0);  // tokens of exactly each length
+  for (std::uint32_t id : sorted_ids_) longer_than[tokens_[id].size()] += 1;
+  for (std::size_t len = max_len_; len-- > 0;) longer_than[len] += longer_than[len + 1];
+  // longer_than[k] now counts tokens of length >= k.
+  for (std::size_t k : {16, 24, 32, 48, 64, 96, 128}) {
+    std::size_t n_long = k + 1 <= max_len_ ? longer_than[k + 1] : 0;
+    if (n_long <= 128) {
+      long_threshold_ = k;
+      for (std::uint32_t i = 0; i < sorted_ids_.size(); ++i) {
+        if (tokens_[sorted_ids_[i]].size() > k) long_tokens_.push_back(i);
+      }
+      break;
+    }
+  }
   trie_[0].next = static_cast<std::uint32_t>(trie_.size());
   trie_[0].sub_tok_end = static_cast<std::uint32_t>(sorted_ids_.size());
 }

@@ -43,6 +43,11 @@ class Vocabulary {
   // Token ids in byte-sorted order (the order TrieNode token runs index into).
   const std::vector<std::uint32_t>& sorted_ids() const { return sorted_ids_; }
   std::size_t max_token_len() const { return max_len_; }
+  // The shortest K in {16, 24, 32, 48, 64, 96, 128} leaving at most 128 tokens longer than K
+  // (0 if none does), and the byte-sorted indices of those longer tokens. Token caches share
+  // repetition counts that no token of at most K bytes can exhaust.
+  std::size_t long_token_threshold() const { return long_threshold_; }
+  const std::vector<std::uint32_t>& long_tokens() const { return long_tokens_; }
 
  private:
   std::vector<std::string> tokens_;
@@ -51,6 +56,8 @@ class Vocabulary {
   std::vector<TrieNode> trie_;
   std::vector<std::uint32_t> sorted_ids_;
   std::size_t max_len_ = 0;
+  std::size_t long_threshold_ = 0;
+  std::vector<std::uint32_t> long_tokens_;
 };
 
 // Raised for an unusable vocabulary; mapped to maaza_rt.errors.VocabularyError.

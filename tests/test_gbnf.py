@@ -120,3 +120,10 @@ def test_gbnf_dead_alternative_is_pruned() -> None:
     m = GrammarMatcher(g, BYTE_VOCAB)
     assert m.accept_bytes(b"a")
     assert m.forced_bytes() == b"b"
+
+
+def test_gbnf_deep_nesting_is_an_error_not_a_crash() -> None:
+    with pytest.raises(GrammarError, match="nested too deeply"):
+        Grammar.from_gbnf("root ::= " + "(" * 100000 + '"a"' + ")" * 100000)
+    g = Grammar.from_gbnf("root ::= " + "(" * 100 + '"a"' + ")" * 100)
+    assert matches(g, "a")

