@@ -510,7 +510,7 @@ class PatternEmitter {
   std::size_t n_symbols_ = 0;
 };
 
-const char* format_pattern(std::string_view name) {
+const char* format_pattern(std::string_view name, bool require_timezone) {
   // Years 0001-9999; day counts per month; 29 February only in leap years.
 #define MAAZA_YEAR "(?:[1-9]\\d{3}|0[1-9]\\d\\d|00[1-9]\\d|000[1-9])"
 #define MAAZA_MONTH_DAY                                                              \
@@ -518,13 +518,21 @@ const char* format_pattern(std::string_view name) {
   "|02-(?:0[1-9]|1\\d|2[0-8]))"
 #define MAAZA_LEAP "(?:\\d\\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 #define MAAZA_DATE "(?:" MAAZA_YEAR "-" MAAZA_MONTH_DAY "|" MAAZA_LEAP "-02-29)"
-#define MAAZA_TIME \
-  "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)?"
+#define MAAZA_TIME_TZ \
+  "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)"
+#define MAAZA_TIME MAAZA_TIME_TZ "?"
 #define MAAZA_LABEL "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+// URI characters (RFC 3986) without '#', '[' and ']' (IP-literal hosts are not accepted); '%' only
+// as a percent-encoding.
+#define MAAZA_URI_CHAR "(?:[A-Za-z0-9\\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+#define MAAZA_SEGMENT_CHAR "(?:[A-Za-z0-9\\-._~@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+#define MAAZA_SCHEME "[A-Za-z][A-Za-z0-9+.\\-]*"
 #define MAAZA_OCTET "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
   if (name == "date") return "^" MAAZA_DATE "$";
-  if (name == "time") return "^" MAAZA_TIME "$";
-  if (name == "date-time") return "^" MAAZA_DATE "T" MAAZA_TIME "$";
+  if (name == "time") return require_timezone ? "^" MAAZA_TIME_TZ "$" : "^" MAAZA_TIME "$";
+  if (name == "date-time") {
+    return require_timezone ? "^" MAAZA_DATE "T" MAAZA_TIME_TZ "$" : "^" MAAZA_DATE "T" MAAZA_TIME "$";
+  }
   if (name == "email") {
     return "^[A-Za-z0-9._%+-]{1,64}@" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")+$";
   }
@@ -532,15 +540,25 @@ const char* format_pattern(std::string_view name) {
     return "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
   }
   if (name == "ipv4") return "^" MAAZA_OCTET "(?:\\." MAAZA_OCTET "){3}$";
-  if (name == "uri") return "^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]+$";
+  if (name == "uri") return "^" MAAZA_SCHEME ":" MAAZA_URI_CHAR "+(?:#" MAAZA_URI_CHAR "*)?$";
   if (name == "hostname") return "^" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")*$";
+  if (name == "uri-reference") {
+    // An absolute URI, or a relative reference whose first segment has no ':'.
+    return "^(?:" MAAZA_SCHEME ":" MAAZA_URI_CHAR "*|" MAAZA_SEGMENT_CHAR "*(?:[/?]" MAAZA_URI_CHAR
+           "*)?)(?:#" MAAZA_URI_CHAR "*)?$";
+  }
+  if (name == "json-pointer") return "^(?:/(?:[^~/]|~[01])*)*$";
 #undef MAAZA_YEAR
 #undef MAAZA_MONTH_DAY
 #undef MAAZA_LEAP
 #undef MAAZA_DATE
 #undef MAAZA_TIME
+#undef MAAZA_TIME_TZ
 #undef MAAZA_LABEL
 #undef MAAZA_OCTET
+#undef MAAZA_URI_CHAR
+#undef MAAZA_SEGMENT_CHAR
+#undef MAAZA_SCHEME
   return nullptr;
 }
 
@@ -657,8 +675,18 @@ std::uint32_t StringFragments::encoded_class(const std::vector<CharRange>& range
   for (std::uint32_t cp : {std::uint32_t('"'), std::uint32_t('\\')}) {
     if (contains(ranges, cp)) alts.push_back({Symbol::literal(canonical_spelling(cp))});
   }
+  bool all_controls = true;
+  for (std::uint32_t cp = 0; cp < 0x20; ++cp) all_controls = all_controls && contains(ranges, cp);
   for (std::uint32_t cp = 0; cp < 0x20; ++cp) {
-    if (contains(ranges, cp)) alts.push_back({Symbol::literal(canonical_spelling(cp))});
+    if (!contains(ranges, cp)) continue;
+    std::string spelling = canonical_spelling(cp);
+    if (all_controls && spelling.size() == 6) continue;  // \u00xx: covered by the two classes below
+    alts.push_back({Symbol::literal(spelling)});
+  }
+  if (all_controls) {
+    // \u0000-\u0007 \u000b \u000e \u000f and \u0010-\u001f, lowercase hex as json.dumps writes.
+    alts.push_back({Symbol::literal("\\u000"), Symbol::char_class({{'0', '7'}, {'b', 'b'}, {'e', 'f'}})});
+    alts.push_back({Symbol::literal("\\u001"), Symbol::char_class({{'0', '9'}, {'a', 'f'}})});
   }
   std::uint32_t rule = add_rule("class", std::move(alts));
   class_rules_.emplace(std::move(key), rule);
@@ -851,15 +879,15 @@ StringFragments::Bounded StringFragments::pattern_with_length(std::string_view p
 
 StringFragments::Bounded StringFragments::format_with_length(std::string_view name, const std::string& pointer,
                                                              std::uint64_t min_len, std::uint64_t max_len) {
-  const char* p = format_pattern(name);
+  const char* p = format_pattern(name, require_timezone_);
   if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
   return pattern_with_length(p, pointer, min_len, max_len);
 }
 
 std::uint32_t StringFragments::format(std::string_view name, const std::string& pointer) {
-  const char* p = format_pattern(name);
+  const char* p = format_pattern(name, require_timezone_);
   if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
-  std::string memo_key = "f:" + std::string(name);
+  std::string memo_key = "f:" + std::string(name) + (require_timezone_ ? ":tz" : "");
   auto it = named_.find(memo_key);
   if (it != named_.end()) return it->second;
   std::uint32_t rule = pattern(p, pointer);

@@ -36,6 +36,9 @@ constexpr std::uint32_t kFracDigits = 20;  // at most 20 fraction digits
 constexpr std::uint32_t kExpDigits = 3;    // at most 3 exponent digits
 constexpr std::int64_t kIntMax = 999999999999999999LL;  // 10^18 - 1
 constexpr std::size_t kMaxAlternativesProduct = 64;
+// Counted repetitions are expanded by the matcher: larger maxLength/maxItems are lowered to this
+// (which only removes values), larger minLength/minItems are refused.
+constexpr std::uint64_t kMaxCount = 100000;
 constexpr int kMaxMergeDepth = 32;
 
 const std::set<std::string, std::less<>>& annotation_keywords() {
@@ -210,7 +213,9 @@ struct Bound {
 class Compiler {
  public:
   Compiler(const Value& root, const SchemaOptions& options)
-      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {}
+      : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {
+    frags_.set_require_timezone(options.require_timezone);
+  }
 
   CompiledSchema run() {
     if (opt_.whitespace == Whitespace::Flexible && opt_.max_whitespace == 0) {
@@ -513,6 +518,7 @@ class Compiler {
     auto it = synthetic_.find(key);
     if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
     owned_.push_back(std::move(v));
+    merged_nodes_.insert(&owned_.back());
     synthetic_.emplace(std::move(key), std::make_pair(&owned_.back(), ptr));
     return compile(owned_.back(), ptr);
   }
@@ -523,6 +529,14 @@ class Compiler {
       if (std::find(keys.begin(), keys.end(), m.first) == keys.end()) members.push_back(m);
     }
     return Value::object(std::move(members));
+  }
+
+  // A lower bound above the upper bound is a malformed schema when written in one node; in a merge
+  // of several nodes it only makes the merge unsatisfiable.
+  void check_order(const Value& s, bool ordered, const char* keyword, const std::string& ptr) const {
+    if (!ordered && !merged_nodes_.count(&s)) {
+      throw SchemaError(keyword, ptr, std::string("malformed schema: '") + keyword + "' exceeds its upper bound");
+    }
   }
 
   // Whether `s` has a keyword that constrains values (refused keywords were already reported).
@@ -571,6 +585,9 @@ class Compiler {
       const Value& branches = any_of != nullptr ? *any_of : *one_of;
       if (!branches.is_array() || branches.items().empty()) malformed(kw, ptr, "must be a non-empty array");
       Value rest = without(s, {"anyOf", "oneOf"});
+      if (one_of != nullptr) {
+        if (auto exclusive = exclusive_required_branches(rest, branches, ptr)) return std::move(*exclusive);
+      }
       bool plain = !has_constraints(rest);
       std::vector<Sequence> alts;
       for (std::size_t i = 0; i < branches.items().size(); ++i) {
@@ -646,9 +663,86 @@ class Compiler {
     return alts;
   }
 
+  // oneOf whose branches only list required keys (`oneOf: [{required: [a]}, {required: [b]}]`):
+  // exactly one branch may hold, so branch i also needs, for every other branch j, one key of
+  // R_j \ R_i absent. Each choice of absent keys becomes an alternative (an object with those
+  // properties set to false). Returns nullopt when the pattern does not apply or the expansion
+  // would be too large; the caller then compiles the branches as alternatives.
+  std::optional<std::vector<Sequence>> exclusive_required_branches(const Value& rest, const Value& branches,
+                                                                   const std::string& ptr) {
+    std::vector<std::vector<std::string>> req;
+    for (const auto& b : branches.items()) {
+      if (!b.is_object()) return std::nullopt;
+      const Value* r = b.find("required");
+      if (r == nullptr || !r->is_array()) return std::nullopt;
+      for (const auto& m : b.members()) {
+        if (m.first != "required" && handled_keywords().count(m.first)) return std::nullopt;
+        if (refused_keywords().count(m.first)) return std::nullopt;
+      }
+      std::vector<std::string> keys;
+      for (const auto& k : r->items()) {
+        if (!k.is_string()) return std::nullopt;
+        keys.push_back(k.as_string());
+      }
+      req.push_back(std::move(keys));
+    }
+    if (req.size() < 2) return std::nullopt;
+    const Value* props = rest.find("properties");
+    const Value* ap = rest.find("additionalProperties");
+    bool extra_closed = ap != nullptr ? (ap->is_bool() && !ap->as_bool()) : !opt_.additional_properties_default;
+    bool extra_open = ap == nullptr || (ap->is_bool() && ap->as_bool());
+    std::vector<Sequence> alts;
+    std::size_t expanded = 0;
+    for (std::size_t i = 0; i < req.size(); ++i) {
+      auto in = [](const std::vector<std::string>& v, const std::string& k) {
+        return std::find(v.begin(), v.end(), k) != v.end();
+      };
+      // For each other branch, the keys that could be absent to break it.
+      std::vector<std::vector<std::string>> choices;
+      bool possible = true;
+      for (std::size_t j = 0; j < req.size() && possible; ++j) {
+        if (j == i) continue;
+        std::vector<std::string> c;
+        for (const auto& k : req[j]) {
+          if (!in(req[i], k)) c.push_back(k);
+        }
+        if (c.empty()) possible = false;  // R_j within R_i: branch i never holds alone
+        choices.push_back(std::move(c));
+      }
+      if (!possible) continue;
+      std::vector<std::size_t> pick(choices.size(), 0);
+      while (true) {
+        if (++expanded > kMaxAlternativesProduct) return std::nullopt;
+        std::vector<std::string> absent;
+        for (std::size_t j = 0; j < choices.size(); ++j) {
+          if (!in(absent, choices[j][pick[j]])) absent.push_back(choices[j][pick[j]]);
+        }
+        std::vector<json::Member> false_props;
+        for (const auto& k : absent) {
+          bool declared = props != nullptr && props->is_object() && props->contains(k);
+          if (!declared && extra_closed) continue;         // cannot appear anyway
+          if (!declared && !extra_open) return std::nullopt;  // would change additionalProperties
+          false_props.emplace_back(k, Value::boolean(false));
+        }
+        std::vector<Value> reqs;
+        for (const auto& k : req[i]) reqs.push_back(Value::string(k));
+        Value part = Value::object({{"type", Value::string("object")},
+                                    {"required", Value::array(std::move(reqs))},
+                                    {"properties", Value::object(std::move(false_props))}});
+        auto r = compile_synthetic(Value::object({{"allOf", Value::array({rest, part})}}),
+                                   child(child(ptr, "oneOf"), i) + "/+" + std::to_string(expanded));
+        if (r) alts.push_back({Symbol::ref(*r)});
+        std::size_t j = 0;
+        while (j < pick.size() && ++pick[j] == choices[j].size()) pick[j++] = 0;
+        if (j == pick.size()) break;
+      }
+    }
+    return alts;
+  }
+
   // ---- allOf merging ---------------------------------------------------------------------------
-  // Flattens `s` into its conjuncts: the schema minus $ref/allOf, then the referenced schema and
-  // each allOf branch, recursively.
+  // Flattens `s` into its conjuncts: the referenced schema, the schema minus $ref/allOf, then each
+  // allOf branch, recursively.
   void flatten(const Value& s, const std::string& ptr, std::vector<std::pair<Value, std::string>>& parts,
                int depth) {
     if (depth > kMaxMergeDepth) {
@@ -660,11 +754,13 @@ class Compiler {
     }
     if (!s.is_object()) throw SchemaError("", ptr, "a schema must be an object or a boolean");
     check_keywords(s, ptr);
-    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
+    // The referenced schema comes first, so an extending schema's own properties follow the base
+    // schema's in the merged key order.
     if (const Value* ref = s.find("$ref")) {
       auto [target, tptr] = resolve(*ref, ptr);
       flatten(*target, tptr, parts, depth + 1);
     }
+    parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
     if (const Value* all = s.find("allOf")) {
       if (!all->is_array() || all->items().empty()) malformed("allOf", ptr, "must be a non-empty array");
       for (std::size_t i = 0; i < all->items().size(); ++i) {
@@ -1060,6 +1156,10 @@ class Compiler {
   std::optional<std::uint32_t> number_rule(const Value& s, const std::string& ptr, bool integer_only) {
     std::optional<Bound> lower, upper;
     read_bounds(s, ptr, lower, upper);
+    if (lower && upper) {
+      int c = cmp(lower->value, upper->value);
+      check_order(s, c < 0 || (c == 0 && !lower->exclusive && !upper->exclusive), "minimum", ptr);
+    }
     if (!lower && !upper) return integer_only ? integer_any() : number_any();
     std::vector<Sequence> alts;
     if (integer_only) {
@@ -1256,6 +1356,12 @@ class Compiler {
     const Value* format = get_typed(s, "format", Value::Type::String, "a string", ptr);
     std::uint64_t lo = min_len.value_or(0);
     std::uint64_t hi = max_len.value_or(kUnbounded);
+    if (min_len && max_len) check_order(s, *min_len <= *max_len, "minLength", ptr);
+    if (lo > kMaxCount) throw SchemaError("minLength", ptr, "minLength above 100000 is not supported");
+    if (max_len && hi > kMaxCount) {
+      hi = kMaxCount;
+      max_len = hi;
+    }
     if (hi < lo) return std::nullopt;
     std::optional<std::uint32_t> content;
     if (pattern != nullptr && format != nullptr) {
@@ -1317,6 +1423,9 @@ class Compiler {
   std::vector<Sequence> array_alternatives(const Value& s, const std::string& ptr) {
     std::uint64_t min_items = get_count(s, "minItems", ptr).value_or(0);
     std::uint64_t max_items = get_count(s, "maxItems", ptr).value_or(kUnbounded);
+    check_order(s, min_items <= max_items, "minItems", ptr);
+    if (min_items > kMaxCount) throw SchemaError("minItems", ptr, "minItems above 100000 is not supported");
+    if (max_items != kUnbounded && max_items > kMaxCount) max_items = kMaxCount;
     const Value* items = s.find("items");
     const Value* prefix_items = s.find("prefixItems");
     const Value* additional_items = s.find("additionalItems");
@@ -1540,6 +1649,12 @@ class Compiler {
   // Canonically spelled string contents different from every key in `keys`.
   std::uint32_t key_excluding(const std::vector<std::string>& keys) {
     if (keys.empty()) return frags_.any_text();
+    std::vector<std::string> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    std::string memo_key;
+    for (const auto& k : sorted) memo_key += k + '\0';
+    auto found = key_rules_.find(memo_key);
+    if (found != key_rules_.end()) return found->second;
     // A trie over the keys' code points; each node: end here (unless a key ends here), take a
     // child's code point, or take any other code point and then anything.
     struct TrieNode {
@@ -1576,6 +1691,7 @@ class Compiler {
       if (!other.empty()) alts.push_back({Symbol::ref(frags_.encoded_class(other)), Symbol::ref(any)});
       g_.set_alternatives(rules[i], std::move(alts));
     }
+    key_rules_.emplace(std::move(memo_key), rules[0]);
     return rules[0];
   }
 
@@ -1624,6 +1740,8 @@ class Compiler {
   std::deque<Value> owned_;
   std::map<std::string, std::uint32_t> name_counts_;
   std::map<std::string, std::pair<const Value*, std::string>> synthetic_;
+  std::set<const Value*> merged_nodes_;
+  std::map<std::string, std::uint32_t> key_rules_;  // sorted excluded keys -> key rule  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;

@@ -28,6 +28,9 @@ struct SchemaOptions {
   // When true, keywords that cannot be enforced are ignored and listed in CompiledSchema::ignored
   // instead of raising SchemaError.
   bool lenient = false;
+  // format date-time / time: require a timezone (RFC 3339). false (the default) makes it optional,
+  // which extraction outputs such as 2005-07-03T17:42:53.545351 need.
+  bool require_timezone = false;
 };
 
 struct CompiledSchema {

@@ -47,6 +47,10 @@ def compact(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def python_style(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
 def oracle_valid(schema: dict, value: Any) -> bool:
     return jsonschema.Draft7Validator(schema).is_valid(value)
 
@@ -83,7 +87,11 @@ def test_edgejson_canonical_order_differs_for_some_rows(
 
 
 def check_rows_token_by_token(
-    rows: list[dict], schemas: dict[str, dict], grammars: dict[str, Grammar], model_path: Path
+    rows: list[dict],
+    schemas: dict[str, dict],
+    grammars: dict[str, Grammar],
+    model_path: Path,
+    serialise: Any = compact,
 ) -> None:
     import llama_cpp
 
@@ -100,7 +108,7 @@ def check_rows_token_by_token(
         schema = schemas[row["schema_id"]]
         value = canonical(row["expected_output"], schema)
         assert oracle_valid(schema, value), row["id"]
-        text = compact(value)
+        text = serialise(value)
         tokens = llm.tokenize(text, add_bos=False, special=False)
         assert llm.detokenize(tokens) == text, row["id"]
         m = GrammarMatcher(grammars[row["schema_id"]], vocab)
@@ -121,6 +129,17 @@ def test_edgejson_expected_outputs_accepted_smollm2(
     edgejson_rows: list[dict], edgejson_schemas: dict[str, dict], grammars: dict[str, Grammar]
 ) -> None:
     check_rows_token_by_token(edgejson_rows, edgejson_schemas, grammars, smollm2_path())
+
+
+def test_edgejson_expected_outputs_accepted_smollm2_python_whitespace(
+    edgejson_rows: list[dict], edgejson_schemas: dict[str, dict]
+) -> None:
+    grammars = {
+        sid: Grammar.from_json_schema(s, whitespace="python") for sid, s in edgejson_schemas.items()
+    }
+    check_rows_token_by_token(
+        edgejson_rows, edgejson_schemas, grammars, smollm2_path(), serialise=python_style
+    )
 
 
 def test_edgejson_expected_outputs_accepted_gemma(

@@ -124,3 +124,11 @@ def test_regex_refused(pattern: str) -> None:
         )
     assert info.value.keyword == "pattern"
     assert info.value.pointer == "/properties/p"
+
+
+def test_regex_control_characters_canonical_escapes() -> None:
+    # `.` admits every control character except line terminators, each in json.dumps' spelling.
+    for c in range(0x20):
+        assert matches_value("^.$", chr(c)) == (c not in (0x0A, 0x0D)), hex(c)
+    assert matches_value("^[^a]$", "\x1f")
+    assert not matches_value("^[^\x1f]$", "\x1f")

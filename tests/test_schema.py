@@ -127,6 +127,8 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
         ['"a"', '"abcd"', '""'],
     ),
     ({"type": "string", "maxLength": 0}, ['""'], ['"a"']),
+    ({"type": "string", "maxLength": 2097060}, ['""', '"ab"'], ["1"]),
+    ({"type": "array", "maxItems": 10**7}, ["[]", "[1,2]"], ["{}"]),
     (
         {"enum": ["a", 1, None, {"x": [1]}, [True]]},
         ['"a"', "1", "null", '{"x":[1]}', "[true]"],
@@ -319,14 +321,25 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
         ['"example.com"', '"http://a b"'],
     ),
     (
+        {"type": "string", "format": "uri-reference"},
+        ['""', '"../a/b?c#d"', '"https://x.org/"', '"a/b:c"', '"%20x"'],
+        ['"a b"', '"<x>"', '"://"', '"%zz"', '"a#b#c"'],
+    ),
+    (
+        {"type": "string", "format": "json-pointer"},
+        ['""', '"/a/0"', '"/a~1b/~0"'],
+        ['"a"', '"/a~2"'],
+    ),
+    (
         {"type": "string", "format": "hostname"},
         ['"example.com"', '"a-b.c"'],
         ['"-a.com"', '"a..b"'],
     ),
 ]
 
-# Texts refused although the oracle accepts them: documented approximations (key order, formats,
-# digit caps) and lone surrogates, which Python's json module decodes but are not Unicode text.
+# Texts refused although the oracle accepts them: documented approximations (key order, digit
+# caps), formats (the oracle does not assert them), and lone surrogates, which Python's json module
+# decodes but are not Unicode text.
 APPROXIMATED = {
     '"\\ud83d"',
     '"\\ude00"',
@@ -347,6 +360,13 @@ APPROXIMATED = {
     '"example.com"',
     '"http://a b"',
     '"-a.com"',
+    '"a b"',
+    '"<x>"',
+    '"%zz"',
+    '"a#b#c"',
+    '"://"',
+    '"a"',
+    '"/a~2"',
     '"a..b"',
     '"2005-13-03T17:42:53"',
     '"2005-07-03T24:00:00"',
@@ -468,6 +488,13 @@ REFUSED = [
     ({"type": "string", "minLength": -1}, "minLength", ""),
     ({"type": "object", "properties": {"a~b": {"nullable": True}}}, "nullable", "/properties/a~0b"),
     ({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, "$ref", ""),
+    (
+        {"properties": {"a": {"type": "integer", "minimum": 5, "maximum": 4}}},
+        "minimum",
+        "/properties/a",
+    ),
+    ({"items": {"type": "string", "minLength": 3, "maxLength": 2}}, "minLength", "/items"),
+    ({"anyOf": [{"type": "array", "minItems": 3, "maxItems": 2}, {}]}, "minItems", "/anyOf/0"),
     ({"allOf": [{"pattern": "a"}, {"pattern": "b"}]}, "allOf", ""),
 ]
 
@@ -560,13 +587,22 @@ def test_schema_shared_rules_stay_small() -> None:
 KEYS = ["a", "b", "id", "name", "x_y"]
 
 
+def _bounds_ordered(s: dict) -> bool:
+    """No lower bound above its upper bound (that is a malformed schema, tested separately)."""
+    lo = s.get("minimum", s.get("exclusiveMinimum", s.get("minLength")))
+    hi = s.get("maximum", s.get("maxLength"))
+    if lo is None or hi is None:
+        return True
+    return lo < hi or (lo == hi and "exclusiveMinimum" not in s)
+
+
 def _schemas(depth: int) -> st.SearchStrategy[Any]:
     scalars = st.one_of(
         st.builds(
             lambda lo, hi: {"type": "integer", **lo, **hi},
             st.one_of(st.just({}), st.integers(-50, 50).map(lambda v: {"minimum": v})),
             st.one_of(st.just({}), st.integers(-20, 150).map(lambda v: {"maximum": v})),
-        ),
+        ).filter(_bounds_ordered),
         st.builds(
             lambda lo, hi: {"type": "number", **lo, **hi},
             st.one_of(
@@ -577,12 +613,12 @@ def _schemas(depth: int) -> st.SearchStrategy[Any]:
             st.one_of(
                 st.just({}), st.sampled_from([100, 2.5, 0, -0.25]).map(lambda v: {"maximum": v})
             ),
-        ),
+        ).filter(_bounds_ordered),
         st.builds(
             lambda lo, hi: {"type": "string", **lo, **hi},
             st.one_of(st.just({}), st.integers(0, 3).map(lambda v: {"minLength": v})),
             st.one_of(st.just({}), st.integers(0, 5).map(lambda v: {"maxLength": v})),
-        ),
+        ).filter(_bounds_ordered),
         st.sampled_from(
             [
                 {"type": "string", "pattern": p}
@@ -631,7 +667,7 @@ def _schemas(depth: int) -> st.SearchStrategy[Any]:
         if draw(st.booleans()):
             s["minItems"] = draw(st.integers(0, 2))
         if draw(st.booleans()):
-            s["maxItems"] = draw(st.integers(0, 3))
+            s["maxItems"] = draw(st.integers(s.get("minItems", 0), 3))
         return s
 
     return st.one_of(
@@ -885,3 +921,60 @@ def test_schema_random_input_typed_error_or_grammar(
     m = GrammarMatcher(grammar, BYTE_VOCAB)
     m.accept_bytes(b'{"a":1}')
     assert isinstance(grammar.to_gbnf(), str)
+
+
+@pytest.mark.parametrize(
+    ("schema", "options", "good", "bad"),
+    [
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {}},
+                "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
+            },
+            {},
+            ['{"a":1}', '{"b":1}', '{"a":1,"c":2}'],
+            ['{"a":1,"b":2}', "{}", '{"c":1}'],
+        ),
+        (
+            {"oneOf": [{"required": ["x"]}, {"required": ["y", "z"]}]},
+            {"additional_properties": True},
+            ['{"x":1}', '{"y":1,"z":2}', '{"x":1,"y":2}'],
+            ['{"x":1,"y":1,"z":2}', '{"y":1}', "1", '"s"'],
+        ),
+        (
+            {
+                "properties": {"a": {}, "b": {}},
+                "oneOf": [{"required": ["a"]}, {"required": ["a", "b"]}],
+            },
+            {},
+            ['{"a":1}'],
+            ['{"a":1,"b":2}', '{"b":2}'],
+        ),
+    ],
+)
+def test_schema_one_of_required_branches_exclusive(
+    schema: Any, options: dict, good: list[str], bad: list[str]
+) -> None:
+    grammar = Grammar.from_json_schema(schema, **options)
+    oracle = schema if options.get("additional_properties") else closed(schema)
+    for text in good:
+        assert jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
+        assert matches(grammar, text), repro(schema, text, grammar)
+    for text in bad:
+        assert not jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
+        assert not matches(grammar, text), repro(schema, text, grammar)
+
+
+def test_schema_merged_key_order() -> None:
+    # A schema extending a $ref target: the target's properties come first, then its own, then
+    # allOf branches in order.
+    schema = {
+        "$defs": {"base": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        "$ref": "#/$defs/base",
+        "properties": {"name": {"type": "string"}},
+        "allOf": [{"properties": {"tag": {"type": "string"}}}],
+    }
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, '{"id":"1","name":"n","tag":"t"}')
+    assert not matches(grammar, '{"name":"n","id":"1"}')
