@@ -154,7 +154,10 @@ def _deref(schema: Any, root: Any) -> Any:
             if len(schema) > 1:  # siblings of $ref apply too: merge them over the target
                 merged = dict(target) if isinstance(target, dict) else {}
                 for k, v in schema.items():
-                    if k != "$ref":
+                    if k == "properties" and isinstance(merged.get(k), dict):
+                        # the target's properties come first, then the schema's own
+                        merged[k] = {**merged[k], **v} if isinstance(v, dict) else merged[k]
+                    elif k != "$ref":
                         merged[k] = v
                 return merged
             schema = target
