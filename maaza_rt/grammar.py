@@ -225,8 +225,22 @@ class Grammar:
         max_whitespace: int = 24,
         additional_properties: bool = False,
         lenient: bool = False,
+        require_timezone: bool = False,
     ) -> Grammar:
         """Compiles a JSON Schema (a dict or bool, or its JSON text).
+
+        Args:
+            schema: the JSON Schema.
+            whitespace: ``"compact"`` (no whitespace), ``"python"`` (``", "`` and ``": "``) or
+                ``"flexible"`` (JSON whitespace, at most ``max_whitespace`` bytes per gap).
+            max_whitespace: the per-gap cap in flexible mode.
+            additional_properties: the value assumed where a schema leaves out
+                ``additionalProperties`` (False keeps output to the declared properties; True
+                follows the JSON Schema specification).
+            lenient: ignore keywords that cannot be enforced (listed in :attr:`ignored`) instead
+                of raising.
+            require_timezone: make ``date-time`` and ``time`` formats require an RFC 3339
+                timezone; by default it is optional (EdgeJSON's date-times have none).
 
         Raises:
             SchemaError: the schema is malformed or uses a keyword that cannot be enforced.
@@ -241,6 +255,7 @@ class Grammar:
                 max_whitespace=max_whitespace,
                 additional_properties=additional_properties,
                 lenient=lenient,
+                require_timezone=require_timezone,
             )
         )
 

@@ -978,3 +978,22 @@ def test_schema_merged_key_order() -> None:
     grammar = Grammar.from_json_schema(schema)
     assert matches(grammar, '{"id":"1","name":"n","tag":"t"}')
     assert not matches(grammar, '{"name":"n","id":"1"}')
+
+
+def test_schema_require_timezone_option_makes_date_time_offset_mandatory() -> None:
+    from maaza_rt import Grammar, GrammarMatcher, Vocabulary
+
+    vocab = Vocabulary([bytes([b]) for b in range(256)] + [b""], eos_ids=[256])
+    schema = {"type": "string", "format": "date-time"}
+
+    def accepts(grammar: Grammar, text: str) -> bool:
+        matcher = GrammarMatcher(grammar, vocab)
+        return matcher.accept_bytes(text.encode()) and matcher.is_complete()
+
+    optional = Grammar.from_json_schema(schema)
+    required = Grammar.from_json_schema(schema, require_timezone=True)
+    assert accepts(optional, '"2005-07-03T17:42:53.545351"')
+    assert not accepts(required, '"2005-07-03T17:42:53.545351"')
+    for value in ('"2005-07-03T17:42:53Z"', '"2005-07-03T17:42:53.5+02:00"'):
+        assert accepts(optional, value)
+        assert accepts(required, value)
