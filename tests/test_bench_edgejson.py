@@ -82,6 +82,44 @@ def test_bench_edgejson_engine_that_cannot_start_is_reported(tmp_path: Path) -> 
     assert "failed to start" in (out / "report.md").read_text()
 
 
+def test_bench_edgejson_runs_through_the_engine_worker(tmp_path: Path) -> None:
+    """The harness on bench/engines.py's worker with the model-free fake engines: scores,
+    per-example fields, a crash, a timeout and an exception each counted as one failed example."""
+    real = [json.loads(line) for line in _short_rows(tmp_path, 2).read_text().splitlines()]
+    bad = [dict(real[0], id=f"bad-{word}", prompt=word) for word in ("CRASH", "SLEEP", "RAISE")]
+    data = tmp_path / "mixed.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in real + bad))
+    out = tmp_path / "out"
+    code = harness.main(["--engine", "maaza", "--engine", "free", "--data", str(data),
+                         "--split", "all", "--timeout", "2", "--threads", "1",
+                         "--factory", "tests.fake_engine:make_engine", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    for name, total_ms in (("maaza", 100.0), ("free", 200.0)):
+        r = report["engines"][name]
+        assert r["n"] == 5 and r["n_errors"] == 3
+        assert r["errors"] == {"crash": 1, "timeout": 1, "ValueError": 1}
+        assert r["n_restarts"] == 2 and len(r["model_load_ms"]) == 3
+        assert r["overall"]["json_exact"] == pytest.approx(2 / 5)
+        assert r["extract_json"] is (name == "free")
+        first, crash, sleep, raised = (r["examples"][i] for i in (0, 2, 3, 4))
+        assert first["ms"] == total_ms and first["n_prompt"] == 100 and first["n_out"] == 50
+        assert first["text"] == json.dumps(real[0]["expected_output"])
+        assert first["error"] is None and first["scores"]["json_exact"] == 1.0
+        assert crash["error"] == "crash: signal 11" and crash["text"] == ""
+        assert sleep["error"] == "timeout" and sleep["ms"] >= 2000
+        assert raised["error"] == "ValueError: fake failure"
+        assert all(e["scores"]["json_exact"] == 0.0 for e in (crash, sleep, raised))
+        assert f"fake engine {name} loaded" in (out / f"worker_{name}.log").read_text()
+    assert (out / "report.md").stat().st_size > 0
+
+
+def test_bench_edgejson_parse_failures_are_not_engine_errors() -> None:
+    assert harness.example_error(harness.EngineResult("free", error="ParseError: x")) is None
+    assert harness.example_error(harness.EngineResult("free")) is None
+    assert harness.example_error(harness.EngineResult("maaza", error="timeout")) == "timeout"
+
+
 @pytest.mark.model
 @pytest.mark.slow
 def test_bench_edgejson_end_to_end_on_smollm2(tmp_path: Path) -> None:
