@@ -36,7 +36,6 @@ import dataclasses
 import json
 import os
 import platform
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from benchenv import cpu_model, git_commit  # noqa: E402
 from engines import EngineResult, EngineWorker, WorkerError  # noqa: E402
 
 from maaza_rt import __version__, edgejson, metrics  # noqa: E402
@@ -212,18 +212,10 @@ def environment(cfg: Config) -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    commit = git_commit()
     return {
-        "cpu": cpu, "cpus_logical": os.cpu_count(), "threads": cfg.threads or "physical cores",
+        "cpu": cpu_model(), "cpus_logical": os.cpu_count(),
+        "threads": cfg.threads or "physical cores",
         "python": platform.python_version(), "platform": platform.platform(),
         "maaza_rt": __version__, "llama_cpp_python": version("llama_cpp_python"),
         "git_commit": commit or "unknown", "decoding": "greedy",

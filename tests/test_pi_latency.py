@@ -280,6 +280,7 @@ def test_environment_names_cpu_cores_and_os() -> None:
     env = pl.environment()
     assert env["cpu"] and env["os"] and env["cores_physical"] >= 1
     assert env["llama_cpp_python"]
+    assert len(env["commit"]) >= 4 and int(env["commit"], 16) >= 0  # the short HEAD hash
 
 
 # ---- engines and the worker -------------------------------------------------------------------
