@@ -3,12 +3,15 @@ end-to-end run on the real SmolLM2 model."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import EDGEJSON, REPO
 
@@ -118,6 +121,79 @@ def test_bench_edgejson_parse_failures_are_not_engine_errors() -> None:
     assert harness.example_error(harness.EngineResult("free", error="ParseError: x")) is None
     assert harness.example_error(harness.EngineResult("free")) is None
     assert harness.example_error(harness.EngineResult("maaza", error="timeout")) == "timeout"
+
+
+class _CharTokenizer:
+    """A character-level stand-in for a transformers tokenizer (id 0 is end-of-sequence)."""
+
+    bos_token, eos_token, eos_token_id, chat_template = None, "</s>", 0, None
+
+    def __init__(self) -> None:
+        self.add_special_tokens: list[bool] = []
+
+    def __call__(self, text: str, return_tensors: str, add_special_tokens: bool) -> dict:
+        self.add_special_tokens.append(add_special_tokens)
+        return {"input_ids": np.array([[ord(c) for c in text]])}
+
+    def decode(self, ids: Any, skip_special_tokens: bool) -> str:
+        return "".join(chr(int(i)) for i in ids if not (skip_special_tokens and int(i) == 0))
+
+
+class _ScriptedModel:
+    """Answers every prompt with ``reply`` then end-of-sequence, cut at ``max_new_tokens``."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def eval(self) -> None:
+        pass
+
+    def generate(self, input_ids: Any, max_new_tokens: int, do_sample: bool,
+                 pad_token_id: int) -> Any:
+        assert do_sample is False and pad_token_id == 0
+        new = ([ord(c) for c in self.reply] + [0])[:max_new_tokens]
+        return np.concatenate([input_ids, np.array([new])], axis=1)
+
+
+def _fake_hf_modules(monkeypatch: pytest.MonkeyPatch, reply: str) -> _CharTokenizer:
+    tokenizer = _CharTokenizer()
+    torch = types.ModuleType("torch")
+    torch.no_grad = contextlib.nullcontext  # type: ignore[attr-defined]
+    torch.set_num_threads = lambda n: None  # type: ignore[attr-defined]
+    transformers = types.ModuleType("transformers")
+    transformers.AutoTokenizer = types.SimpleNamespace(  # type: ignore[attr-defined]
+        from_pretrained=lambda name: tokenizer)
+    transformers.AutoModelForCausalLM = types.SimpleNamespace(  # type: ignore[attr-defined]
+        from_pretrained=lambda name: _ScriptedModel(reply))
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "transformers", transformers)
+    return tokenizer
+
+
+def test_bench_edgejson_hf_engine_reads_generate_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engines
+
+    tokenizer = _fake_hf_modules(monkeypatch, 'Sure: {"name": "Ada"} done')
+    engine = engines.make_engine("hf", "some/model", 1, 512)
+    r = engine.extract("Ada wrote it.", {"type": "object"}, 64)
+    assert r.ok and r.value == {"name": "Ada"} and r.text == 'Sure: {"name": "Ada"} done'
+    assert r.n_output_tokens == len(r.text)  # end-of-sequence not counted
+    assert r.n_prompt_tokens > len("Ada wrote it.") and r.total_ms > 0
+    assert tokenizer.add_special_tokens == [True]  # the prompt carries no BOS of its own
+    assert not r.extra["hit_max_tokens"]
+    cut = engine.extract("Ada wrote it.", {"type": "object"}, 8)
+    assert cut.error.startswith("ParseError") and cut.error.endswith("(stopped at max_tokens)")
+    assert cut.n_output_tokens == 8 and cut.text == 'Sure: {"'
+    with pytest.raises(ValueError, match="Hugging Face model"):
+        engines.make_engine("hf", "default", 1, 512)
+
+
+def test_bench_edgejson_hf_engine_needs_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engines
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    with pytest.raises(RuntimeError, match="needs torch and transformers"):
+        engines.make_engine("hf", "some/model", 1, 512)
 
 
 @pytest.mark.model
