@@ -3,7 +3,8 @@
 Usage:
     PYTHONPATH=. python bench/edgejson.py [--data FILE.jsonl] [--schemas DIR] [--model PATH|NAME]
         [--engine maaza|llama-gbnf|free|hf ...] [--out DIR] [--split val|train|all]
-        [--limit N] [--threads N] [--max-tokens N] [--timeout S] [--smoke]
+        [--limit N] [--threads N] [--max-tokens N] [--timeout S] [--n-ctx N]
+        [--factory MODULE:CALLABLE] [--smoke]
 
 Engines (all see the same prompt, built by maaza_rt.prompt from the model's chat template, and
 all decode greedily):
@@ -15,9 +16,11 @@ all decode greedily):
     hf          transformers `generate` on --hf-model (needs torch and transformers; scored like
                 free).
 
-Each engine runs in its own worker process that loads the model once; an example that crashes
-the worker (llama-cpp-python segfaults on some grammars) or runs past --timeout is counted as a
-failed example (empty output, scored zero) and the worker is restarted. Peak RSS is the worker's.
+The engines and their worker processes are bench/engines.py's (the same code the latency sweep
+runs). Each engine runs in its own worker process that loads the model once; an example that
+crashes the worker (llama-cpp-python segfaults on some grammars) or runs past --timeout is counted
+as a failed example (empty output, scored zero) and the worker is restarted. Peak RSS is the
+worker's. --factory module:callable builds custom engines in the worker (as in pi_latency.py).
 
 Writes to --out: report.json (config, environment, per-engine scores overall / by complexity /
 by schema, latency p50/p95, output tokens/s, peak RSS, model file size and every example),
@@ -33,22 +36,21 @@ import dataclasses
 import json
 import os
 import platform
-import queue
-import resource
-import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from benchenv import cpu_model, git_commit  # noqa: E402
+from engines import EngineResult, EngineWorker, WorkerError  # noqa: E402
 
 from maaza_rt import __version__, edgejson, metrics  # noqa: E402
 
-ENGINES = ("maaza", "llama-gbnf", "free", "hf")
+ENGINES = ("maaza", "llama-gbnf", "free", "hf")  # engines.make_engine's names
 EXTRACT_ENGINES = ("free", "hf")  # unconstrained: scored with the paper's fallback
 METRICS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1")
 
@@ -68,245 +70,8 @@ class Config:
     threads: int | None = None  # CPU threads per engine (default: physical cores)
     max_tokens: int = 512  # generation budget per example
     timeout: float = 300.0  # seconds per example before the worker is killed
-    n_ctx: int = 4096  # context of the llama-cpp-python engines
-
-
-# ---- worker process ---------------------------------------------------------------------------
-
-
-def _rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _llama_runner(cfg: Config, grammar_mode: bool) -> Callable[[str, Any], dict]:
-    import llama_cpp.llama_cpp as llama_low
-    from llama_cpp import Llama, LlamaGrammar
-
-    from maaza_rt.models import resolve_model
-    from maaza_rt.prompt import build_prompt, encode_prompt
-
-    path = resolve_model(cfg.model).path
-    # As maaza_rt.runtime does: no CPU weight repacking, whose kernels some builds pick even
-    # where the host CPU cannot run them (SIGILL). Llama() takes no option for it.
-    default_params = llama_low.llama_model_default_params
-
-    def model_params() -> Any:
-        params = default_params()
-        params.use_extra_bufts = False
-        return params
-
-    llama_low.llama_model_default_params = model_params
-    kwargs: dict[str, Any] = {"n_ctx": cfg.n_ctx, "verbose": False, "seed": 0}
-    if cfg.threads:
-        kwargs["n_threads"] = cfg.threads
-    llm = Llama(model_path=str(path), **kwargs)
-    chat_template = llm.metadata.get("tokenizer.chat_template")
-
-    def special(token: int) -> str:
-        if token < 0:
-            return ""
-        return llm.detokenize([token], special=True).decode("utf-8", "replace")
-
-    bos, eos = special(llm.token_bos()), special(llm.token_eos())
-    add_bos = bool(llm._model.add_bos_token())
-
-    def tokenize(text: str, add: bool) -> list[int]:
-        return llm.tokenize(text.encode("utf-8"), add_bos=add, special=True)
-
-    def run(text: str, schema: Any) -> dict:
-        prompt = build_prompt(text, schema if isinstance(schema, dict) else {}, chat_template,
-                              bos_token=bos, eos_token=eos)
-        tokens = encode_prompt(prompt, tokenize, add_bos=add_bos, bos_token=bos)
-        grammar = None
-        if grammar_mode:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-        llm.reset()
-        out = llm.create_completion(tokens, max_tokens=cfg.max_tokens, temperature=0.0,
-                                    top_k=1, grammar=grammar)
-        usage = out.get("usage", {})
-        return {"text": out["choices"][0]["text"], "n_out": usage.get("completion_tokens", 0),
-                "n_prompt": len(tokens), "finish": out["choices"][0].get("finish_reason")}
-
-    return run
-
-
-def _maaza_runner(cfg: Config) -> Callable[[str, Any], dict]:
-    import maaza_rt
-    from maaza_rt.errors import GenerationLimitError
-
-    extractor = maaza_rt.Extractor(cfg.model, n_threads=cfg.threads)
-
-    def run(text: str, schema: Any) -> dict:
-        try:
-            r = extractor.extract(text, schema, max_tokens=cfg.max_tokens, return_details=True)
-        except GenerationLimitError as e:
-            return {"text": e.partial_text, "n_out": e.n_tokens, "finish": "length",
-                    "error": f"GenerationLimitError: {e}"}
-        return {"text": r.text, "n_out": r.n_output_tokens, "n_prompt": r.n_prompt_tokens,
-                "finish": "stop"}
-
-    return run
-
-
-def _hf_runner(cfg: Config) -> Callable[[str, Any], dict]:
-    try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError as e:
-        raise RuntimeError(
-            f"the hf engine needs torch and transformers ({e}); install the train extra: "
-            "pip install '.[train]'") from e
-    from maaza_rt.prompt import build_prompt
-
-    name = cfg.hf_model or cfg.model
-    if not name:
-        raise RuntimeError("the hf engine needs --hf-model (a Hugging Face id or directory)")
-    tokenizer = AutoTokenizer.from_pretrained(name)
-    model = AutoModelForCausalLM.from_pretrained(name)
-    model.eval()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-
-    def run(text: str, schema: Any) -> dict:
-        prompt = build_prompt(text, schema if isinstance(schema, dict) else {},
-                              getattr(tokenizer, "chat_template", None),
-                              bos_token=tokenizer.bos_token or "",
-                              eos_token=tokenizer.eos_token or "")
-        full = prompt.prefix + prompt.suffix
-        add = not (tokenizer.bos_token and full.startswith(tokenizer.bos_token))
-        inputs = tokenizer(full, return_tensors="pt", add_special_tokens=add)
-        with torch.no_grad():
-            out = model.generate(**inputs, max_new_tokens=cfg.max_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.eos_token_id)
-        new = out[0][inputs["input_ids"].shape[1]:]
-        return {"text": tokenizer.decode(new, skip_special_tokens=True), "n_out": len(new),
-                "n_prompt": int(inputs["input_ids"].shape[1])}
-
-    return run
-
-
-def worker_main(engine: str, cfg: Config) -> int:
-    """Serves one engine over stdin/stdout JSON lines (the protocol channel is the original
-    stdout; anything else written to stdout goes to stderr)."""
-    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    t0 = time.perf_counter_ns()
-    try:
-        if engine == "maaza":
-            runner = _maaza_runner(cfg)
-        elif engine in ("llama-gbnf", "free"):
-            runner = _llama_runner(cfg, grammar_mode=engine == "llama-gbnf")
-        elif engine == "hf":
-            runner = _hf_runner(cfg)
-        else:
-            raise ValueError(f"unknown engine {engine!r}")
-    except Exception as e:  # reported to the parent, which skips the engine
-        proto.write(json.dumps({"fatal": f"{type(e).__name__}: {e}"}) + "\n")
-        return 2
-    proto.write(json.dumps({"ready": True, "load_ms": (time.perf_counter_ns() - t0) / 1e6,
-                            "rss_mb": _rss_mb()}) + "\n")
-    for line in sys.stdin:
-        req = json.loads(line)
-        t = time.perf_counter_ns()
-        try:
-            out = runner(req["text"], req["schema"])
-        except Exception as e:  # one failed example, not a failed run
-            out = {"text": "", "n_out": 0, "error": f"{type(e).__name__}: {e}"}
-        out["ms"] = (time.perf_counter_ns() - t) / 1e6
-        out["rss_mb"] = _rss_mb()
-        proto.write(json.dumps(out) + "\n")
-    return 0
-
-
-class Worker:
-    """The parent's handle on one engine's worker process."""
-
-    def __init__(self, engine: str, cfg: Config, log_path: Path) -> None:
-        self.engine, self.cfg = engine, cfg
-        self.log = open(log_path, "a", encoding="utf-8")
-        self.proc: subprocess.Popen[str] | None = None
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.peak_rss_mb = 0.0
-        self.load_ms: list[float] = []
-
-    def start(self, timeout: float) -> None:
-        cfg_json = json.dumps(dataclasses.asdict(self.cfg))
-        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", self.engine,
-             "--worker-config", cfg_json],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
-            encoding="utf-8", bufsize=1, env=env)
-        self.lines = queue.Queue()
-        stdout = self.proc.stdout
-
-        def pump() -> None:
-            assert stdout is not None
-            for line in stdout:
-                self.lines.put(line)
-            self.lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        msg = self._read(timeout)
-        if msg is None or "fatal" in msg or "eof" in msg:
-            self.stop()
-            reason = (msg or {}).get("fatal", "worker exited or timed out while loading the model")
-            raise RuntimeError(f"engine {self.engine}: {reason}")
-        self.load_ms.append(msg["load_ms"])
-        self.peak_rss_mb = max(self.peak_rss_mb, msg["rss_mb"])
-
-    def _read(self, timeout: float) -> dict | None:
-        """The next message; None on timeout; {"eof": True} when the worker closed its output."""
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        return {"eof": True} if line is None else json.loads(line)
-
-    def request(self, text: str, schema: Any) -> dict:
-        if self.proc is None or self.proc.poll() is not None:
-            self.start(max(self.cfg.timeout, 120.0))
-        assert self.proc is not None and self.proc.stdin is not None
-        t0 = time.perf_counter_ns()
-        self.proc.stdin.write(json.dumps({"text": text, "schema": schema}) + "\n")
-        self.proc.stdin.flush()
-        msg = self._read(self.cfg.timeout)
-        if msg is not None and "eof" not in msg:
-            self.peak_rss_mb = max(self.peak_rss_mb, msg.get("rss_mb", 0.0))
-            return msg
-        ms = (time.perf_counter_ns() - t0) / 1e6
-        if msg is None:
-            self.stop()
-            error = f"timeout after {self.cfg.timeout:.0f} s"
-        else:
-            try:
-                code = self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                code = self.proc.wait()
-            error = f"worker crashed (exit {code}" + (f", signal {-code})" if code < 0 else ")")
-            self.proc = None
-        return {"text": "", "n_out": 0, "ms": ms, "error": error, "crashed": True}
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.stdin is not None and self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        self.log.close()
+    n_ctx: int = 4096  # context of the llama.cpp engines (maaza's is a limit)
+    factory: str = "engines:make_engine"  # module:callable building the engines in the worker
 
 
 # ---- parent: running, scoring, reporting --------------------------------------------------------
@@ -349,26 +114,51 @@ def model_file_mb(cfg: Config, engine: str) -> float | None:
         return None
 
 
+def example_error(result: EngineResult) -> str | None:
+    """What failed in one extraction: a crash, a timeout, a load or generation error (maaza's
+    GenerationLimitError included); None when the engine produced its text, parseable or not
+    (parsing is the metrics' part: ``scores.parsed`` and the unparsed count)."""
+    if not result.error or result.error.startswith("ParseError"):
+        return None
+    return result.error
+
+
 def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, Any],
                out_dir: Path) -> dict:
     from tqdm import tqdm
 
-    worker = Worker(engine, cfg, out_dir / f"worker_{engine}.log")
+    model = (cfg.hf_model or cfg.model) if engine == "hf" else cfg.model
+    if engine == "hf" and not model:
+        error = "the hf engine needs --hf-model (a Hugging Face id or directory)"
+        print(f"[{engine}] skipped: {error}", file=sys.stderr)
+        return {"engine": engine, "error": error}
+    if cfg.threads:
+        threads = cfg.threads
+    else:
+        from maaza_rt.runtime import physical_cores
+
+        threads = physical_cores()
+    worker = EngineWorker(engine, model or "default", threads, cfg.n_ctx, factory=cfg.factory,
+                          start_timeout_s=max(cfg.timeout, 120.0),
+                          log_path=out_dir / f"worker_{engine}.log")
     examples: list[dict] = []
     try:
-        worker.start(max(cfg.timeout, 120.0))
-    except RuntimeError as e:
+        worker.start()
+    except WorkerError as e:
         worker.close()
         print(f"[{engine}] skipped: {e}", file=sys.stderr)
         return {"engine": engine, "error": str(e)}
     try:
         for row in tqdm(rows, desc=engine, unit="ex", file=sys.stderr):
-            r = worker.request(row["prompt"], schemas[row["schema_id"]])
+            r = worker.extract(row["prompt"], schemas[row["schema_id"]], cfg.max_tokens,
+                               timeout_s=cfg.timeout)
             examples.append({
                 "id": row["id"], "schema_id": row["schema_id"],
-                "complexity": edgejson.complexity(row), "text": r.get("text", ""),
-                "ms": r.get("ms"), "n_out": r.get("n_out", 0), "n_prompt": r.get("n_prompt"),
-                "error": r.get("error"),
+                "complexity": edgejson.complexity(row), "text": r.text, "ms": r.total_ms,
+                "n_out": r.n_output_tokens, "n_prompt": r.n_prompt_tokens or None,
+                "n_prompt_eval": r.n_prompt_eval, "n_forced": r.n_forced_tokens,
+                "prompt_ms": r.prompt_ms, "decode_ms": r.decode_ms, "grammar_ms": r.grammar_ms,
+                "error": example_error(r),
             })
     finally:
         worker.close()
@@ -405,6 +195,7 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
         "output_tokens_per_s": n_out / (sum(ms) / 1000) if ms and sum(ms) > 0 else None,
         "peak_rss_mb": worker.peak_rss_mb,
         "model_load_ms": worker.load_ms,
+        "n_restarts": worker.n_restarts,
         "model_file_mb": model_file_mb(cfg, engine),
         "n_errors": sum(1 for e in examples if e["error"]),
         "errors": errors,
@@ -421,18 +212,10 @@ def environment(cfg: Config) -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    commit = git_commit()
     return {
-        "cpu": cpu, "cpus_logical": os.cpu_count(), "threads": cfg.threads or "physical cores",
+        "cpu": cpu_model(), "cpus_logical": os.cpu_count(),
+        "threads": cfg.threads or "physical cores",
         "python": platform.python_version(), "platform": platform.platform(),
         "maaza_rt": __version__, "llama_cpp_python": version("llama_cpp_python"),
         "git_commit": commit or "unknown", "decoding": "greedy",
@@ -534,12 +317,10 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     ap.add_argument("--max-tokens", dest="max_tokens", type=int, default=d.max_tokens)
     ap.add_argument("--timeout", type=float, default=d.timeout)
     ap.add_argument("--n-ctx", dest="n_ctx", type=int, default=d.n_ctx)
+    ap.add_argument("--factory", default=d.factory,
+                    help="engine factory module:callable (custom engines)")
     ap.add_argument("--smoke", action="store_true", help="3 rows, 64 tokens: a quick check")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--worker-config", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.worker:
-        return Config(**json.loads(args.worker_config)), args
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Config)}
     values["engines"] = args.engines or d.engines
     if args.smoke:
@@ -549,9 +330,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg, args = parse_args(argv)
-    if args.worker:
-        return worker_main(args.worker, cfg)
+    cfg, _ = parse_args(argv)
     out_dir = Path(cfg.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")

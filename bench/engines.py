@@ -9,6 +9,11 @@ template, rendered with the model's chat template):
   passed as ``grammar=`` to ``Llama.generate``.
 - ``free``: llama-cpp-python without constraints; the first JSON value in the text is parsed.
 
+One more engine (``EXTRA_ENGINES``) runs outside llama.cpp, for the accuracy harness:
+
+- ``hf``: transformers ``generate`` (greedy) on a Hugging Face model id or directory, read like
+  ``free``; needs torch and transformers (imported when the engine is made).
+
 Every engine returns an :class:`EngineResult` with token counts and the time split into prompt
 evaluation, forward passes while decoding, and the rest (grammar and sampling). The llama-cpp
 engines read llama.cpp's own performance counters for the forward-pass times.
@@ -16,8 +21,9 @@ engines read llama.cpp's own performance counters for the forward-pass times.
 :class:`EngineWorker` runs one engine in a child process (``python bench/engines.py --worker``)
 and talks JSON lines over a pipe: a per-extraction timeout kills a run-away generation, a crash
 (llama-cpp-python segfaults on some grammars) becomes an error result instead of ending the
-benchmark, and the child's peak RSS and load time belong to that engine alone. A killed or
-crashed worker is restarted (the model reloaded) on the next request.
+benchmark, an exception in one extraction becomes that extraction's error, and the child's peak
+RSS and load time belong to that engine alone. A killed or crashed worker is restarted (the model
+reloaded) on the next request. Both ``bench/pi_latency.py`` and ``bench/edgejson.py`` use it.
 
 Usage (the worker side; benchmarks use ``EngineWorker``)::
 
@@ -43,6 +49,7 @@ from typing import Any, Callable, Protocol
 REPO = Path(__file__).resolve().parent.parent
 
 ENGINES = ("maaza", "maaza-nojf", "llama-gbnf", "free")
+EXTRA_ENGINES = ("hf",)  # made by make_engine too, but not part of the latency sweep
 
 
 @dataclass
@@ -106,6 +113,16 @@ def first_json_value(text: str) -> Any:
             except ValueError:
                 continue
     raise ValueError("no JSON value in the output")
+
+
+def read_output(text: str, strict: bool, hit_max_tokens: bool) -> tuple[Any, str]:
+    """``(value, error)`` for generated text: ``json.loads`` when ``strict`` (grammar engines),
+    else :func:`first_json_value`; ``error`` is ``"ParseError: ..."`` when nothing parses."""
+    try:
+        return (json.loads(text) if strict else first_json_value(text)), ""
+    except ValueError as e:
+        stop = "max_tokens" if hit_max_tokens else "end of generation"
+        return None, f"ParseError: {e} (stopped at {stop})"
 
 
 # ---- maaza ------------------------------------------------------------------------------------
@@ -247,11 +264,7 @@ class LlamaCppEngine:
         raw = self.llm.detokenize(out).decode("utf-8", "replace")
         value = None
         if not error:
-            try:
-                value = first_json_value(raw) if not self.use_grammar else json.loads(raw)
-            except ValueError as e:
-                stop = "max_tokens" if len(out) >= max_tokens else "end of generation"
-                error = f"ParseError: {e} (stopped at {stop})"
+            value, error = read_output(raw, self.use_grammar, len(out) >= max_tokens)
         # Prompt evaluation covers batches of more than one token; generation single tokens.
         prompt_ms = float(perf.t_p_eval_ms)
         decode_ms = float(perf.t_eval_ms)
@@ -262,11 +275,68 @@ class LlamaCppEngine:
             total_ms=total_ms, extra={"hit_max_tokens": len(out) >= max_tokens})
 
 
+# ---- transformers ------------------------------------------------------------------------------
+
+
+class HFEngine:
+    """transformers ``generate``, greedy, on a Hugging Face model id or directory.
+
+    The prompt is maaza_rt's template rendered with the tokenizer's chat template; its output is
+    read like ``free``'s. Only the total time is measured (no prompt/decode split). ``n_ctx`` is
+    not applied: the model's own context limit holds.
+    """
+
+    def __init__(self, model: str, n_threads: int) -> None:
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as e:
+            raise RuntimeError(
+                f"the hf engine needs torch and transformers ({e}); install the train extra: "
+                "pip install '.[train]'") from e
+        if not model or model == "default":
+            raise ValueError("the hf engine needs a Hugging Face model id or directory")
+        self.name = "hf"
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        self.model = AutoModelForCausalLM.from_pretrained(model)
+        self.model.eval()
+        torch.set_num_threads(n_threads)
+
+    def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
+        from maaza_rt.prompt import build_prompt
+
+        t0 = time.perf_counter_ns()
+        tok = self.tokenizer
+        prompt = build_prompt(text, schema, getattr(tok, "chat_template", None),
+                              bos_token=tok.bos_token or "", eos_token=tok.eos_token or "")
+        full = prompt.prefix + prompt.suffix
+        add = not (tok.bos_token and full.startswith(tok.bos_token))
+        inputs = tok(full, return_tensors="pt", add_special_tokens=add)
+        n_prompt = int(inputs["input_ids"].shape[1])
+        with self._torch.no_grad():
+            out = self.model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False,
+                                      pad_token_id=tok.eos_token_id)
+        new = out[0][n_prompt:]
+        raw = tok.decode(new, skip_special_tokens=True)
+        n_out = len(new)
+        if n_out and int(new[-1]) == tok.eos_token_id:
+            n_out -= 1  # end-of-generation is not an output token
+        value, error = read_output(raw, False, n_out >= max_tokens)
+        return EngineResult(self.name, value=value, text=raw, error=error,
+                            n_prompt_tokens=n_prompt, n_prompt_eval=n_prompt,
+                            n_output_tokens=n_out,
+                            total_ms=(time.perf_counter_ns() - t0) / 1e6,
+                            extra={"hit_max_tokens": n_out >= max_tokens})
+
+
 def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> Engine:
-    """An engine by name (see ``ENGINES``); ``model`` is a registry name, a path or "default".
+    """An engine by name (see ``ENGINES`` and ``EXTRA_ENGINES``); ``model`` is a registry name, a
+    path or "default" (for ``hf``: a Hugging Face id or directory).
 
     Raises:
-        ValueError: unknown engine name.
+        ValueError: unknown engine name, or ``hf`` without a model.
+        RuntimeError: ``hf`` without torch or transformers.
         maaza_rt.ModelError: the model cannot be found or loaded.
     """
     model_arg = None if model == "default" else model
@@ -274,7 +344,9 @@ def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> Engine:
         return MaazaEngine(model_arg, n_threads, n_ctx, jump_forward=name == "maaza")
     if name in ("llama-gbnf", "free"):
         return LlamaCppEngine(model, n_threads, n_ctx, grammar=name == "llama-gbnf")
-    raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+    if name == "hf":
+        return HFEngine(model, n_threads)
+    raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES + EXTRA_ENGINES)}")
 
 
 # ---- worker process ---------------------------------------------------------------------------
@@ -310,7 +382,12 @@ def worker_main(args: argparse.Namespace) -> int:
         if not line.strip():
             continue
         req = json.loads(line)
-        result = engine.extract(req["text"], req["schema"], int(req["max_tokens"]))
+        t_req = time.perf_counter_ns()
+        try:
+            result = engine.extract(req["text"], req["schema"], int(req["max_tokens"]))
+        except Exception as e:  # one failed extraction, not a failed worker
+            result = EngineResult(engine.name, error=f"{type(e).__name__}: {e}",
+                                  total_ms=(time.perf_counter_ns() - t_req) / 1e6)
         reply = asdict(result)
         reply["peak_rss_mb"] = peak_rss_mb()
         proto.write(json.dumps(reply, ensure_ascii=False) + "\n")
@@ -332,13 +409,15 @@ class EngineWorker:
     """
 
     def __init__(self, engine: str, model: str, n_threads: int, n_ctx: int, *,
-                 factory: str = "engines:make_engine", start_timeout_s: float = 600.0) -> None:
+                 factory: str = "engines:make_engine", start_timeout_s: float = 600.0,
+                 log_path: str | Path | None = None) -> None:
         self.engine = engine
         self.model = model
         self.n_threads = n_threads
         self.n_ctx = n_ctx
         self.factory = factory
         self.start_timeout_s = start_timeout_s
+        self.log_path = log_path  # the child's stderr is appended there (else discarded)
         self.load_ms: list[float] = []
         self.peak_rss_mb = 0.0
         self.n_restarts = 0
@@ -352,6 +431,18 @@ class EngineWorker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start(self) -> None:
+        """Starts the child now (else the first extraction does); a no-op while it runs.
+
+        Raises:
+            WorkerError: the child cannot load its engine.
+        """
+        if self._proc is None or self._proc.poll() is not None:
+            if self.load_ms:
+                self.n_restarts += 1
+            self._kill()
+            self._start()
+
     def _start(self) -> None:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--engine", self.engine,
                "--model", self.model, "--threads", str(self.n_threads), "--n-ctx",
@@ -359,9 +450,14 @@ class EngineWorker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO), str(REPO / "bench")] + [p for p in [env.get("PYTHONPATH")] if p])
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, env=env,
-                                      start_new_session=True)
+        log = open(self.log_path, "ab") if self.log_path is not None else None
+        try:
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                stderr=subprocess.DEVNULL if log is None else log, start_new_session=True)
+        finally:
+            if log is not None:
+                log.close()  # the child holds its own copy
         self._buf = b""
         self._eof = False
         reply = self._read_line(self.start_timeout_s)
@@ -413,11 +509,7 @@ class EngineWorker:
         Raises:
             WorkerError: the child cannot (re)load its engine.
         """
-        if self._proc is None or self._proc.poll() is not None:
-            if self.load_ms:
-                self.n_restarts += 1
-            self._kill()
-            self._start()
+        self.start()
         assert self._proc is not None and self._proc.stdin is not None
         t0 = time.perf_counter_ns()
         try:

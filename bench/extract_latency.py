@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from benchenv import cpu_model, git_commit  # noqa: E402
 
 import maaza_rt  # noqa: E402
 from maaza_rt.runtime import physical_cores  # noqa: E402
@@ -49,25 +51,13 @@ def sample_rows(per_schema: int) -> list[dict]:
 
 
 def _header(args: argparse.Namespace, extractor: maaza_rt.Extractor) -> dict:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        commit = ""
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import llama_cpp
 
-    return {"cpu": cpu, "cores_physical": physical_cores(), "cpus_logical": os.cpu_count(),
+    return {"cpu": cpu_model(), "cores_physical": physical_cores(), "cpus_logical": os.cpu_count(),
             "threads": extractor.n_threads, "model": extractor.model.resolved.name,
             "model_file": extractor.model.path.name, "llama_cpp_python": llama_cpp.__version__,
-            "maaza_rt": maaza_rt.__version__, "commit": commit, "python": platform.python_version(),
+            "maaza_rt": maaza_rt.__version__, "commit": git_commit(),
+            "python": platform.python_version(),
             "load_1min": os.getloadavg()[0]}
 
 

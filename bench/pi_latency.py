@@ -41,7 +41,6 @@ import os
 import platform
 import random
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
@@ -53,6 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from benchenv import cpu_model, git_commit, read_text  # noqa: E402
 from engines import ENGINES, EngineResult, EngineWorker, WorkerError  # noqa: E402
 
 from maaza_rt.edgejson import (  # noqa: E402
@@ -608,34 +608,8 @@ def bar_lines(summaries: list[dict], ratios: list[dict]) -> list[str]:
 # ---- environment and writers ------------------------------------------------------------------
 
 
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name (x86 ``model name``; on a Raspberry Pi the board model)."""
-    info = _read("/proc/cpuinfo")
-    for key in ("model name", "Model", "Hardware", "cpu model"):
-        m = re.search(rf"^{key}\s*:\s*(.+)$", info, re.MULTILINE)
-        if m:
-            return m.group(1).strip()
-    board = _read("/proc/device-tree/model").strip("\x00 \n")
-    if board:
-        return board
-    if sys.platform == "darwin":
-        try:
-            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"],
-                                  capture_output=True, text=True, check=False).stdout.strip()
-        except OSError:
-            pass
-    return platform.processor() or platform.machine()
-
-
 def os_name() -> str:
-    m = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', _read("/etc/os-release"), re.MULTILINE)
+    m = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', read_text("/etc/os-release"), re.MULTILINE)
     base = m.group(1) if m else platform.system()
     return f"{base} (kernel {platform.release()}, {platform.machine()})"
 
@@ -646,12 +620,8 @@ def environment() -> dict[str, Any]:
 
     import maaza_rt
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        commit = ""
-    mem = re.search(r"^MemTotal:\s*(\d+)", _read("/proc/meminfo"), re.MULTILINE)
+    commit = git_commit()
+    mem = re.search(r"^MemTotal:\s*(\d+)", read_text("/proc/meminfo"), re.MULTILINE)
     return {"cpu": cpu_model(), "cores_physical": _cores(), "cpus_logical": os.cpu_count(),
             "os": os_name(), "memory_gb": round(int(mem.group(1)) / (1 << 20), 1) if mem else None,
             "python": platform.python_version(), "llama_cpp_python": llama_cpp.__version__,

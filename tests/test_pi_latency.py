@@ -280,6 +280,7 @@ def test_environment_names_cpu_cores_and_os() -> None:
     env = pl.environment()
     assert env["cpu"] and env["os"] and env["cores_physical"] >= 1
     assert env["llama_cpp_python"]
+    assert len(env["commit"]) >= 4 and int(env["commit"], 16) >= 0  # the short HEAD hash
 
 
 # ---- engines and the worker -------------------------------------------------------------------
@@ -299,6 +300,22 @@ def test_first_json_value(text: str, value: object) -> None:
 def test_first_json_value_raises_without_a_value(text: str) -> None:
     with pytest.raises(ValueError):
         engines.first_json_value(text)
+
+
+@pytest.mark.parametrize("text, strict, value, error", [
+    ('{"a": 1}', True, {"a": 1}, ""),
+    ('{"a": 1} and more', False, {"a": 1}, ""),
+    ('{"a": 1} and more', True, None, "ParseError"),
+    ('{"a": ', False, None, "ParseError"),
+])
+def test_read_output_strict_and_first_value(text: str, strict: bool, value: object,
+                                            error: str) -> None:
+    got, why = engines.read_output(text, strict, hit_max_tokens=True)
+    assert got == value
+    assert why.startswith(error) and (not error or why.endswith("(stopped at max_tokens)"))
+    if error:
+        _, why = engines.read_output(text, strict, hit_max_tokens=False)
+        assert why.endswith("(stopped at end of generation)")
 
 
 def test_make_engine_rejects_unknown_names() -> None:
@@ -323,6 +340,21 @@ def test_worker_round_trip_timeout_and_crash_recovery(edgejson_rows: list[dict])
         assert r.error == "crash: signal 11"  # SIGSEGV
         r = w.extract(row["prompt"], {}, 64, timeout_s=30)
         assert r.ok and w.n_restarts == 2
+        # An exception in one extraction is that extraction's error; the child lives on.
+        r = w.extract("RAISE", {}, 8, timeout_s=30)
+        assert r.error == "ValueError: fake failure" and r.engine == "maaza"
+        r = w.extract(row["prompt"], {}, 64, timeout_s=30)
+        assert r.ok and r.text == json.dumps(row["expected_output"]) and w.n_restarts == 2
+
+
+def test_worker_start_is_eager_and_logs_the_child_stderr(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    with engines.EngineWorker("free", "m", 1, 512, factory=FAKE, log_path=log) as w:
+        w.start()
+        assert len(w.load_ms) == 1
+        w.start()  # already running: no second load
+        assert len(w.load_ms) == 1 and w.n_restarts == 0
+    assert "fake engine free loaded" in log.read_text()
 
 
 def test_worker_reports_a_failed_load() -> None:
