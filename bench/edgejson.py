@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.append(str(REPO))
+sys.path.append(str(REPO / "bench"))
 
 from benchenv import cpu_model, git_commit  # noqa: E402
 from engines import EngineResult, EngineWorker, WorkerError  # noqa: E402

@@ -368,7 +368,7 @@ def worker_main(args: argparse.Namespace) -> int:
     # The protocol owns the original stdout; stray native prints go to stderr.
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
-    sys.path.insert(0, str(REPO))
+    sys.path.append(str(REPO))
     t0 = time.perf_counter_ns()
     try:
         engine = _load_factory(args.factory)(args.engine, args.model, args.threads, args.n_ctx)
@@ -447,9 +447,9 @@ class EngineWorker:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--engine", self.engine,
                "--model", self.model, "--threads", str(self.n_threads), "--n-ctx",
                str(self.n_ctx), "--factory", self.factory]
+        # The worker appends the repository to its own sys.path; putting it on PYTHONPATH would
+        # shadow an installed maaza_rt with the source tree, which has no built module.
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(REPO), str(REPO / "bench")] + [p for p in [env.get("PYTHONPATH")] if p])
         log = open(self.log_path, "ab") if self.log_path is not None else None
         try:
             self._proc = subprocess.Popen(

@@ -26,8 +26,8 @@ import jsonschema
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.append(str(REPO))
+sys.path.append(str(REPO / "bench"))
 
 from benchenv import cpu_model, git_commit  # noqa: E402
 

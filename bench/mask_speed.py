@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.append(str(REPO))
 
 from convert.common import smollm2_gguf  # noqa: E402
 from maaza_rt import Grammar, GrammarMatcher, SchemaError, Vocabulary  # noqa: E402

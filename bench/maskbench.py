@@ -420,7 +420,7 @@ class MaazaEngine(Engine):
     name = "maaza"
 
     def __init__(self, setup: dict) -> None:
-        sys.path.insert(0, str(REPO))
+        sys.path.append(str(REPO))
         import maaza_rt
 
         self.m = maaza_rt
@@ -730,7 +730,6 @@ class Worker:
         for var in ("OMP_NUM_THREADS", "RAYON_NUM_THREADS", "MKL_NUM_THREADS",
                     "OPENBLAS_NUM_THREADS", "TVM_NUM_THREADS"):
             env[var] = "1"
-        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
         return env
 
     def _readline(self, timeout: float) -> bytes | None:

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
-sys.path.insert(0, str(REPO))
+sys.path.append(str(REPO / "bench"))
+sys.path.append(str(REPO))
 
 import engines  # noqa: E402
 import pi_latency as pl  # noqa: E402
