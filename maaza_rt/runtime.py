@@ -38,7 +38,7 @@ logger = logging.getLogger("maaza_rt")
 _CTX_STEP = 512  # contexts grow in multiples of this many tokens
 _MAX_BATCH = 512
 _MAX_JUMP = 64  # cap on forced tokens fed in one batch
-_JUMP_MEMO_SIZE = 4096
+_JUMP_START = 4  # forced tokens fed speculatively at the first jump of a generation
 
 
 class Matcher(Protocol):
@@ -244,9 +244,7 @@ class Session:
         self.tokens: list[int] = []
         # The most forced tokens fed speculatively in one batch: halved to the accepted length on
         # a mismatch (the rest of the batch is wasted work), doubled after a fully accepted run.
-        self.jump_cap = 4
-        # (last token, forced bytes) -> the tokens the model chose for those bytes last time.
-        self.jump_memo: dict[tuple[int, bytes], list[int]] = {}
+        self.jump_cap = _JUMP_START
         self._view: np.ndarray | None = None
         self._view_addr = 0
 
@@ -334,10 +332,14 @@ class Session:
         common = min(common, len(tokens) - 1)  # the last token is evaluated to get its logits
         self.truncate(common)
         pos = common
-        while pos < len(tokens):
-            chunk = tokens[pos: pos + self.batch_size]
+        last = len(tokens) - 1
+        while pos < last:
+            chunk = tokens[pos: min(pos + self.batch_size, last)]
             self._decode(chunk, pos, False)
             pos += len(chunk)
+        # The last prompt token always goes alone, so the first output logits are computed the
+        # same way whether or not a prefix was reused (llama.cpp rounds batches differently).
+        self._decode([tokens[last]], last, False)
         return common
 
     def feed(self, tokens: list[int], all_logits: bool) -> None:
@@ -489,7 +491,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             raise _limit(model, out, max_tokens)
         return False
 
-    jumps: list[tuple[int, bytes, int]] = []
+    # Batch shapes change llama.cpp's rounding, so they must depend on this generation only:
+    # the speculation cap starts afresh every time.
+    session.jump_cap = _JUMP_START
     choice = pick(session.logits(-1))
     while choice not in eog:
         accept(choice)
@@ -502,12 +506,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             grammar_ns += time.perf_counter_ns() - t
             if fb:
                 budget = min(max_tokens - len(out), session.jump_cap)
-                remembered = session.jump_memo.get((choice, fb))
-                if remembered is not None:
-                    forced = remembered[:budget]
-                else:
-                    forced = _forced_tokens(model, choice, fb, budget)
-                jumps.append((choice, fb, len(out)))
+                forced = _forced_tokens(model, choice, fb, budget)
         base = len(session.tokens)
         t = time.perf_counter_ns()
         session.feed([choice, *forced], bool(forced))
@@ -533,33 +532,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if forced and nxt < 0 and len(forced) >= session.jump_cap:
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
         choice = nxt if nxt >= 0 else pick(session.logits(len(forced)))
-    _remember_jumps(session, jumps, out)
     text = _text(model, out)
     return Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6), n_reused, prompt_ms
-
-
-def _remember_jumps(session: Session, jumps: list[tuple[int, bytes, int]], out: list[int]) -> None:
-    """Records how the model itself tokenized each forced run, to propose it next time.
-
-    The model often splits forced text differently from the tokenizer (``",`` + ``"`` rather
-    than ``","``); proposing its own split makes the next extraction's speculation succeed.
-    """
-    pieces = session.model.pieces
-    memo = session.jump_memo
-    for last, forced, start in jumps:
-        tokens: list[int] = []
-        size = 0
-        for t in out[start:]:
-            size += len(pieces[t])
-            if size > len(forced):
-                break
-            tokens.append(t)
-            if size == len(forced):
-                break
-        if tokens:
-            if len(memo) >= _JUMP_MEMO_SIZE:
-                memo.pop(next(iter(memo)))
-            memo[(last, forced)] = tokens
 
 
 def _text(model: LlamaModel, tokens: list[int]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -175,3 +176,91 @@ def test_runtime_load_schema_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_runtime_physical_cores_is_positive() -> None:
     assert rt.physical_cores() >= 1
+
+
+# ---- the public API with the grammar engine -------------------------------------------------
+
+import jsonschema  # noqa: E402
+
+import maaza_rt  # noqa: E402
+
+CONTACT = json.loads((Path(__file__).parent.parent / "examples" / "contact.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def extractor() -> maaza_rt.Extractor:
+    ex = maaza_rt.Extractor()
+    yield ex
+    ex.close()
+
+
+@pytest.mark.model
+def test_runtime_extract_returns_value_and_details(extractor: maaza_rt.Extractor) -> None:
+    text = "Reach Ada Lovelace at ada@example.com or +44 20 7946 0000."
+    value = extractor.extract(text, CONTACT)
+    jsonschema.validate(value, CONTACT)
+    details = extractor.extract(text, CONTACT, return_details=True)
+    assert isinstance(details, maaza_rt.Extraction)
+    assert details.value == value
+    assert details.text == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert 0 < details.n_forced_tokens < details.n_output_tokens
+    assert details.n_prompt_tokens_reused == details.n_prompt_tokens - 1
+    assert details.total_ms >= details.prompt_ms + details.decode_ms > 0
+    assert details.grammar_ms > 0
+
+
+@pytest.mark.model
+def test_runtime_extract_accepts_empty_text_and_schema_forms(extractor: maaza_rt.Extractor,
+                                                             tmp_path: Path) -> None:
+    jsonschema.validate(extractor.extract("", CONTACT), CONTACT)
+    path = tmp_path / "contact.json"
+    path.write_text(json.dumps(CONTACT))
+    text = "Grace Hopper, grace@navy.mil"
+    expected = extractor.extract(text, CONTACT)
+    assert extractor.extract(text, str(path)) == expected
+    assert extractor.extract(text, path) == expected
+    assert extractor.extract(text, json.dumps(CONTACT)) == expected
+    assert extractor.extract_many([text, text], CONTACT) == [expected, expected]
+
+
+@pytest.mark.model
+def test_runtime_extract_pydantic_class_returns_instance(extractor: maaza_rt.Extractor) -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Contact(pydantic.BaseModel):
+        name: str
+        age: Optional[int] = None  # noqa: UP045 (evaluated at run time on Python 3.9)
+
+    result = extractor.extract("Ada Lovelace is 36 years old.", Contact)
+    assert isinstance(result, Contact)
+    jsonschema.validate(result.model_dump(), Contact.model_json_schema())
+
+
+@pytest.mark.model
+def test_runtime_module_extract_reuses_one_extractor() -> None:
+    a = maaza_rt.extract("Ada, ada@example.com", CONTACT, return_details=True)
+    b = maaza_rt.extract("Bob, bob@example.com", CONTACT, return_details=True)
+    jsonschema.validate(a.value, CONTACT)
+    assert b.n_prompt_tokens_reused > b.n_prompt_tokens // 2
+
+
+@pytest.mark.model
+def test_runtime_extract_errors_through_api(extractor: maaza_rt.Extractor,
+                                            tmp_path: Path) -> None:
+    with pytest.raises(maaza_rt.SchemaError) as info:
+        extractor.extract("x", {"not": {"type": "string"}})
+    assert info.value.keyword == "not"
+    with pytest.raises(maaza_rt.GenerationLimitError) as limit:
+        extractor.extract("Ada, ada@example.com", CONTACT, max_tokens=3)
+    assert limit.value.partial_text.startswith("{") and limit.value.n_tokens == 3
+    small = maaza_rt.Extractor(n_ctx=64)
+    with pytest.raises(maaza_rt.InputTooLongError, match="tokens over the context window of 64"):
+        small.extract("Ada, ada@example.com", CONTACT, max_tokens=16)
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("not a model")
+    with pytest.raises(maaza_rt.ModelError, match="not a GGUF"):
+        maaza_rt.extract("x", CONTACT, model=bad)
+    with pytest.raises(TypeError):
+        extractor.extract(b"bytes", CONTACT)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        extractor.extract("x", CONTACT, max_tokens=0)
