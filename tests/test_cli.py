@@ -119,11 +119,16 @@ def test_cli_generation_limit_exits_5(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.model
-def test_cli_console_entry_runs_as_a_process() -> None:
+def test_cli_console_entry_runs_as_a_process(tmp_path: Path) -> None:
+    # The package under test (installed, or the in-place development build): run outside the
+    # repository so `-m` cannot pick up an unbuilt source tree from the working directory.
+    import maaza_rt
+
+    package_root = Path(maaza_rt.__file__).resolve().parent.parent
     proc = subprocess.run(
         [sys.executable, "-m", "maaza_rt.cli", "extract", "--schema", str(CONTACT_PATH), TEXT],
-        capture_output=True, text=True, cwd=REPO, timeout=300,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={"PYTHONPATH": str(package_root), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     jsonschema.validate(json.loads(proc.stdout), CONTACT)
