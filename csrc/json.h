@@ -91,6 +91,9 @@ bool try_parse(std::string_view text, Value* out, std::size_t max_depth = 512);
 // non-ASCII kept as UTF-8, control characters escaped).
 std::string dump(const Value& value);
 
+// Appends the UTF-8 encoding of a Unicode scalar value to `out`.
+void append_utf8(std::string& out, std::uint32_t code_point);
+
 // Appends `s` as a quoted JSON string literal to `out`.
 void append_quoted(std::string& out, std::string_view s);
 

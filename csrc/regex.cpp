@@ -12,31 +12,17 @@
 #include <utility>
 
 #include "errors.h"
+#include "json.h"
 
 namespace maaza {
 
 namespace {
 
+using json::append_utf8;
+
+
 constexpr std::uint32_t kSurrogateLo = 0xD800;
 constexpr std::uint32_t kSurrogateHi = 0xDFFF;
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Decodes UTF-8 leniently: the input comes from the JSON parser, which already validated it.
 std::vector<std::uint32_t> decode_utf8(std::string_view s) {
