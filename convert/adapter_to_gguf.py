@@ -26,6 +26,7 @@ from .common import (
     gguf_architecture,
     is_gguf,
     read_checkpoint_config,
+    run_step,
 )
 from .merge import read_adapter_config, resolve_base
 from .to_gguf import gguf_tensor_name, permute_rotary
@@ -113,13 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", help="GGUF adapter file to write")
     parser.add_argument("--base", help="base GGUF or checkpoint (default: recorded in adapter)")
     args = parser.parse_args(argv)
-    try:
-        path = write_adapter_gguf(args.adapter, args.out, args.base)
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(path)
-    return 0
+    return run_step(lambda: write_adapter_gguf(args.adapter, args.out, args.base))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,18 @@ GGUF_ARCHITECTURES: dict[str, str] = {v: k for k, v in ARCHITECTURES.items()}
 
 class ConvertError(ModelError):
     """A model, adapter or file cannot be converted (unsupported or mismatched input)."""
+
+
+def run_step(step: Callable[[], object]) -> int:
+    """Runs one conversion step for a command's ``main``: prints what it returns (the written
+    path) and returns 0, or prints one ``error:`` line to stderr and returns 2 on ConvertError."""
+    try:
+        result = step()
+    except ConvertError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(result)
+    return 0
 
 
 def is_gguf(path: str | Path) -> bool:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import ConvertError, is_gguf, load_base_model
+from .common import ConvertError, is_gguf, load_base_model, run_step
 
 
 def read_adapter_config(adapter: str | Path) -> dict[str, Any]:
@@ -102,13 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", help="directory for the merged checkpoint")
     parser.add_argument("--base", help="base GGUF file or checkpoint directory")
     args = parser.parse_args(argv)
-    try:
-        path = merge(args.adapter, args.out, args.base)
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(path)
-    return 0
+    return run_step(lambda: merge(args.adapter, args.out, args.base))
 
 
 if __name__ == "__main__":

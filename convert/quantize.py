@@ -14,7 +14,7 @@ import ctypes
 import sys
 from pathlib import Path
 
-from .common import ConvertError, gguf_architecture
+from .common import ConvertError, gguf_architecture, run_step
 
 # Name -> llama_ftype value (llama.h).
 TYPES: dict[str, int] = {
@@ -63,14 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
     args = parser.parse_args(argv)
-    try:
-        path = quantize(args.src, args.dst, args.qtype, threads=args.threads,
-                        quiet=not args.verbose)
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(path)
-    return 0
+    return run_step(lambda: quantize(args.src, args.dst, args.qtype, threads=args.threads,
+                                     quiet=not args.verbose))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .common import ConvertError, checkpoint_architecture, read_checkpoint_config
+from .common import (
+    ConvertError,
+    checkpoint_architecture,
+    read_checkpoint_config,
+    run_step,
+)
 
 _LAYER = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
 
@@ -255,16 +260,14 @@ def main(argv: list[str] | None = None) -> int:
                         "recorded by convert.merge)")
     parser.add_argument("--dtype", choices=["f32", "f16"], default="f32")
     args = parser.parse_args(argv)
-    try:
+
+    def step() -> Path:
         vocab = args.vocab_from or default_vocab_from(args.checkpoint)
         if vocab is None:
             raise ConvertError("--vocab-from is required (no GGUF base recorded in checkpoint)")
-        path = write_gguf(args.checkpoint, args.out, vocab_from=vocab, dtype=args.dtype)
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(path)
-    return 0
+        return write_gguf(args.checkpoint, args.out, vocab_from=vocab, dtype=args.dtype)
+
+    return run_step(step)
 
 
 if __name__ == "__main__":
