@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,11 @@ ARCHITECTURES: dict[str, str] = {
 }
 # GGUF architecture name -> Hugging Face architecture class.
 GGUF_ARCHITECTURES: dict[str, str] = {v: k for k, v in ARCHITECTURES.items()}
+
+
+# Conversion and training read local files only: keep the Hugging Face libraries from looking
+# anything up on the network (peft otherwise probes the hub for a base model's config).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 class ConvertError(ModelError):
