@@ -132,20 +132,11 @@ def select_files(
 
 def resolve_pointer(root: Any, ref: str) -> Any:
     """Resolves a local ``#/a/b`` reference inside ``root``; None when it does not resolve."""
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
+    if ref != "#" and not ref.startswith("#/"):
         return None
-    node = root
-    for raw in ref[2:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
+    from maaza_rt.prompt import resolve_ref  # lazily: xgrammar workers run without maaza_rt
+
+    return resolve_ref(root, ref)
 
 
 def _deref(schema: Any, root: Any) -> Any:

@@ -45,7 +45,8 @@ class Prompt:
 # ---- schema rendering -------------------------------------------------------------------------
 
 
-def _resolve_ref(root: Any, ref: str) -> Any:
+def resolve_ref(root: Any, ref: str) -> Any:
+    """The node a local ``$ref`` (``#``, ``#/a/b``) points to inside ``root``, or None."""
     if not ref.startswith("#"):
         return None
     node = root
@@ -89,7 +90,7 @@ class _Renderer:
         if isinstance(ref, str):
             if ref in self.expanding:
                 return ref.rsplit("/", 1)[-1] or "any"
-            target = _resolve_ref(self.root, ref)
+            target = resolve_ref(self.root, ref)
             if target is None:
                 return ref.rsplit("/", 1)[-1] or "any"
             self.expanding.append(ref)
@@ -240,7 +241,7 @@ def _ordered(value: Any, node: Any, root: Any, depth: int = 0) -> Any:
         return value
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = _resolve_ref(root, ref)
+        target = resolve_ref(root, ref)
         return _ordered(value, target, root, depth + 1) if target is not None else value
     if isinstance(value, dict):
         props = node.get("properties")
