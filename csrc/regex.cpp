@@ -694,26 +694,28 @@ Sequence StringFragments::text(std::string_view utf8) {
   return {Symbol::literal(bytes)};
 }
 
+// The operands of an alternation or a sequence node (`kind`), or the node alone otherwise.
+static std::vector<Node> operands(Node node, Node::Kind kind) {
+  std::vector<Node> out;
+  if (node.kind == kind) {
+    out = std::move(node.kids);
+  } else {
+    out.push_back(std::move(node));
+  }
+  return out;
+}
+
+
 std::uint32_t StringFragments::pattern(std::string_view pattern, const std::string& pointer) {
   std::string memo_key = "p:" + std::string(pattern);
   auto it = named_.find(memo_key);
   if (it != named_.end()) return it->second;
   Node tree = PatternParser(pattern, pointer).parse();
-  std::vector<Node> top;
-  if (tree.kind == Node::Kind::Alt) {
-    top = std::move(tree.kids);
-  } else {
-    top.push_back(std::move(tree));
-  }
+  std::vector<Node> top = operands(std::move(tree), Node::Kind::Alt);
   PatternEmitter emitter(*this, g_, pointer);
   std::vector<Sequence> alts;
   for (auto& alt : top) {
-    std::vector<Node> items;
-    if (alt.kind == Node::Kind::Seq) {
-      items = std::move(alt.kids);
-    } else {
-      items.push_back(std::move(alt));
-    }
+    std::vector<Node> items = operands(std::move(alt), Node::Kind::Seq);
     bool anchored_start = !items.empty() && items.front().kind == Node::Kind::Start;
     if (anchored_start) items.erase(items.begin());
     bool anchored_end = !items.empty() && items.back().kind == Node::Kind::End;
@@ -774,21 +776,11 @@ StringFragments::Bounded StringFragments::pattern_with_length(std::string_view p
   Node tree = PatternParser(pattern, pointer).parse();
   auto whole = length_range(tree);
   bool unanchored = true;
-  std::vector<Node> top;
-  if (tree.kind == Node::Kind::Alt) {
-    top = std::move(tree.kids);
-  } else {
-    top.push_back(std::move(tree));
-  }
+  std::vector<Node> top = operands(std::move(tree), Node::Kind::Alt);
   // Flatten to alternatives that are sequences anchored at both ends; ^(a|b)$ distributes.
   std::vector<std::vector<Node>> alts_items;
   for (auto& alt : top) {
-    std::vector<Node> items;
-    if (alt.kind == Node::Kind::Seq) {
-      items = std::move(alt.kids);
-    } else {
-      items.push_back(std::move(alt));
-    }
+    std::vector<Node> items = operands(std::move(alt), Node::Kind::Seq);
     bool a_start = !items.empty() && items.front().kind == Node::Kind::Start;
     bool a_end = items.size() > (a_start ? 1u : 0u) && items.back().kind == Node::Kind::End;
     if (!a_start || !a_end) {
