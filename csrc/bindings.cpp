@@ -189,6 +189,29 @@ void bind_grammar(py::module_& m) {
              return d;
            })
       .def("is_complete", &GrammarMatcher::is_complete)
+      .def("completion_distance",
+           [](GrammarMatcher& self) -> std::int64_t {
+             std::uint64_t d = self.completion_distance();
+             return d == CompiledGrammar::kNoCompletion ? -1 : static_cast<std::int64_t>(d);
+           })
+      .def(
+          "completion_distance_after",
+          [](GrammarMatcher& self, std::int64_t token_id) -> std::int64_t {
+            std::uint64_t d = self.completion_distance_after(token_id);
+            return d == CompiledGrammar::kNoCompletion ? -1 : static_cast<std::int64_t>(d);
+          },
+          py::arg("token_id"))
+      .def(
+          "shortest_completion",
+          [](GrammarMatcher& self, std::int64_t max_bytes) {
+            std::uint64_t d = self.completion_distance();
+            if (d != CompiledGrammar::kNoCompletion && max_bytes >= 0 &&
+                d > static_cast<std::uint64_t>(max_bytes))
+              throw py::value_error("the shortest completion has " + std::to_string(d) +
+                                    " bytes, more than max_bytes=" + std::to_string(max_bytes));
+            return py::bytes(self.shortest_completion());
+          },
+          py::arg("max_bytes"))
       .def("is_terminated", &GrammarMatcher::is_terminated)
       .def("reset", &GrammarMatcher::reset)
       .def(

@@ -10,8 +10,11 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <queue>
 #include <unordered_map>
 #include <utility>
+
+#include "json.h"
 
 namespace maaza {
 
@@ -407,6 +410,125 @@ CompiledGrammar::CompiledGrammar(Grammar grammar, std::vector<std::string> ignor
   }
   root_ = grammar_.root();
   if (alts_[root_].empty()) throw GrammarError("root rule matches no string");
+  compute_min_lengths();
+}
+
+// ---- shortest expansions -------------------------------------------------------------------
+
+namespace {
+
+inline std::uint64_t add_len(std::uint64_t a, std::uint64_t b) {
+  constexpr std::uint64_t inf = CompiledGrammar::kNoCompletion;
+  return (a == inf || b == inf || a > inf - b) ? inf : a + b;
+}
+
+std::uint64_t utf8_len(std::uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+
+}  // namespace
+
+// Knuth's generalisation of Dijkstra's algorithm to grammars: an alternative's length is final
+// once every rule it references is final; the rule with the smallest tentative length among
+// those not final is final next (lengths only add, so no later alternative can undercut it).
+// The alternative recorded for a rule only references rules finalised before it, so following
+// the recorded alternatives always terminates, even through empty expansions.
+void CompiledGrammar::compute_min_lengths() {
+  const std::size_t n_rules = alts_.size();
+  class_min_member_.assign(classes_.size(), 0);
+  for (std::size_t c = 0; c < classes_.size(); ++c) {
+    if (classes_[c].ranges.empty()) throw InternalError("empty character class in the program");
+    class_min_member_[c] = classes_[c].ranges.front().lo;  // sorted: the shortest encoding
+  }
+  auto elem_len = [&](const ProgElem& e) -> std::uint64_t {
+    return e.kind == ElemKind::Byte ? 1 : utf8_len(class_min_member_[e.arg]);
+  };
+  // Per alternative: its rule, start, the bytes known so far and the references not yet final.
+  struct Alt {
+    std::uint32_t rule;
+    std::uint32_t start;
+    std::uint64_t len;
+    std::uint32_t pending;
+  };
+  std::vector<Alt> alts;
+  std::vector<std::vector<std::uint32_t>> users(n_rules);  // rule -> alternatives (per use)
+  for (std::uint32_t r = 0; r < n_rules; ++r) {
+    for (std::uint32_t start : alts_[r]) {
+      Alt a{r, start, 0, 0};
+      const auto id = static_cast<std::uint32_t>(alts.size());
+      for (std::uint32_t p = start; elems_[p].kind != ElemKind::End; ++p) {
+        if (elems_[p].kind == ElemKind::Ref) {
+          ++a.pending;
+          users[elems_[p].arg].push_back(id);
+        } else {
+          a.len = add_len(a.len, elem_len(elems_[p]));
+        }
+      }
+      alts.push_back(a);
+    }
+  }
+  rule_min_len_.assign(n_rules, kNoCompletion);
+  rule_min_alt_.assign(n_rules, kNoPosition);
+  std::vector<std::uint8_t> done(n_rules, 0);
+  using Item = std::pair<std::uint64_t, std::uint32_t>;  // (tentative length, rule)
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
+  auto offer = [&](const Alt& a) {
+    if (done[a.rule] || a.len >= rule_min_len_[a.rule]) return;
+    rule_min_len_[a.rule] = a.len;
+    rule_min_alt_[a.rule] = a.start;
+    queue.push({a.len, a.rule});
+  };
+  for (const Alt& a : alts) {
+    if (a.pending == 0) offer(a);
+  }
+  while (!queue.empty()) {
+    auto [len, r] = queue.top();
+    queue.pop();
+    if (done[r] || len != rule_min_len_[r]) continue;
+    done[r] = 1;
+    for (std::uint32_t id : users[r]) {
+      Alt& a = alts[id];
+      a.len = add_len(a.len, len);
+      if (--a.pending == 0) offer(a);
+    }
+  }
+  suffix_min_len_.assign(elems_.size(), kNoCompletion);
+  for (std::size_t i = elems_.size(); i-- > 0;) {
+    const ProgElem& e = elems_[i];
+    if (e.kind == ElemKind::End) {
+      suffix_min_len_[i] = 0;
+    } else {
+      std::uint64_t here = e.kind == ElemKind::Ref ? rule_min_len_[e.arg] : elem_len(e);
+      suffix_min_len_[i] = add_len(here, suffix_min_len_[i + 1]);
+    }
+  }
+}
+
+void CompiledGrammar::append_min_expansion(std::uint32_t pos, std::string& out,
+                                           std::vector<std::uint32_t>& work) const {
+  work.clear();
+  for (;;) {
+    const ProgElem& e = elems_[pos];
+    switch (e.kind) {
+      case ElemKind::Byte:
+        out.push_back(static_cast<char>(e.lo));
+        ++pos;
+        break;
+      case ElemKind::Class:
+        json::append_utf8(out, class_min_member_[e.arg]);
+        ++pos;
+        break;
+      case ElemKind::Ref:
+        if (rule_min_alt_[e.arg] == kNoPosition)
+          throw InternalError("shortest completion through a rule that matches no string");
+        work.push_back(pos + 1);
+        pos = rule_min_alt_[e.arg];
+        break;
+      case ElemKind::End:
+        if (work.empty()) return;
+        pos = work.back();
+        work.pop_back();
+        break;
+    }
+  }
 }
 
 // ---- engine: the stack-set parser ----------------------------------------------------------
@@ -836,8 +958,9 @@ std::shared_ptr<TokenCache> CompiledGrammar::token_cache(
 
 struct GrammarMatcher::Impl {
   Impl(const CompiledGrammar& g, const Vocabulary& v, std::shared_ptr<TokenCache> c)
-      : engine(g), vocab(v), cache(std::move(c)) {}
+      : grammar(g), engine(g), vocab(v), cache(std::move(c)) {}
 
+  const CompiledGrammar& grammar;
   Engine engine;
   const Vocabulary& vocab;
   std::shared_ptr<TokenCache> cache;
@@ -853,6 +976,10 @@ struct GrammarMatcher::Impl {
   std::vector<std::uint32_t> key;
   std::vector<std::uint32_t> state_key;
   std::vector<Stack> sorted;
+  // Distance to completion of each parent frame of the arena (frames are immutable and a
+  // parent's id is below its children's, so the table only grows at its end).
+  std::vector<std::uint64_t> frame_dist;
+  std::vector<std::uint32_t> expansion_work;
   // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
   std::size_t memo_bytes = 0;
@@ -915,6 +1042,100 @@ struct GrammarMatcher::Impl {
     const std::string& piece = vocab.token(tid);
     if (piece.empty()) return false;
     return accept_bytes(piece, commit);
+  }
+
+  // Bytes still needed by the partial UTF-8 character of a stack (0 if none).
+  static std::uint32_t partial_rem(std::uint32_t aux) { return aux ? (aux >> 24) & 3 : 0; }
+
+  void update_frame_dist() {
+    const std::size_t n = engine.n_frames();
+    const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
+    if (frame_dist.empty()) {
+      frame_dist.push_back(0);                               // kBottom: the value is complete
+      frame_dist.push_back(CompiledGrammar::kNoCompletion);  // kUnknown: never in a real state
+    }
+    for (std::size_t id = frame_dist.size(); id < n; ++id) {
+      const Frame& fr = engine.frame(static_cast<std::uint32_t>(id));
+      frame_dist.push_back(add_len(suffix[fr.pos], frame_dist[fr.parent]));
+    }
+  }
+
+  // The distance of one stack; update_frame_dist() must have run since its frames were made.
+  std::uint64_t stack_distance(const Stack& s) const {
+    const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
+    std::uint64_t top = s.aux ? add_len(partial_rem(s.aux), suffix[s.pos + 1]) : suffix[s.pos];
+    return add_len(top, frame_dist[s.parent]);
+  }
+
+  // Minimum distance over stacks [first, last) and the index of the first stack achieving it.
+  std::uint64_t min_distance(const Stack* first, const Stack* last, std::size_t& best) {
+    update_frame_dist();
+    std::uint64_t d = CompiledGrammar::kNoCompletion;
+    best = 0;
+    for (const Stack* s = first; s != last; ++s) {
+      std::uint64_t v = stack_distance(*s);
+      if (v < d) {
+        d = v;
+        best = static_cast<std::size_t>(s - first);
+      }
+    }
+    return d;
+  }
+
+  std::uint64_t completion_distance() {
+    if (terminated || complete) return 0;
+    std::size_t best;
+    return min_distance(stacks.data(), stacks.data() + stacks.size(), best);
+  }
+
+  std::uint64_t completion_distance_after(std::int64_t id) {
+    if (id < 0 || static_cast<std::uint64_t>(id) >= vocab.n_vocab() || terminated)
+      return CompiledGrammar::kNoCompletion;
+    auto tid = static_cast<std::uint32_t>(id);
+    if (vocab.is_eos(tid)) return complete ? 0 : CompiledGrammar::kNoCompletion;
+    const std::string& piece = vocab.token(tid);
+    if (piece.empty()) return CompiledGrammar::kNoCompletion;
+    std::size_t begin, end, best;
+    bool now_complete;
+    if (!run_bytes(piece, begin, end, now_complete)) return CompiledGrammar::kNoCompletion;
+    if (now_complete) return 0;
+    return min_distance(buf.data() + begin, buf.data() + end, best);
+  }
+
+  std::string shortest_completion() {
+    std::string out;
+    if (terminated || complete) return out;
+    std::size_t best;
+    std::uint64_t d = min_distance(stacks.data(), stacks.data() + stacks.size(), best);
+    if (d == CompiledGrammar::kNoCompletion)
+      throw InternalError("no continuation completes the value from this state");
+    out.reserve(static_cast<std::size_t>(d));
+    const Stack s = stacks[best];
+    std::uint32_t pos = s.pos;
+    if (s.aux) {
+      // Finish the partial character with the smallest member of the class it can still become.
+      const ByteClass& c = grammar.classes()[grammar.elems()[s.pos].arg];
+      std::uint32_t acc = s.aux & 0x1FFFFF, rem = partial_rem(s.aux), len = (s.aux >> 26) & 7;
+      std::uint32_t lo, hi;
+      auto it = c.ranges.end();
+      if (prefix_range(acc, rem, len, lo, hi)) {
+        it = std::lower_bound(c.ranges.begin(), c.ranges.end(), lo,
+                              [](const CharRange& r, std::uint32_t v) { return r.hi < v; });
+      }
+      if (it == c.ranges.end() || std::max(it->lo, lo) > hi)
+        throw InternalError("partial character that no class member completes");
+      std::string enc;
+      json::append_utf8(enc, std::max(it->lo, lo));
+      out.append(enc, enc.size() - rem, rem);
+      ++pos;
+    }
+    grammar.append_min_expansion(pos, out, expansion_work);
+    for (std::uint32_t p = s.parent; p != kBottom; p = engine.frame(p).parent) {
+      if (p == kUnknown) throw InternalError("shortest completion through an unknown frame");
+      grammar.append_min_expansion(engine.frame(p).pos, out, expansion_work);
+    }
+    if (out.size() != d) throw InternalError("shortest completion disagrees with its length");
+    return out;
   }
 
   // Walks the trie from stacks [first, last) and sets the bit of every accepted token.
@@ -1102,6 +1323,16 @@ std::string GrammarMatcher::forced_bytes(std::size_t cap) {
 }
 
 bool GrammarMatcher::is_complete() const { return impl_->complete && !impl_->terminated; }
+
+std::uint64_t GrammarMatcher::completion_distance() { return impl_->completion_distance(); }
+
+std::uint64_t GrammarMatcher::completion_distance_after(std::int64_t token_id) {
+  return impl_->completion_distance_after(token_id);
+}
+
+std::string GrammarMatcher::shortest_completion() {
+  return impl_->shortest_completion();
+}
 
 bool GrammarMatcher::is_terminated() const {
   return impl_->terminated || (impl_->complete && impl_->stacks.empty());

@@ -10,6 +10,12 @@
 // hash-consed in an arena, so stacks share their tails and compare by id. Calls in tail position
 // push no frame, so repetition runs in constant depth.
 //
+// Shortest completions: at compile time a fixpoint over the program gives every rule the length
+// of its shortest expansion (and the alternative that achieves it) and every position the
+// shortest expansion of the rest of its alternative. A stack's distance to completion is then its
+// top suffix plus, memoised per parent frame, the suffixes of its return positions; the state's
+// distance is the minimum over its stacks. Building the string follows the recorded alternatives.
+//
 // Masks walk the vocabulary trie (vocab.h) once per call, advancing the state byte by byte with
 // per-depth snapshots and pruning a subtree at the first rejected byte. Two caches keep this
 // cheap: (1) a table shared by every matcher of a (grammar, vocabulary) pair that stores, per
@@ -81,6 +87,22 @@ class CompiledGrammar {
   const std::vector<ChainPos>& chain_of_pos() const { return chain_of_pos_; }
   const std::vector<std::vector<std::uint32_t>>& chain_returns() const { return chain_returns_; }
 
+  // Shortest-expansion tables (computed once, by the constructor). kNoCompletion marks what
+  // matches no string. rule_min_len: bytes of the shortest expansion of a program rule;
+  // rule_min_alt: the start position of an alternative achieving it (kNoPosition if none);
+  // suffix_min_len: bytes of the shortest expansion from a position to the end of its
+  // alternative; class_min_member: a member of the class with the shortest UTF-8 encoding.
+  static constexpr std::uint64_t kNoCompletion = ~std::uint64_t(0);
+  static constexpr std::uint32_t kNoPosition = ~std::uint32_t(0);
+  std::uint64_t rule_min_len(std::uint32_t rule) const { return rule_min_len_[rule]; }
+  std::uint32_t rule_min_alt(std::uint32_t rule) const { return rule_min_alt_[rule]; }
+  const std::vector<std::uint64_t>& suffix_min_len() const { return suffix_min_len_; }
+  std::uint32_t class_min_member(std::uint32_t cls) const { return class_min_member_[cls]; }
+  // Appends the shortest expansion from position `pos` to the end of its alternative; `work` is
+  // scratch (return positions). Throws InternalError if none exists.
+  void append_min_expansion(std::uint32_t pos, std::string& out,
+                            std::vector<std::uint32_t>& work) const;
+
   // The token cache for this grammar and `vocab`, created on first use; thread-safe.
   std::shared_ptr<TokenCache> token_cache(const std::shared_ptr<const Vocabulary>& vocab) const;
 
@@ -93,6 +115,11 @@ class CompiledGrammar {
   std::uint32_t root_ = 0;
   std::vector<ChainPos> chain_of_pos_;
   std::vector<std::vector<std::uint32_t>> chain_returns_;
+  std::vector<std::uint64_t> rule_min_len_;
+  std::vector<std::uint32_t> rule_min_alt_;
+  std::vector<std::uint64_t> suffix_min_len_;
+  std::vector<std::uint32_t> class_min_member_;
+  void compute_min_lengths();
   mutable std::mutex cache_mu_;
   mutable std::vector<std::pair<std::weak_ptr<const Vocabulary>, std::shared_ptr<TokenCache>>>
       caches_;
@@ -138,6 +165,19 @@ class GrammarMatcher {
   bool is_complete() const;
   // EOS was accepted, or the value is complete and nothing can follow.
   bool is_terminated() const;
+  // The length in bytes of the shortest byte string whose acceptance makes is_complete() true:
+  // 0 when the value is complete (or terminated), CompiledGrammar::kNoCompletion when no
+  // continuation completes it. Does not change the state. Cost: one pass over the stacks plus
+  // the parent frames created since the last call (memoised); no allocation in steady state.
+  std::uint64_t completion_distance();
+  // completion_distance() after accepting token `token_id`, without changing the state:
+  // kNoCompletion if the token is not allowed, 0 for an allowed end-of-generation token.
+  std::uint64_t completion_distance_after(std::int64_t token_id);
+  // The shortest completion itself (completion_distance() bytes, empty when complete or
+  // terminated): accepting it makes is_complete() true. Ties go to the first stack and the
+  // first shortest alternative, so the result depends only on the state. Throws InternalError
+  // when no completion exists (callers check completion_distance() first to bound the size).
+  std::string shortest_completion();
   void reset();
   // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity.
   void mask_logits(float* logits, std::size_t n);
