@@ -12,6 +12,11 @@ the grammar forces bytes (keys, separators, closing brackets), the forced tokens
 model in one batch with logits at every position, and each is kept only if the model's own
 constrained choice at that position is the same token. The output is therefore identical to
 step-by-step decoding; the forced tokens merely cost one forward pass together.
+
+Budget closing: a free token is committed only if the grammar's shortest completion after it
+still fits in ``max_tokens`` (counted in bytes: every token spells at least one byte). When it
+would not, the shortest completion is appended instead, so the output is complete and valid at
+the budget rather than cut off.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ class Matcher(Protocol):
     def forced_bytes(self) -> bytes: ...
     def is_complete(self) -> bool: ...
     def is_terminated(self) -> bool: ...
+    def completion_distance(self) -> int: ...
+    def completion_distance_after(self, token_id: int) -> int: ...
+    def shortest_completion(self) -> bytes: ...
     def mask_logits(self, logits: np.ndarray) -> None: ...
     def select_greedy(self, logits: np.ndarray) -> int: ...
 
@@ -129,6 +137,7 @@ class LlamaModel:
         self.chat_template = self._meta("tokenizer.chat_template")
         self._pieces: list[bytes] | None = None
         self._extendable: frozenset[bytes] | None = None
+        self._byte_tokens: dict[int, int] | None = None
         self._tok_buf = (llama.llama_token * 4096)()
 
     def _meta(self, key: str) -> str | None:
@@ -186,6 +195,18 @@ class LlamaModel:
                     prefixes.add(piece[:i])
             self._extendable = frozenset(prefixes)
         return self._extendable
+
+    @property
+    def byte_tokens(self) -> dict[int, int]:
+        """Byte value -> a token whose piece is that single byte (bytes without one are absent;
+        byte-level BPE vocabularies drop some that UTF-8 text never contains)."""
+        if self._byte_tokens is None:
+            found: dict[int, int] = {}
+            for t, piece in enumerate(self.pieces):
+                if len(piece) == 1 and piece[0] not in found:
+                    found[piece[0]] = t
+            self._byte_tokens = found
+        return self._byte_tokens
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -385,6 +406,7 @@ class Generation:
     n_forced: int
     decode_ms: float
     grammar_ms: float
+    n_closing: int = 0  # tokens of the shortest completion appended at the budget (0: none)
 
 
 Sampler = Callable[[Matcher, np.ndarray], int]
@@ -435,6 +457,28 @@ def _forced_tokens(model: LlamaModel, last: int, forced: bytes, budget: int) -> 
     return tokens[:budget]
 
 
+def _closing_tokens(model: LlamaModel, last: int | None, completion: bytes,
+                    budget: int) -> list[int] | None:
+    """Tokens spelling ``completion`` after committed token ``last``, at most ``budget`` of them.
+
+    Tokenized like forced bytes (see :func:`_forced_tokens`; nothing is held back since nothing
+    follows), else single-byte tokens; None if neither spells it within the budget.
+    """
+    pieces = model.pieces
+    head = pieces[last] if last is not None else b""
+    tokens = model.tokenize(head + completion, False, False) if head else []
+    if tokens and tokens[0] == last:
+        tokens = tokens[1:]
+    else:
+        tokens = model.tokenize(completion, False, False)
+    if b"".join(pieces[t] for t in tokens) == completion and len(tokens) <= budget:
+        return tokens
+    single = model.byte_tokens
+    if len(completion) <= budget and all(b in single for b in completion):
+        return [single[b] for b in completion]
+    return None
+
+
 def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, max_tokens: int,
              stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
              seed: int | None = None, jump_forward: bool = True
@@ -446,9 +490,16 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     if the value is complete then. Returns the generation, the number of prompt tokens reused
     from the cache, and the prompt evaluation time in ms.
 
+    Budget closing: when the shortest complete value fits in ``max_tokens`` (in bytes, which
+    bounds its tokens), a chosen token is committed only if the shortest completion after it
+    still fits; otherwise the shortest completion is appended (``Generation.n_closing`` tokens,
+    no forward pass) and generation ends with a complete value. The decision depends only on
+    the tokens so far, so jump-forward does not change it.
+
     Raises:
         InputTooLongError: the prompt and ``max_tokens`` do not fit the context.
-        GenerationLimitError: ``max_tokens`` tokens were generated and the value is incomplete.
+        GenerationLimitError: ``max_tokens`` tokens were generated and the value is incomplete
+            (only possible when even the shortest complete value exceeds ``max_tokens``).
         InternalError: the grammar allowed no token, or llama.cpp failed.
     """
     model = session.model
@@ -461,8 +512,11 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     sample = None if temperature <= 0.0 else _sampler(temperature, top_p, seed)
     out: list[int] = []
     n_forced = 0
+    n_closing = 0
     grammar_ns = 0
     decode_ns = 0
+    # Budget closing keeps len(out) + completion_distance() <= max_tokens after every token.
+    closing = 0 <= matcher.completion_distance() <= max_tokens
 
     def pick(logits: np.ndarray) -> int:
         nonlocal grammar_ns
@@ -482,6 +536,33 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             raise InternalError(f"the grammar rejected token {token} it had allowed")
         out.append(token)
 
+    def fits(token: int) -> bool:
+        """Whether committing ``token`` leaves room for the shortest completion after it."""
+        nonlocal grammar_ns
+        if not closing:
+            return True
+        t = time.perf_counter_ns()
+        distance = matcher.completion_distance_after(token)
+        grammar_ns += time.perf_counter_ns() - t
+        return 0 <= distance <= max_tokens - len(out) - 1
+
+    def close() -> None:
+        """Appends the shortest completion (it fits: see ``closing``)."""
+        nonlocal grammar_ns, n_closing
+        t = time.perf_counter_ns()
+        completion = matcher.shortest_completion()
+        grammar_ns += time.perf_counter_ns() - t
+        budget = max_tokens - len(out)
+        tokens = _closing_tokens(model, out[-1] if out else None, completion, budget)
+        if tokens is None:
+            raise InternalError(f"the vocabulary cannot spell the shortest completion "
+                                f"{completion[:40]!r} in {budget} tokens")
+        for token in tokens:
+            accept(token)
+        n_closing = len(tokens)
+        if not matcher.is_complete():
+            raise InternalError("the shortest completion did not complete the value")
+
     def finished() -> bool:
         if matcher.is_terminated():
             return True
@@ -496,6 +577,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     session.jump_cap = _JUMP_START
     choice = pick(session.logits(-1))
     while choice not in eog:
+        if not fits(choice):
+            close()
+            break
         accept(choice)
         if finished():
             break
@@ -521,6 +605,11 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 session.jump_cap = max(1, i)
                 nxt = c
                 break
+            if not fits(f):  # as step-by-step decoding would decide at this token
+                session.truncate(base + 1 + i)
+                close()
+                stop = True
+                break
             accept(f)
             n_forced += 1
             if finished():
@@ -533,7 +622,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
         choice = nxt if nxt >= 0 else pick(session.logits(len(forced)))
     text = _text(model, out)
-    return Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6), n_reused, prompt_ms
+    gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, n_closing)
+    return gen, n_reused, prompt_ms
 
 
 def _text(model: LlamaModel, tokens: list[int]) -> str:
@@ -678,6 +768,9 @@ class Extraction:
         decode_ms: forward passes during generation.
         grammar_ms: grammar engine calls (masking, selection, accept, forced bytes).
         total_ms: the whole call, schema handling and prompt building included.
+        budget_closed: the model was still writing when ``max_tokens`` came close, so the
+            grammar's shortest completion ended the value (strings cut short, no further items).
+        n_closing_tokens: output tokens of that completion (the last ones; 0 when not closed).
     """
 
     value: Any
@@ -690,6 +783,8 @@ class Extraction:
     decode_ms: float
     grammar_ms: float
     total_ms: float
+    budget_closed: bool = False
+    n_closing_tokens: int = 0
 
 
 class Extractor:
@@ -750,7 +845,9 @@ class Extractor:
             text: the input text (may be empty).
             schema: a dict, JSON text, a path to a ``.json`` file, or a Pydantic model class
                 (then the result is an instance of it).
-            max_tokens: the most tokens to generate.
+            max_tokens: the most tokens to generate. When the model is still writing as the
+                budget runs out, the grammar's shortest completion ends the value in time
+                (``Extraction.budget_closed``).
             temperature: 0 for greedy decoding (the default), else sampling temperature.
             top_p: nucleus sampling threshold (with temperature > 0).
             seed: random seed for sampling.
@@ -761,7 +858,7 @@ class Extractor:
         Raises:
             SchemaError: the schema is invalid, unreadable or cannot be enforced.
             InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window.
-            GenerationLimitError: ``max_tokens`` ran out before the value was complete.
+            GenerationLimitError: ``max_tokens`` is smaller than the shortest valid value.
             TypeError, ValueError: bad arguments.
         """
         t0 = time.perf_counter_ns()
@@ -792,7 +889,8 @@ class Extractor:
             value=value, text=gen.text, n_prompt_tokens=len(tokens),
             n_prompt_tokens_reused=n_reused, n_output_tokens=len(gen.tokens),
             n_forced_tokens=gen.n_forced, prompt_ms=prompt_ms, decode_ms=gen.decode_ms,
-            grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6)
+            grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6,
+            budget_closed=gen.n_closing > 0, n_closing_tokens=gen.n_closing)
 
     def extract_many(self, texts: Any, schema: SchemaLike, **options: Any) -> list[Any]:
         """Extracts from each text in turn; the schema part of the prompt is evaluated once.

@@ -66,6 +66,22 @@ class ChoiceMatcher:
     def is_complete(self) -> bool:
         return self.done in self.choices
 
+    def _rests(self, done: bytes) -> list[bytes]:
+        return [c[len(done):] for c in self.choices if c.startswith(done)]
+
+    def completion_distance(self) -> int:
+        return min((len(r) for r in self._rests(self.done)), default=-1)
+
+    def completion_distance_after(self, token: int) -> int:
+        if token in self.eos_ids:
+            return 0 if self.is_complete() else -1
+        if not self._token_ok(token):
+            return -1
+        return min(len(r) for r in self._rests(self.done + self.pieces[token]))
+
+    def shortest_completion(self) -> bytes:
+        return min(self._rests(self.done), key=len)
+
     def is_terminated(self) -> bool:
         return self.is_complete() and not any(
             len(c) > len(self.done) and c.startswith(self.done) for c in self.choices)

@@ -207,6 +207,7 @@ def test_runtime_extract_returns_value_and_details(extractor: maaza_rt.Extractor
     assert details.n_prompt_tokens_reused == details.n_prompt_tokens - 1
     assert details.total_ms >= details.prompt_ms + details.decode_ms > 0
     assert details.grammar_ms > 0
+    assert not details.budget_closed and details.n_closing_tokens == 0
 
 
 @pytest.mark.model
@@ -264,3 +265,98 @@ def test_runtime_extract_errors_through_api(extractor: maaza_rt.Extractor,
         extractor.extract(b"bytes", CONTACT)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         extractor.extract("x", CONTACT, max_tokens=0)
+
+
+# ---- budget closing --------------------------------------------------------------------------
+
+REPORT = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string", "minLength": 2}, "minItems": 2},
+        "year": {"type": "integer", "minimum": 1900},
+    },
+    "required": ["summary", "tags", "year"],
+    "additionalProperties": False,
+}
+
+
+@pytest.fixture(scope="module")
+def one_thread() -> maaza_rt.Extractor:
+    """An Extractor on one thread: llama.cpp's threads spin while waiting, so where the cores are
+    busy one thread is much faster than two (the budget tests decode the most tokens)."""
+    ex = maaza_rt.Extractor(n_threads=1)
+    yield ex
+    ex.close()
+
+
+LONG_TEXT = ("The committee met on Tuesday to review the harbour renovation, the new ferry "
+             "timetable, the budget for the school library, street lighting on the east side, "
+             "and the plans for the summer festival, which will run for three weeks in July.")
+
+
+@pytest.mark.model
+def test_runtime_budget_closing_returns_valid_value(one_thread: maaza_rt.Extractor) -> None:
+    extractor = one_thread
+    vocab = rt.grammar_vocabulary(extractor.model)
+    matcher = maaza_rt.GrammarMatcher(rt.compile_schema(REPORT), vocab)
+    shortest = matcher.completion_distance()
+    assert matcher.shortest_completion() == b'{"summary":"","tags":["  ","  "],"year":1900}'
+    for max_tokens in (shortest, shortest + 10):
+        outputs = []
+        for jump in (True, False):
+            d = extractor.extract(LONG_TEXT, REPORT, max_tokens=max_tokens, jump_forward=jump,
+                                  return_details=True)
+            jsonschema.validate(d.value, REPORT)
+            assert d.n_output_tokens <= max_tokens
+            assert d.budget_closed and 0 < d.n_closing_tokens <= d.n_output_tokens, d.text
+            outputs.append(d.text)
+        assert outputs[0] == outputs[1], max_tokens
+
+
+@pytest.mark.model
+def test_runtime_budget_closing_not_needed_with_room(one_thread: maaza_rt.Extractor) -> None:
+    d = one_thread.extract("Grace Hopper, grace@navy.mil", CONTACT, max_tokens=200,
+                          return_details=True)
+    assert not d.budget_closed and d.n_closing_tokens == 0
+    jsonschema.validate(d.value, CONTACT)
+
+
+@pytest.mark.model
+def test_runtime_generation_limit_below_the_shortest_value(one_thread: maaza_rt.Extractor) -> None:
+    """Under the size of the smallest valid value, closing cannot help: the limit error stays."""
+    with pytest.raises(maaza_rt.GenerationLimitError) as info:
+        one_thread.extract(LONG_TEXT, REPORT, max_tokens=8)
+    assert info.value.n_tokens == 8 and info.value.partial_text.startswith('{"summary":"')
+
+
+def test_runtime_closing_tokens_spell_the_completion() -> None:
+    class Model:
+        pieces = [b"a", b"b", b"ab", b'"', b"}", b'"}', b"\xc3", b"\xa9"]
+        byte_tokens = {p[0]: i for i, p in enumerate(pieces) if len(p) == 1}
+
+        def tokenize(self, text: bytes, add_special: bool, parse_special: bool) -> list[int]:
+            # Longest match first, like a merge-everything tokenizer.
+            out, i = [], 0
+            while i < len(text):
+                best = max((j for j, p in enumerate(self.pieces) if text.startswith(p, i)),
+                           key=lambda j: len(self.pieces[j]))
+                out.append(best)
+                i += len(self.pieces[best])
+            return out
+
+    model = Model()
+    assert rt._closing_tokens(model, None, b'ab"}', 4) == [2, 5]  # type: ignore[arg-type]
+    assert rt._closing_tokens(model, 0, b'b"}', 4) == [1, 5]  # type: ignore[arg-type]
+    # Too many tokens for the budget, and no shorter spelling: None.
+    assert rt._closing_tokens(model, None, b"abab", 1) is None  # type: ignore[arg-type]
+    # After a token that ends inside a character, the split of its piece + completion is used.
+    assert rt._closing_tokens(model, 6, b'\xa9"}', 3) == [7, 5]  # type: ignore[arg-type]
+
+    class Broken(Model):
+        def tokenize(self, text: bytes, add_special: bool, parse_special: bool) -> list[int]:
+            return []  # a split that does not reproduce the bytes
+
+    broken = Broken()
+    assert rt._closing_tokens(broken, None, b'a"}', 3) == [0, 3, 4]  # type: ignore[arg-type]
+    assert rt._closing_tokens(broken, None, b'a"}', 2) is None  # type: ignore[arg-type]
