@@ -212,6 +212,17 @@ void bind_grammar(py::module_& m) {
             return py::bytes(self.shortest_completion());
           },
           py::arg("max_bytes"))
+      .def(
+          "shortest_completion_after",
+          [](GrammarMatcher& self, std::int64_t token_id, std::int64_t max_bytes) {
+            std::uint64_t d = self.completion_distance_after(token_id);
+            if (d != CompiledGrammar::kNoCompletion && max_bytes >= 0 &&
+                d > static_cast<std::uint64_t>(max_bytes))
+              throw py::value_error("the shortest completion has " + std::to_string(d) +
+                                    " bytes, more than max_bytes=" + std::to_string(max_bytes));
+            return py::bytes(self.shortest_completion_after(token_id));
+          },
+          py::arg("token_id"), py::arg("max_bytes"))
       .def("is_terminated", &GrammarMatcher::is_terminated)
       .def("reset", &GrammarMatcher::reset)
       .def(

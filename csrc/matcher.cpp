@@ -1103,14 +1103,36 @@ struct GrammarMatcher::Impl {
   }
 
   std::string shortest_completion() {
+    if (terminated || complete) return std::string();
+    return completion_of(stacks.data(), stacks.data() + stacks.size());
+  }
+
+  std::string shortest_completion_after(std::int64_t id) {
+    if (id < 0 || static_cast<std::uint64_t>(id) >= vocab.n_vocab() || terminated)
+      throw InternalError("shortest_completion_after: token " + std::to_string(id) +
+                          " is not allowed");
+    auto tid = static_cast<std::uint32_t>(id);
+    std::size_t begin = 0, end = 0;
+    bool now_complete = complete;
+    const std::string& piece = vocab.token(tid);
+    bool ok = vocab.is_eos(tid) ? complete
+                                : !piece.empty() && run_bytes(piece, begin, end, now_complete);
+    if (!ok) throw InternalError("shortest_completion_after: token " + std::to_string(id) +
+                                 " is not allowed");
+    if (vocab.is_eos(tid) || now_complete) return std::string();
+    // completion_of does not touch buf, so the range stays valid.
+    return completion_of(buf.data() + begin, buf.data() + end);
+  }
+
+  // The shortest completion of the state made of stacks [first, last) (not complete).
+  std::string completion_of(const Stack* first, const Stack* last) {
     std::string out;
-    if (terminated || complete) return out;
     std::size_t best;
-    std::uint64_t d = min_distance(stacks.data(), stacks.data() + stacks.size(), best);
+    std::uint64_t d = min_distance(first, last, best);
     if (d == CompiledGrammar::kNoCompletion)
       throw InternalError("no continuation completes the value from this state");
     out.reserve(static_cast<std::size_t>(d));
-    const Stack s = stacks[best];
+    const Stack s = first[best];
     std::uint32_t pos = s.pos;
     if (s.aux) {
       // Finish the partial character with the smallest member of the class it can still become.
@@ -1330,8 +1352,10 @@ std::uint64_t GrammarMatcher::completion_distance_after(std::int64_t token_id) {
   return impl_->completion_distance_after(token_id);
 }
 
-std::string GrammarMatcher::shortest_completion() {
-  return impl_->shortest_completion();
+std::string GrammarMatcher::shortest_completion() { return impl_->shortest_completion(); }
+
+std::string GrammarMatcher::shortest_completion_after(std::int64_t token_id) {
+  return impl_->shortest_completion_after(token_id);
 }
 
 bool GrammarMatcher::is_terminated() const {

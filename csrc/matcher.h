@@ -178,6 +178,9 @@ class GrammarMatcher {
   // first shortest alternative, so the result depends only on the state. Throws InternalError
   // when no completion exists (callers check completion_distance() first to bound the size).
   std::string shortest_completion();
+  // shortest_completion() after accepting token `token_id`, without changing the state (empty
+  // for an allowed end-of-generation token). Throws InternalError if the token is not allowed.
+  std::string shortest_completion_after(std::int64_t token_id);
   void reset();
   // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity.
   void mask_logits(float* logits, std::size_t n);

@@ -449,6 +449,18 @@ class GrammarMatcher:
         """
         return bytes(self._handle.shortest_completion(-1 if max_bytes is None else max_bytes))
 
+    def shortest_completion_after(self, token_id: int, max_bytes: int | None = None) -> bytes:
+        """:meth:`shortest_completion` as it would be after accepting ``token_id``.
+
+        The state is unchanged.
+
+        Raises:
+            ValueError: the completion is longer than ``max_bytes``.
+            InternalError: the token is not allowed, or no continuation completes the value.
+        """
+        limit = -1 if max_bytes is None else max_bytes
+        return bytes(self._handle.shortest_completion_after(token_id, limit))
+
     def reset(self) -> None:
         """Returns to the initial state."""
         self._handle.reset()

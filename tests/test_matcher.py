@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maaza_rt import _core
+from maaza_rt import InternalError, _core
 from maaza_rt.grammar import Grammar, GrammarMatcher, Vocabulary
 
 # A small vocabulary: every single byte, some multi-byte tokens, an empty control token, EOS.
@@ -554,8 +554,15 @@ def test_matcher_completion_distance_after_token_leaves_state() -> None:
     assert m.completion_distance_after(CONTROL_ID) == -1
     assert m.completion_distance_after(VOCAB.n_vocab) == -1
     assert m.completion_distance() == 2
+    assert m.shortest_completion_after(tid(b"[")) == b"]}"
+    assert m.shortest_completion_after(tid(b"12")) == b"}"
+    with pytest.raises(InternalError, match="not allowed"):
+        m.shortest_completion_after(tid(b"}"))
+    with pytest.raises(ValueError, match="max_bytes=1"):
+        m.shortest_completion_after(tid(b"["), max_bytes=1)
     assert m.accept_bytes(b"1}")
     assert m.completion_distance_after(EOS_ID) == 0
+    assert m.shortest_completion_after(EOS_ID) == b""
 
 
 def test_matcher_shortest_completion_max_bytes() -> None:
@@ -641,7 +648,10 @@ def test_matcher_random_grammars_shortest_completion(expr: tuple[str, str], seed
             break
         token = rng.choice(allowed)
         after = m.completion_distance_after(token)
+        after_text = m.shortest_completion_after(token)
         assert m.completion_distance() == distance, "completion_distance_after changed the state"
+        assert m.shortest_completion() == completion, "shortest_completion_after changed it"
         assert m.accept_token(token)
         assert after == m.completion_distance(), f"{done!r} + {TOKENS[token]!r}\n{gbnf}"
+        assert after_text == m.shortest_completion(), f"{done!r} + {TOKENS[token]!r}\n{gbnf}"
         done += TOKENS[token] if token != EOS_ID else b""
