@@ -14,9 +14,9 @@ constrained choice at that position is the same token. The output is therefore i
 step-by-step decoding; the forced tokens merely cost one forward pass together.
 
 Budget closing: a free token is committed only if the grammar's shortest completion after it
-still fits in ``max_tokens`` (counted in bytes: every token spells at least one byte). When it
-would not, the shortest completion is appended instead, so the output is complete and valid at
-the budget rather than cut off.
+still fits in ``max_tokens`` (its length in bytes bounds its tokens; near the limit it is
+tokenized to count exactly). When it would not, the shortest completion is appended instead, so
+the output is complete and valid at the budget rather than cut off.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Matcher(Protocol):
     def completion_distance(self) -> int: ...
     def completion_distance_after(self, token_id: int) -> int: ...
     def shortest_completion(self) -> bytes: ...
+    def shortest_completion_after(self, token_id: int) -> bytes: ...
     def mask_logits(self, logits: np.ndarray) -> None: ...
     def select_greedy(self, logits: np.ndarray) -> int: ...
 
@@ -490,11 +491,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     if the value is complete then. Returns the generation, the number of prompt tokens reused
     from the cache, and the prompt evaluation time in ms.
 
-    Budget closing: when the shortest complete value fits in ``max_tokens`` (in bytes, which
-    bounds its tokens), a chosen token is committed only if the shortest completion after it
-    still fits; otherwise the shortest completion is appended (``Generation.n_closing`` tokens,
-    no forward pass) and generation ends with a complete value. The decision depends only on
-    the tokens so far, so jump-forward does not change it.
+    Budget closing: when the shortest complete value fits in ``max_tokens``, a chosen token is
+    committed only if the shortest completion after it still fits (its bytes bound its tokens;
+    when they do not fit, it is tokenized as it would be appended); otherwise the shortest
+    completion is appended (``Generation.n_closing`` tokens, no forward pass) and generation
+    ends with a complete value. The decision depends only on the tokens so far, so jump-forward
+    does not change it.
 
     Raises:
         InputTooLongError: the prompt and ``max_tokens`` do not fit the context.
@@ -515,8 +517,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     n_closing = 0
     grammar_ns = 0
     decode_ns = 0
-    # Budget closing keeps len(out) + completion_distance() <= max_tokens after every token.
-    closing = 0 <= matcher.completion_distance() <= max_tokens
+    # Budget closing keeps room for the shortest completion after every committed token: its
+    # bytes, or failing that the tokens _closing_tokens would spell it with.
+    distance = matcher.completion_distance()
+    closing = 0 <= distance <= max_tokens or (
+        distance > 0 and _closing_tokens(model, None, matcher.shortest_completion(),
+                                         max_tokens) is not None)
 
     def pick(logits: np.ndarray) -> int:
         nonlocal grammar_ns
@@ -541,10 +547,15 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         nonlocal grammar_ns
         if not closing:
             return True
+        room = max_tokens - len(out) - 1
         t = time.perf_counter_ns()
         distance = matcher.completion_distance_after(token)
+        completion = matcher.shortest_completion_after(token) if distance > room >= 0 else None
         grammar_ns += time.perf_counter_ns() - t
-        return 0 <= distance <= max_tokens - len(out) - 1
+        if 0 <= distance <= room:
+            return True
+        return completion is not None and _closing_tokens(model, token, completion,
+                                                          room) is not None
 
     def close() -> None:
         """Appends the shortest completion (it fits: see ``closing``)."""

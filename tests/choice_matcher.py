@@ -82,6 +82,11 @@ class ChoiceMatcher:
     def shortest_completion(self) -> bytes:
         return min(self._rests(self.done), key=len)
 
+    def shortest_completion_after(self, token: int) -> bytes:
+        if token in self.eos_ids:
+            return b""
+        return min(self._rests(self.done + self.pieces[token]), key=len)
+
     def is_terminated(self) -> bool:
         return self.is_complete() and not any(
             len(c) > len(self.done) and c.startswith(self.done) for c in self.choices)
