@@ -99,8 +99,9 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
             assert d.n_output_tokens <= MAX_TOKENS
             assert d.budget_closed == (d.n_closing_tokens > 0)
     # The budget is small enough that some rows had to close, and large enough for others.
-    closed = sum(fast.budget_closed for _, fast, _ in runs)
-    assert 0 < closed < 25
+    closed = [row["schema_id"] for row, fast, _ in runs if fast.budget_closed]
+    print(f"\n{len(closed)} of 25 rows closed at max_tokens={MAX_TOKENS}: {closed}")
+    assert 0 < len(closed) < 25
 
 
 def first_difference(a: list[int], b: list[int]) -> int:
