@@ -976,9 +976,10 @@ struct GrammarMatcher::Impl {
   std::vector<std::uint32_t> key;
   std::vector<std::uint32_t> state_key;
   std::vector<Stack> sorted;
-  // Distance to completion of each parent frame of the arena (frames are immutable and a
-  // parent's id is below its children's, so the table only grows at its end).
+  // Distance to completion of the parent frames of the arena, filled on demand (frames are
+  // immutable, so an entry never changes); frame_walk is scratch.
   std::vector<std::uint64_t> frame_dist;
+  std::vector<std::uint32_t> frame_walk;
   std::vector<std::uint32_t> expansion_work;
   // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
@@ -1047,29 +1048,37 @@ struct GrammarMatcher::Impl {
   // Bytes still needed by the partial UTF-8 character of a stack (0 if none).
   static std::uint32_t partial_rem(std::uint32_t aux) { return aux ? (aux >> 24) & 3 : 0; }
 
-  void update_frame_dist() {
-    const std::size_t n = engine.n_frames();
-    const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
+  // Distance of parent frame `id`, memoised; a frame not seen before costs a walk up to the
+  // nearest memoised ancestor (frames that masks create but no state uses are never visited).
+  std::uint64_t frame_distance(std::uint32_t id) {
+    constexpr std::uint64_t unset = CompiledGrammar::kNoCompletion - 1;
     if (frame_dist.empty()) {
       frame_dist.push_back(0);                               // kBottom: the value is complete
       frame_dist.push_back(CompiledGrammar::kNoCompletion);  // kUnknown: never in a real state
     }
-    for (std::size_t id = frame_dist.size(); id < n; ++id) {
-      const Frame& fr = engine.frame(static_cast<std::uint32_t>(id));
-      frame_dist.push_back(add_len(suffix[fr.pos], frame_dist[fr.parent]));
+    if (frame_dist.size() < engine.n_frames()) frame_dist.resize(engine.n_frames(), unset);
+    if (frame_dist[id] != unset) return frame_dist[id];
+    const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
+    frame_walk.clear();
+    for (std::uint32_t p = id; frame_dist[p] == unset; p = engine.frame(p).parent) {
+      frame_walk.push_back(p);
     }
+    for (auto it = frame_walk.rbegin(); it != frame_walk.rend(); ++it) {
+      const Frame& fr = engine.frame(*it);
+      frame_dist[*it] = add_len(suffix[fr.pos], frame_dist[fr.parent]);
+    }
+    return frame_dist[id];
   }
 
-  // The distance of one stack; update_frame_dist() must have run since its frames were made.
-  std::uint64_t stack_distance(const Stack& s) const {
+  // The distance of one stack.
+  std::uint64_t stack_distance(const Stack& s) {
     const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
     std::uint64_t top = s.aux ? add_len(partial_rem(s.aux), suffix[s.pos + 1]) : suffix[s.pos];
-    return add_len(top, frame_dist[s.parent]);
+    return add_len(top, frame_distance(s.parent));
   }
 
   // Minimum distance over stacks [first, last) and the index of the first stack achieving it.
   std::uint64_t min_distance(const Stack* first, const Stack* last, std::size_t& best) {
-    update_frame_dist();
     std::uint64_t d = CompiledGrammar::kNoCompletion;
     best = 0;
     for (const Stack* s = first; s != last; ++s) {
