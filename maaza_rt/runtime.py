@@ -407,7 +407,8 @@ class Generation:
     n_forced: int
     decode_ms: float
     grammar_ms: float
-    n_closing: int = 0  # tokens of the shortest completion appended at the budget (0: none)
+    budget_closed: bool = False  # the shortest completion ended the value at the budget
+    n_closing: int = 0  # its tokens (0 if the value was already complete)
 
 
 Sampler = Callable[[Matcher, np.ndarray], int]
@@ -515,6 +516,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     out: list[int] = []
     n_forced = 0
     n_closing = 0
+    closed = False
     grammar_ns = 0
     decode_ns = 0
     # Budget closing keeps room for the shortest completion after every committed token: its
@@ -559,7 +561,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
 
     def close() -> None:
         """Appends the shortest completion (it fits: see ``closing``)."""
-        nonlocal grammar_ns, n_closing
+        nonlocal grammar_ns, n_closing, closed
         t = time.perf_counter_ns()
         completion = matcher.shortest_completion()
         grammar_ns += time.perf_counter_ns() - t
@@ -571,6 +573,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         for token in tokens:
             accept(token)
         n_closing = len(tokens)
+        closed = True
         if not matcher.is_complete():
             raise InternalError("the shortest completion did not complete the value")
 
@@ -633,7 +636,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
         choice = nxt if nxt >= 0 else pick(session.logits(len(forced)))
     text = _text(model, out)
-    gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, n_closing)
+    gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing)
     return gen, n_reused, prompt_ms
 
 
@@ -781,7 +784,8 @@ class Extraction:
         total_ms: the whole call, schema handling and prompt building included.
         budget_closed: the model was still writing when ``max_tokens`` came close, so the
             grammar's shortest completion ended the value (strings cut short, no further items).
-        n_closing_tokens: output tokens of that completion (the last ones; 0 when not closed).
+        n_closing_tokens: output tokens of that completion (the last ones; 0 when not closed, or
+            when the value was already complete and the budget only stopped its extension).
     """
 
     value: Any
@@ -901,7 +905,7 @@ class Extractor:
             n_prompt_tokens_reused=n_reused, n_output_tokens=len(gen.tokens),
             n_forced_tokens=gen.n_forced, prompt_ms=prompt_ms, decode_ms=gen.decode_ms,
             grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6,
-            budget_closed=gen.n_closing > 0, n_closing_tokens=gen.n_closing)
+            budget_closed=gen.budget_closed, n_closing_tokens=gen.n_closing)
 
     def extract_many(self, texts: Any, schema: SchemaLike, **options: Any) -> list[Any]:
         """Extracts from each text in turn; the schema part of the prompt is evaluated once.

@@ -97,7 +97,8 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
             jsonschema.Draft7Validator(schema).validate(d.value)
             assert schema_valid_reference(d.value, schema), (row["id"], d.text)
             assert d.n_output_tokens <= MAX_TOKENS
-            assert d.budget_closed == (d.n_closing_tokens > 0)
+            assert d.n_closing_tokens <= d.n_output_tokens
+            assert d.budget_closed or d.n_closing_tokens == 0
     # The budget is small enough that some rows had to close, and large enough for others.
     closed = [row["schema_id"] for row, fast, _ in runs if fast.budget_closed]
     print(f"\n{len(closed)} of 25 rows closed at max_tokens={MAX_TOKENS}: {closed}")
