@@ -11,6 +11,8 @@ mask is computed and timed before every token, the token must be allowed and acc
 must be allowed at the end. Each schema is compiled once; its matcher is reset between rows, as a
 server would reuse a compiled schema. Prints p50/p90/p99/max per mask for every engine, the ratio
 to llguidance, and any disagreement (a token of a valid output not allowed), then writes JSON.
+A second replay of each row times maaza's shortest-completion query (``completion_distance``,
+the runtime's per-token budget check) before every token.
 """
 
 from __future__ import annotations
@@ -120,6 +122,19 @@ def replay(
     return times, bad
 
 
+def time_distance(m: Any, tokens: list[int]) -> list[float]:
+    """Times completion_distance() before every token of a replay (µs)."""
+    times: list[float] = []
+    m.reset()
+    for t in tokens:
+        t0 = time.perf_counter_ns()
+        m.completion_distance()
+        times.append((time.perf_counter_ns() - t0) / 1000)
+        if not m.accept_token(t):
+            break
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg = Config()
     p = argparse.ArgumentParser(
@@ -170,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     engines: dict[str, dict[str, Any]] = {
         "maaza": {"times": [], "bad": 0, "skipped": 0, "compile_us": []}
     }
+    distance_times: list[float] = []
     if llg is not None:
         engines["llguidance"] = {"times": [], "bad": 0, "skipped": 0, "compile_us": []}
     compiled: dict[str, dict[str, Any]] = {}
@@ -212,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                     tokens,
                     n_words,
                 )
+                distance_times += time_distance(m, tokens)
             else:
 
                 def fill(mk: np.ndarray, m: Any = m) -> None:
@@ -252,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {s.get('p99', 0):9.1f}  max {s.get('max', 0):9.1f}  (n={s.get('n', 0)})  "
             f"compile p50 {c.get('p50', 0):8.1f} µs  rejected {e['bad']}  skipped {e['skipped']}"
         )
+    d = percentiles(distance_times)
+    summary["maaza"]["completion_distance_us"] = d
+    print(
+        f"maaza completion_distance µs p50 {d.get('p50', 0):.2f}  p90 {d.get('p90', 0):.2f}  "
+        f"p99 {d.get('p99', 0):.2f}  max {d.get('max', 0):.2f}  (n={d.get('n', 0)})"
+    )
     if "llguidance" in summary and summary["llguidance"]["mask_us"]:
         r50 = summary["maaza"]["mask_us"]["p50"] / summary["llguidance"]["mask_us"]["p50"]
         r99 = summary["maaza"]["mask_us"]["p99"] / summary["llguidance"]["mask_us"]["p99"]
