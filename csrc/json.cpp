@@ -739,7 +739,9 @@ bool Document::parse(std::string_view text, std::size_t max_depth) {
 }
 
 void Document::sort_members() {
-  auto less = [this](std::uint32_t a, std::uint32_t b) { return nodes_[a].key < nodes_[b].key; };
+  auto less = [this](std::uint32_t a, std::uint32_t b) {
+    return key_compare(nodes_[a].key, nodes_[b].key) < 0;
+  };
   for (Node& n : nodes_) {
     if (n.type != Type::Object || n.count < 2) continue;
     std::uint32_t* c = children_.data() + n.first;
@@ -761,7 +763,7 @@ void Document::sort_members() {
     }
     std::size_t out = 0;
     for (std::size_t i = 0; i < count; ++i) {
-      if (i + 1 < count && nodes_[c[i + 1]].key == nodes_[c[i]].key) continue;
+      if (i + 1 < count && key_equal(nodes_[c[i + 1]].key, nodes_[c[i]].key)) continue;
       c[out++] = c[i];
     }
     n.count = static_cast<std::uint32_t>(out);

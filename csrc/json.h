@@ -79,6 +79,22 @@ class Value {
   std::vector<Member> members_;
 };
 
+// Byte-wise three-way comparison (-1, 0, 1) in the order of std::string's operator<. Written out
+// rather than calling memcmp: object keys are short, and the call costs more than the loop.
+inline int key_compare(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+    }
+  }
+  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+
+inline bool key_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && key_compare(a, b) == 0;
+}
+
 namespace detail {
 class DocumentParser;
 }
