@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <regex>
@@ -1193,6 +1194,28 @@ inline void prefetch(std::string_view text) {
 #endif
 }
 
+// A hash of whole texts that reads eight bytes per step (std::hash reads them one at a time in
+// effect); collisions only cost an extra comparison.
+struct TextHash {
+  std::size_t operator()(std::string_view s) const {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    std::size_t i = 0;
+    auto mix = [&h](std::uint64_t w) {
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    };
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      mix(w);
+    }
+    std::uint64_t tail = 0;
+    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+    mix(tail);
+    return static_cast<std::size_t>(h);
+  }
+};
+
 // Scores one prediction into *s, parsing it into `p` (reused across pairs, so that scoring a
 // batch allocates nothing once its buffers have grown). `expected` has sorted members and
 // `n_expected` (path, leaf) pairs.
@@ -1288,7 +1311,7 @@ BatchResult score_batch(const BatchInput& in) {
   std::vector<std::uint32_t> expected_id(n);
   std::vector<std::size_t> first_index;
   {
-    std::unordered_map<std::string_view, std::uint32_t> ids;
+    std::unordered_map<std::string_view, std::uint32_t, TextHash> ids;
     for (std::size_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n) prefetch((*in.expected)[i + kPrefetchDistance]);
       auto [it, added] =
