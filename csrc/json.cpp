@@ -700,8 +700,8 @@ class DocumentParser {
         Node& n = d_.nodes_[index];
         n.first = static_cast<std::uint32_t>(d_.children_.size());
         n.count = static_cast<std::uint32_t>(d_.stack_.size() - base);
-        d_.children_.insert(d_.children_.end(), d_.stack_.begin() + static_cast<std::ptrdiff_t>(base),
-                            d_.stack_.end());
+        const auto open = d_.stack_.begin() + static_cast<std::ptrdiff_t>(base);
+        d_.children_.insert(d_.children_.end(), open, d_.stack_.end());
         d_.stack_.resize(base);
         return index;
       }

@@ -1221,7 +1221,8 @@ struct TextHash {
 // `n_expected` (path, leaf) pairs.
 void score_into(PairScore* s, std::string_view prediction, const Document& expected,
                 std::size_t n_expected, const SchemaValidator* schema, bool extract, Document& p) {
-  s->parsed = extract ? extract_json(prediction, &p) : can_be_json(prediction) && p.parse(prediction);
+  s->parsed =
+      extract ? extract_json(prediction, &p) : can_be_json(prediction) && p.parse(prediction);
   if (!s->parsed) {
     s->schema_valid = schema ? 0 : -1;
     return;
@@ -1308,6 +1309,9 @@ BatchResult score_batch(const BatchInput& in) {
   // parsed once, and the pairs are scored grouped by it so that one parsed expected value is
   // alive at a time. Ids follow first occurrence, so the first invalid text reported is the
   // first in pair order.
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    throw InternalError("score_batch: too many pairs for one call");
+  }
   std::vector<std::uint32_t> expected_id(n);
   std::vector<std::size_t> first_index;
   {
@@ -1329,7 +1333,9 @@ BatchResult score_batch(const BatchInput& in) {
   std::vector<std::uint32_t> order(n);
   {
     std::vector<std::size_t> next(start.begin(), start.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) order[next[expected_id[i]]++] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < n; ++i) {
+      order[next[expected_id[i]]++] = static_cast<std::uint32_t>(i);
+    }
   }
   std::vector<std::string_view> ordered_predictions(n);
   std::vector<const SchemaValidator*> ordered_schemas(n);

@@ -127,9 +127,9 @@ struct PairScore {
   double leaf_f1 = 0.0;
 };
 
-// Scores a prediction text against an expected value (members sorted). Unparseable predictions (after
-// the extract_json fallback when `extract` is set) score zero everywhere, with schema_valid 0
-// when a schema is given.
+// Scores a prediction text against an expected value (members sorted). Unparseable predictions
+// (after the extract_json fallback when `extract` is set) score zero everywhere, with
+// schema_valid 0 when a schema is given.
 PairScore score_pair(std::string_view prediction, const json::Document& expected,
                      const SchemaValidator* schema, bool extract);
 
