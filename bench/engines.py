@@ -166,7 +166,7 @@ class MaazaEngine:
 # ---- llama-cpp-python: JSON-schema grammar and free generation --------------------------------
 
 
-def _load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
+def _load_llama(path: str, n_ctx: int, n_threads: int, lora_path: str | None = None) -> Any:
     """``llama_cpp.Llama`` with CPU weight repacking off, as maaza_rt loads models.
 
     ``Llama`` has no option for ``use_extra_bufts``; its model parameters come from
@@ -187,7 +187,7 @@ def _load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
     low.llama_model_default_params = no_repack
     try:
         return llama_cpp.Llama(path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                               verbose=False)
+                               lora_path=lora_path, verbose=False)
     finally:
         low.llama_model_default_params = original
 
@@ -208,8 +208,10 @@ class LlamaCppEngine:
         self.name = "llama-gbnf" if grammar else "free"
         self.use_grammar = grammar
         self._llama_cpp = llama_cpp
-        path = resolve_model(None if model == "default" else model).path
-        self.llm = _load_llama(str(path), n_ctx, n_threads)
+        resolved = resolve_model(None if model == "default" else model)
+        # An adapter model applied at load time: the same adapter on the same base as maaza_rt.
+        lora = str(resolved.adapter) if resolved.adapter is not None else None
+        self.llm = _load_llama(str(resolved.path), n_ctx, n_threads, lora)
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.chat_template = self.llm.metadata.get("tokenizer.chat_template")
         self.bos_token = self._special(self.llm.token_bos())

@@ -53,9 +53,14 @@ def _base_hparams(base: Path) -> tuple[str, int, int]:
             int(config.get("num_key_value_heads", heads)))
 
 
+ADAPTER_TYPES = ("f32", "f16")
+
+
 def write_adapter_gguf(adapter: str | Path, out: str | Path,
-                       base: str | Path | None = None) -> Path:
+                       base: str | Path | None = None, outtype: str = "f32") -> Path:
     """Write ``adapter`` (for ``base``) as a GGUF LoRA adapter at ``out``; return ``out``.
+
+    ``outtype`` is the tensor type: ``f32``, or ``f16`` (half the size; what the package ships).
 
     Raises:
         ConvertError: unsupported adapter or architecture, or tensors this converter does not
@@ -64,6 +69,10 @@ def write_adapter_gguf(adapter: str | Path, out: str | Path,
     import gguf
     from safetensors import safe_open
 
+    if outtype not in ADAPTER_TYPES:
+        raise ConvertError(f"unsupported adapter type {outtype!r} (choose from "
+                           f"{', '.join(ADAPTER_TYPES)})")
+    dtype = np.float16 if outtype == "f16" else np.float32
     config = read_adapter_config(adapter)
     base_path = resolve_base(adapter, base)
     arch, n_head, n_head_kv = _base_hparams(base_path)
@@ -97,8 +106,8 @@ def write_adapter_gguf(adapter: str | Path, out: str | Path,
             b = permute_rotary(b, n_head)
         elif arch == "llama" and target.endswith("attn_k.weight"):
             b = permute_rotary(b, n_head_kv)
-        writer.add_tensor(f"{target}.lora_a", np.ascontiguousarray(a, dtype=np.float32))
-        writer.add_tensor(f"{target}.lora_b", np.ascontiguousarray(b, dtype=np.float32))
+        writer.add_tensor(f"{target}.lora_a", np.ascontiguousarray(a, dtype=dtype))
+        writer.add_tensor(f"{target}.lora_b", np.ascontiguousarray(b, dtype=dtype))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -113,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("adapter", help="peft LoRA adapter directory")
     parser.add_argument("out", help="GGUF adapter file to write")
     parser.add_argument("--base", help="base GGUF or checkpoint (default: recorded in adapter)")
+    parser.add_argument("--outtype", choices=ADAPTER_TYPES, default="f32",
+                        help="tensor type of the adapter (default: f32)")
     args = parser.parse_args(argv)
-    return run_step(lambda: write_adapter_gguf(args.adapter, args.out, args.base))
+    return run_step(lambda: write_adapter_gguf(args.adapter, args.out, args.base, args.outtype))
 
 
 if __name__ == "__main__":

@@ -348,8 +348,9 @@ void bind_metrics(py::module_& m) {
       "metrics_schema_valid",
       [](const std::string& instance, const std::string& schema) {
         maaza::json::Value doc = maaza::json::parse(schema);
-        maaza::json::Value value = maaza::json::parse(instance);
-        mt::normalize(value);
+        maaza::json::Document value;
+        value.parse_or_throw(instance);
+        value.sort_members();
         return mt::SchemaValidator(doc).validate(value);
       },
       py::arg("instance"), py::arg("schema"));
@@ -360,7 +361,7 @@ void bind_metrics(py::module_& m) {
   m.def(
       "metrics_extract_json",
       [](const std::string& text) -> std::optional<std::string> {
-        maaza::json::Value v;
+        maaza::json::Document v;
         if (!mt::extract_json(text, &v)) return std::nullopt;
         return maaza::json::dump(v);
       },

@@ -1,6 +1,7 @@
 // Strict JSON parser and compact printer; see json.h.
 #include "json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -17,25 +18,33 @@ Value Value::boolean(bool b) {
   return v;
 }
 
-Value Value::number_from_text(std::string text) {
-  Value v;
-  v.type_ = Type::Number;
-  v.is_int_literal_ = text.find_first_of(".eE") == std::string::npos;
+namespace {
+
+// What a valid JSON number text denotes; shared by Value and Document.
+struct NumberFields {
+  double number = 0.0;
+  std::int64_t integer = 0;
+  bool int_literal = false;
+  bool int_fits = false;
+};
+
+NumberFields read_number(std::string_view text) {
+  NumberFields f;
+  f.int_literal = text.find_first_of(".eE") == std::string_view::npos;
   const bool negative = !text.empty() && text[0] == '-';
   const std::size_t n_digits = text.size() - (negative ? 1 : 0);
-  if (v.is_int_literal_ && n_digits > 0 && n_digits <= 15) {
+  if (f.int_literal && n_digits > 0 && n_digits <= 15) {
     // Fast path for short integers: below 2^53, so the double is exact and equals strtod's.
     std::int64_t magnitude = 0;
     for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) {
       magnitude = magnitude * 10 + (text[i] - '0');
     }
-    v.int_ = negative ? -magnitude : magnitude;
-    v.int_fits_ = true;
-    v.number_ = negative && magnitude == 0 ? -0.0 : static_cast<double>(v.int_);
-    v.text_ = std::move(text);
-    return v;
+    f.integer = negative ? -magnitude : magnitude;
+    f.int_fits = true;
+    f.number = negative && magnitude == 0 ? -0.0 : static_cast<double>(f.integer);
+    return f;
   }
-  if (!v.is_int_literal_ && text.find_first_of("eE") == std::string::npos && text.size() <= 17) {
+  if (!f.int_literal && text.find_first_of("eE") == std::string_view::npos && text.size() <= 17) {
     // Fast path for short decimals (at most 15 digits): the digits as an integer and the power
     // of ten are exact doubles, so one division is correctly rounded and equals strtod's result.
     static const double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -54,19 +63,33 @@ Value Value::number_from_text(std::string text) {
     }
     if (n <= 15) {
       double d = static_cast<double>(mantissa) / kPow10[fraction];
-      v.number_ = negative ? -d : d;
-      v.text_ = std::move(text);
-      return v;
+      f.number = negative ? -d : d;
+      return f;
     }
   }
-  v.number_ = std::strtod(text.c_str(), nullptr);
-  if (v.is_int_literal_) {
+  // strtod and strtoll need a terminated string.
+  const std::string terminated(text);
+  f.number = std::strtod(terminated.c_str(), nullptr);
+  if (f.int_literal) {
     errno = 0;
     char* end = nullptr;
-    long long parsed = std::strtoll(text.c_str(), &end, 10);
-    v.int_fits_ = errno == 0 && end && *end == '\0';
-    v.int_ = v.int_fits_ ? static_cast<std::int64_t>(parsed) : 0;
+    long long parsed = std::strtoll(terminated.c_str(), &end, 10);
+    f.int_fits = errno == 0 && end && *end == '\0';
+    f.integer = f.int_fits ? static_cast<std::int64_t>(parsed) : 0;
   }
+  return f;
+}
+
+}  // namespace
+
+Value Value::number_from_text(std::string text) {
+  const NumberFields f = read_number(text);
+  Value v;
+  v.type_ = Type::Number;
+  v.number_ = f.number;
+  v.int_ = f.integer;
+  v.is_int_literal_ = f.int_literal;
+  v.int_fits_ = f.int_fits;
   v.text_ = std::move(text);
   return v;
 }
@@ -145,6 +168,149 @@ struct PlainTable {
   constexpr bool operator[](unsigned char c) const { return v[c]; }
 };
 constexpr PlainTable kPlain;
+
+// Length of the valid UTF-8 sequence of a non-ASCII code point at s[pos]; throws JsonError.
+std::size_t utf8_sequence(std::string_view s, std::size_t pos) {
+  auto b0 = static_cast<unsigned char>(s[pos]);
+  std::size_t len;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    throw JsonError("invalid UTF-8", pos);
+  }
+  if (pos + len > s.size()) throw JsonError("truncated UTF-8", pos);
+  for (std::size_t i = 1; i < len; ++i) {
+    auto b = static_cast<unsigned char>(s[pos + i]);
+    unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
+    if (b < l || b > h) throw JsonError("invalid UTF-8", pos);
+  }
+  return len;
+}
+
+unsigned hex4(std::string_view s, std::size_t& pos) {
+  if (pos + 4 > s.size()) throw JsonError("truncated \\u escape", pos);
+  unsigned v = 0;
+  for (int i = 0; i < 4; ++i) {
+    char c = s[pos++];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+    else throw JsonError("bad hex digit in \\u escape", pos);
+  }
+  return v;
+}
+
+// The code point of the escape whose backslash is at s[pos]; advances pos past it.
+std::uint32_t read_escape(std::string_view s, std::size_t& pos) {
+  ++pos;
+  if (pos >= s.size()) throw JsonError("unterminated escape", pos);
+  switch (s[pos++]) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u': {
+      unsigned cp = hex4(s, pos);
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (s.substr(pos, 2) != "\\u") throw JsonError("lone high surrogate", pos);
+        pos += 2;
+        unsigned lo = hex4(s, pos);
+        if (lo < 0xDC00 || lo > 0xDFFF) throw JsonError("invalid low surrogate", pos);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+      } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        throw JsonError("lone low surrogate", pos);
+      }
+      return cp;
+    }
+    default:
+      --pos;
+      throw JsonError("invalid escape", pos);
+  }
+}
+
+// Parses the string literal whose opening quote is at s[pos] and moves pos past its closing
+// quote. Returns the contents as a view into `s` when the literal holds no escape; otherwise
+// decodes them into `scratch` (cleared first), returns a view of it and sets *decoded.
+// Throws JsonError on malformed input.
+std::string_view parse_string_literal(std::string_view s, std::size_t& pos, std::string& scratch,
+                                      bool* decoded) {
+  const std::size_t start = ++pos;
+  while (true) {
+    while (pos < s.size() && kPlain[static_cast<unsigned char>(s[pos])]) ++pos;
+    if (pos >= s.size()) throw JsonError("unterminated string", pos);
+    auto c = static_cast<unsigned char>(s[pos]);
+    if (c == '"') {
+      *decoded = false;
+      return s.substr(start, pos++ - start);
+    }
+    if (c == '\\') break;
+    if (c < 0x20) throw JsonError("control character in string", pos);
+    pos += utf8_sequence(s, pos);
+  }
+  scratch.assign(s.data() + start, pos - start);
+  while (true) {
+    std::size_t run = pos;
+    while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
+    scratch.append(s.data() + pos, run - pos);
+    pos = run;
+    if (pos >= s.size()) throw JsonError("unterminated string", pos);
+    auto c = static_cast<unsigned char>(s[pos]);
+    if (c == '"') {
+      ++pos;
+      *decoded = true;
+      return scratch;
+    }
+    if (c == '\\') {
+      append_utf8(scratch, read_escape(s, pos));
+    } else if (c < 0x20) {
+      throw JsonError("control character in string", pos);
+    } else {
+      const std::size_t len = utf8_sequence(s, pos);
+      scratch.append(s.data() + pos, len);
+      pos += len;
+    }
+  }
+}
+
+// End of the JSON number starting at s[pos] ('-' or a digit); throws JsonError if malformed.
+std::size_t scan_number(std::string_view s, std::size_t pos) {
+  auto digit = [&s](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+  if (s[pos] == '-') ++pos;
+  if (pos >= s.size()) throw JsonError("truncated number", pos);
+  if (s[pos] == '0') {
+    ++pos;
+  } else if (digit(pos)) {
+    while (digit(pos)) ++pos;
+  } else {
+    throw JsonError("invalid number", pos);
+  }
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    if (!digit(pos)) throw JsonError("digit expected after '.'", pos);
+    while (digit(pos)) ++pos;
+  }
+  if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
+    ++pos;
+    if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) ++pos;
+    if (!digit(pos)) throw JsonError("digit expected in exponent", pos);
+    while (digit(pos)) ++pos;
+  }
+  return pos;
+}
 
 class Parser {
  public:
@@ -275,147 +441,21 @@ class Parser {
     }
   }
 
-  unsigned hex4() {
-    if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
-    }
-    return v;
-  }
-
-  // Validates one UTF-8 sequence starting at pos_ and copies it to out.
-  void copy_utf8(std::string& out) {
-    auto b0 = static_cast<unsigned char>(s_[pos_]);
-    std::size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-    else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      fail("invalid UTF-8");
-    }
-    if (pos_ + len > s_.size()) fail("truncated UTF-8");
-    for (std::size_t i = 1; i < len; ++i) {
-      auto b = static_cast<unsigned char>(s_[pos_ + i]);
-      unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
-      if (b < l || b > h) fail("invalid UTF-8");
-    }
-    out.append(s_.substr(pos_, len));
-    pos_ += len;
-  }
-
   std::string parse_string() {
-    ++pos_;  // opening quote
-    // Fast path: a plain ASCII string without escapes is built in one allocation.
-    std::size_t end = pos_;
-    while (end < s_.size() && kPlain[static_cast<unsigned char>(s_[end])]) ++end;
-    if (end < s_.size() && s_[end] == '"') {
-      std::string plain(s_.substr(pos_, end - pos_));
-      pos_ = end + 1;
-      return plain;
-    }
-    std::string out;
-    while (true) {
-      if (pos_ >= s_.size()) fail("unterminated string");
-      auto c = static_cast<unsigned char>(s_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return out;
-      }
-      if (c < 0x20) fail("control character in string");
-      if (c != '\\' && c < 0x80) {
-        // Plain ASCII runs are copied in one append.
-        std::size_t end = pos_ + 1;
-        while (end < s_.size()) {
-          auto d = static_cast<unsigned char>(s_[end]);
-          if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
-          ++end;
-        }
-        out.append(s_.data() + pos_, end - pos_);
-        pos_ = end;
-        continue;
-      }
-      if (c == '\\') {
-        ++pos_;
-        if (pos_ >= s_.size()) fail("unterminated escape");
-        char e = s_[pos_++];
-        switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          case 'u': {
-            unsigned cp = hex4();
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-              if (!consume_literal("\\u")) fail("lone high surrogate");
-              unsigned lo = hex4();
-              if (lo < 0xDC00 || lo > 0xDFFF) fail("invalid low surrogate");
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-              fail("lone low surrogate");
-            }
-            append_utf8(out, cp);
-            break;
-          }
-          default:
-            --pos_;
-            fail("invalid escape");
-        }
-        continue;
-      }
-      if (c < 0x80) {
-        out += static_cast<char>(c);
-        ++pos_;
-      } else {
-        copy_utf8(out);
-      }
-    }
+    bool decoded = false;
+    return std::string(parse_string_literal(s_, pos_, scratch_, &decoded));
   }
 
   Value parse_number() {
-    std::size_t start = pos_;
-    if (s_[pos_] == '-') ++pos_;
-    if (pos_ >= s_.size()) fail("truncated number");
-    if (s_[pos_] == '0') {
-      ++pos_;
-    } else if (s_[pos_] >= '1' && s_[pos_] <= '9') {
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-    } else {
-      fail("invalid number");
-    }
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      ++pos_;
-      if (pos_ >= s_.size() || s_[pos_] < '0' || s_[pos_] > '9') fail("digit expected after '.'");
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (pos_ >= s_.size() || s_[pos_] < '0' || s_[pos_] > '9') fail("digit expected in exponent");
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-    }
+    const std::size_t start = pos_;
+    pos_ = scan_number(s_, pos_);
     return Value::number_from_text(std::string(s_.substr(start, pos_ - start)));
   }
 
   std::string_view s_;
   std::size_t pos_ = 0;
   std::size_t max_depth_;
+  std::string scratch_;  // strings with escapes are decoded here
   // Per-thread scratch stacks, reused across parses so their capacity is allocated once.
   struct Stacks {
     std::vector<Member> members;
@@ -524,6 +564,244 @@ void append_quoted(std::string& out, std::string_view s) {
 std::string dump(const Value& value) {
   std::string out;
   dump_into(out, value);
+  return out;
+}
+
+// ---- Document ----------------------------------------------------------------------------------
+
+namespace detail {
+
+// The parser of Document: the grammar and the errors of Parser, building flat nodes.
+class DocumentParser {
+ public:
+  DocumentParser(Document& doc, std::string_view text, std::size_t max_depth)
+      : d_(doc), s_(text), max_depth_(max_depth) {}
+
+  void parse_document() {
+    d_.nodes_.clear();
+    d_.children_.clear();
+    d_.stack_.clear();
+    d_.arena_.clear();
+    // Decoding never lengthens a string, so the arena cannot outgrow the text: reserving that
+    // much up front keeps every view into it valid.
+    d_.arena_.reserve(s_.size());
+    skip_ws();
+    parse_value(0);
+    skip_ws();
+    if (pos_ != s_.size()) fail("unexpected trailing characters");
+  }
+
+ private:
+  using Node = Document::Node;
+  using Type = Document::Type;
+
+  [[noreturn]] void fail(const char* what) const { throw JsonError(what, pos_); }
+
+  void skip_ws() {
+    while (pos_ < s_.size()) {
+      char c = s_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+      ++pos_;
+    }
+  }
+
+  std::uint32_t add(Type type) {
+    d_.nodes_.emplace_back();
+    d_.nodes_.back().type = type;
+    return static_cast<std::uint32_t>(d_.nodes_.size() - 1);
+  }
+
+  std::uint32_t literal(std::string_view lit, Type type, bool value) {
+    if (s_.substr(pos_, lit.size()) != lit) fail("unexpected character");
+    pos_ += lit.size();
+    std::uint32_t i = add(type);
+    d_.nodes_[i].boolean = value;
+    return i;
+  }
+
+  std::string_view string() {
+    bool decoded = false;
+    std::string_view v = parse_string_literal(s_, pos_, scratch_, &decoded);
+    if (!decoded) return v;
+    const std::size_t at = d_.arena_.size();
+    d_.arena_.insert(d_.arena_.end(), v.begin(), v.end());
+    return std::string_view(d_.arena_.data() + at, v.size());
+  }
+
+  std::uint32_t parse_value(std::size_t depth) {
+    if (depth > max_depth_) fail("nesting too deep");
+    if (pos_ >= s_.size()) fail("unexpected end of input");
+    const char c = s_[pos_];
+    switch (c) {
+      case '{': return parse_container(depth, Type::Object, '}');
+      case '[': return parse_container(depth, Type::Array, ']');
+      case '"': {
+        std::string_view text = string();
+        std::uint32_t i = add(Type::String);
+        d_.nodes_[i].text = text;
+        return i;
+      }
+      case 't': return literal("true", Type::Bool, true);
+      case 'f': return literal("false", Type::Bool, false);
+      case 'n': return literal("null", Type::Null, false);
+      default: break;
+    }
+    if (c != '-' && (c < '0' || c > '9')) fail("unexpected character");
+    const std::size_t start = pos_;
+    pos_ = scan_number(s_, pos_);
+    const std::string_view text = s_.substr(start, pos_ - start);
+    const NumberFields f = read_number(text);
+    std::uint32_t i = add(Type::Number);
+    Node& n = d_.nodes_[i];
+    n.text = text;
+    n.number = f.number;
+    n.integer = f.integer;
+    n.int_literal = f.int_literal;
+    n.int_fits = f.int_fits;
+    return i;
+  }
+
+  // Children are collected on a stack shared by all nesting levels and copied into the child
+  // list when the container closes, so each container's children are contiguous.
+  std::uint32_t parse_container(std::size_t depth, Type type, char close) {
+    const bool object = type == Type::Object;
+    const std::uint32_t index = add(type);
+    ++pos_;
+    skip_ws();
+    if (pos_ < s_.size() && s_[pos_] == close) {
+      ++pos_;
+      return index;
+    }
+    const std::size_t base = d_.stack_.size();
+    while (true) {
+      skip_ws();
+      std::string_view key;
+      if (object) {
+        if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
+        key = string();
+        skip_ws();
+        if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':'");
+        ++pos_;
+        skip_ws();
+      }
+      const std::uint32_t child = parse_value(depth + 1);
+      d_.nodes_[child].key = key;
+      d_.stack_.push_back(child);
+      skip_ws();
+      if (pos_ >= s_.size()) {
+        fail(object ? "unexpected end of input in object" : "unexpected end of input in array");
+      }
+      if (s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (s_[pos_] == close) {
+        ++pos_;
+        Node& n = d_.nodes_[index];
+        n.first = static_cast<std::uint32_t>(d_.children_.size());
+        n.count = static_cast<std::uint32_t>(d_.stack_.size() - base);
+        const auto open = d_.stack_.begin() + static_cast<std::ptrdiff_t>(base);
+        d_.children_.insert(d_.children_.end(), open, d_.stack_.end());
+        d_.stack_.resize(base);
+        return index;
+      }
+      fail(object ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+
+  Document& d_;
+  std::string_view s_;
+  std::size_t pos_ = 0;
+  std::size_t max_depth_;
+  std::string scratch_;
+};
+
+}  // namespace detail
+
+bool Document::Node::is_integral() const {
+  if (type != Type::Number) return false;
+  if (int_literal) return true;
+  return std::isfinite(number) && std::floor(number) == number;
+}
+
+void Document::parse_or_throw(std::string_view text, std::size_t max_depth) {
+  detail::DocumentParser(*this, text, max_depth).parse_document();
+}
+
+bool Document::parse(std::string_view text, std::size_t max_depth) {
+  try {
+    parse_or_throw(text, max_depth);
+    return true;
+  } catch (const JsonError&) {
+    nodes_.clear();
+    return false;
+  }
+}
+
+void Document::sort_members() {
+  auto less = [this](std::uint32_t a, std::uint32_t b) {
+    return key_compare(nodes_[a].key, nodes_[b].key) < 0;
+  };
+  for (Node& n : nodes_) {
+    if (n.type != Type::Object || n.count < 2) continue;
+    std::uint32_t* c = children_.data() + n.first;
+    const std::size_t count = n.count;
+    bool sorted_unique = true;
+    for (std::size_t i = 1; i < count && sorted_unique; ++i) sorted_unique = less(c[i - 1], c[i]);
+    if (sorted_unique) continue;
+    // Stable, so the last of equal keys stays last; small objects (the usual case) use an
+    // insertion sort, which never allocates.
+    if (count <= 32) {
+      for (std::size_t i = 1; i < count; ++i) {
+        const std::uint32_t x = c[i];
+        std::size_t j = i;
+        for (; j > 0 && less(x, c[j - 1]); --j) c[j] = c[j - 1];
+        c[j] = x;
+      }
+    } else {
+      std::stable_sort(c, c + count, less);
+    }
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i + 1 < count && key_equal(nodes_[c[i + 1]].key, nodes_[c[i]].key)) continue;
+      c[out++] = c[i];
+    }
+    n.count = static_cast<std::uint32_t>(out);
+  }
+}
+
+namespace {
+
+void dump_into(std::string& out, const Document& doc, const Document::Node& n) {
+  switch (n.type) {
+    case Value::Type::Null: out += "null"; break;
+    case Value::Type::Bool: out += n.boolean ? "true" : "false"; break;
+    case Value::Type::Number: out += n.text; break;
+    case Value::Type::String: append_quoted(out, n.text); break;
+    case Value::Type::Array:
+    case Value::Type::Object: {
+      const bool object = n.type == Value::Type::Object;
+      out += object ? '{' : '[';
+      for (std::size_t k = 0; k < n.count; ++k) {
+        if (k) out += ',';
+        const Document::Node& c = doc.child(n, k);
+        if (object) {
+          append_quoted(out, c.key);
+          out += ':';
+        }
+        dump_into(out, doc, c);
+      }
+      out += object ? '}' : ']';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string dump(const Document& doc) {
+  std::string out;
+  if (!doc.empty()) dump_into(out, doc, doc.root());
   return out;
 }
 

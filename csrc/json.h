@@ -79,6 +79,85 @@ class Value {
   std::vector<Member> members_;
 };
 
+// Byte-wise three-way comparison (-1, 0, 1) in the order of std::string's operator<. Written out
+// rather than calling memcmp: object keys are short, and the call costs more than the loop.
+inline int key_compare(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+    }
+  }
+  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+
+inline bool key_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && key_compare(a, b) == 0;
+}
+
+namespace detail {
+class DocumentParser;
+}
+
+// A JSON document parsed into one flat array of nodes, for code that reads many short-lived
+// documents (metric scoring): parsing allocates nothing once the document's buffers have grown,
+// and strings and keys are views, into the source text when they hold no escape and into the
+// document's own buffer otherwise. The source text must outlive the document's content (until
+// the next parse or destruction). Same grammar and limits as parse() below. Nodes are not
+// modified after parsing except by sort_members; a parsed document may be read from several
+// threads. Movable (views stay valid), not copyable.
+class Document {
+ public:
+  using Type = Value::Type;
+
+  struct Node {
+    Type type = Type::Null;
+    bool boolean = false;      // Bool
+    bool int_literal = false;  // Number: the text has no fraction and no exponent
+    bool int_fits = false;     // Number: `integer` holds the value exactly
+    std::uint32_t first = 0;   // Array/Object: position of the first child in the child list
+    std::uint32_t count = 0;   // Array/Object: number of children
+    std::string_view key;      // a member of an object: its key
+    std::string_view text;     // String: the decoded value; Number: its source text
+    double number = 0.0;       // Number: the parsed double
+    std::int64_t integer = 0;  // Number: the integer when int_fits
+    // True when the number is mathematically an integer (1, 1.0, 1e2), whatever its spelling.
+    bool is_integral() const;
+  };
+
+  Document() = default;
+  Document(Document&&) noexcept = default;
+  Document& operator=(Document&&) noexcept = default;
+  Document(const Document&) = delete;
+  Document& operator=(const Document&) = delete;
+
+  // Replaces the content with the parse of `text`. parse returns false on malformed input (the
+  // content is then unspecified); parse_or_throw throws JsonError with the byte offset.
+  bool parse(std::string_view text, std::size_t max_depth = 512);
+  void parse_or_throw(std::string_view text, std::size_t max_depth = 512);
+
+  bool empty() const { return nodes_.empty(); }
+  const Node& root() const { return nodes_.front(); }
+  // The k-th child of an array or object node (members in document order until sort_members).
+  const Node& child(const Node& container, std::size_t k) const {
+    return nodes_[children_[container.first + k]];
+  }
+
+  // Sorts each object's members by key bytes and keeps only the last member of each key (the
+  // member json.loads keeps). Objects then compare by merging sorted key lists.
+  void sort_members();
+
+ private:
+  friend class detail::DocumentParser;
+  std::vector<Node> nodes_;              // nodes_[0] is the root
+  std::vector<std::uint32_t> children_;  // each container's children, contiguous
+  std::vector<std::uint32_t> stack_;     // parse scratch: children of open containers
+  std::vector<char> arena_;              // decoded strings that held escapes
+};
+
+// Compact serialisation of a document, as dump(Value) below.
+std::string dump(const Document& doc);
+
 // Parses one JSON document (surrounding whitespace allowed). Throws JsonError with the byte
 // offset on malformed input, including invalid UTF-8, lone surrogates in \u escapes, and nesting
 // deeper than max_depth.

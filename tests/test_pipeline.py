@@ -117,6 +117,8 @@ def test_pipeline_training_writes_outputs_and_learns(pipeline: dict[str, Any]) -
     assert (run / "loss.png").stat().st_size > 1000
     assert json.loads((run / "config.json").read_text())["rank"] == 4
     assert (run / "adapter" / "adapter_model.safetensors").is_file()
+    written = json.loads((run / "summary.json").read_text())
+    assert written["steps"] == 6 and written["tokens"] == pipeline["summary"]["tokens"] > 0
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step-3", "step-6"]
 
 
@@ -146,6 +148,40 @@ def test_pipeline_gguf_adapter_matches_merged(pipeline: dict[str, Any]) -> None:
     base = llama_logits(open_llama(pipeline["base_gguf"]), ids)
     assert close(base, merged) > 10 * RTOL
     assert close(with_adapter, merged) <= RTOL
+
+
+def test_pipeline_f16_gguf_adapter_is_half_size_and_matches(pipeline: dict[str, Any]) -> None:
+    ids = pipeline["ids"]
+    f32 = write_adapter_gguf(pipeline["adapter"], pipeline["tmp"] / "lora32.gguf")
+    f16 = write_adapter_gguf(pipeline["adapter"], pipeline["tmp"] / "lora16.gguf", outtype="f16")
+    tensors = f32.stat().st_size - 4096, f16.stat().st_size - 4096  # minus header slack
+    assert tensors[1] < 0.6 * tensors[0]
+    with_adapter = llama_logits(open_llama(pipeline["base_gguf"], lora_path=f16), ids)
+    merged = llama_logits(open_llama(pipeline["merged_gguf"]), ids)
+    assert close(with_adapter, merged) <= RTOL
+
+
+@pytest.mark.parametrize("qtype, tolerance", [("f32", RTOL), ("q8_0", 30 * RTOL)])
+def test_pipeline_adapter_merged_without_torch_matches_merged(pipeline: dict[str, Any],
+                                                              qtype: str,
+                                                              tolerance: float) -> None:
+    from maaza_rt.adapter_merge import merge_adapter
+
+    ids = pipeline["ids"]
+    lora = write_adapter_gguf(pipeline["adapter"], pipeline["tmp"] / f"lora-{qtype}.gguf",
+                              outtype="f16")
+    out = merge_adapter(pipeline["base_gguf"], lora, pipeline["tmp"] / f"rt-{qtype}.gguf",
+                        qtype=qtype, threads=1)
+    assert gguf_architecture(out) == "llama"
+    merged = llama_logits(open_llama(pipeline["merged_gguf"]), ids)
+    base = llama_logits(open_llama(pipeline["base_gguf"]), ids)
+    ours = llama_logits(open_llama(out), ids)
+    assert close(ours, merged) <= tolerance < close(base, merged)
+
+
+def test_pipeline_adapter_type_is_checked(pipeline: dict[str, Any]) -> None:
+    with pytest.raises(ConvertError, match="unsupported adapter type 'q4'"):
+        write_adapter_gguf(pipeline["adapter"], pipeline["tmp"] / "x.gguf", outtype="q4")
 
 
 @pytest.mark.parametrize("qtype,file_type,min_corr",
@@ -270,3 +306,50 @@ def test_pipeline_bfloat16_autocast_trains(pipeline: dict[str, Any]) -> None:
     assert summary["steps"] == 2 and all(np.isfinite(h["loss"]) for h in history)
     # Same first batch: bf16 autocast gives nearly the fp32 loss, not the same bits.
     assert history[0]["loss"] == pytest.approx(straight[0]["loss"], rel=2e-2)
+
+
+def test_completion_loss_matches_full_loss_and_gradients(pipeline: dict[str, Any]) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    from train.data import collate
+    from train.lora import completion_loss
+
+    tok = GGUFTokenizer(pipeline["base_gguf"])
+    torch.manual_seed(0)
+    model = get_peft_model(load_base_model(pipeline["base_gguf"]),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                      init_lora_weights=False)).eval()
+    params = [p for p in model.parameters() if p.requires_grad]
+    for example in make_examples(tok):
+        model.zero_grad()
+        full = model(**collate([example], tok.pad_id)).loss
+        full.backward()
+        full_grads = [p.grad.clone() for p in params]
+        model.zero_grad()
+        ours = completion_loss(model, example, torch.device("cpu"))
+        ours.backward()
+        assert abs(float(ours) - float(full)) <= 1e-5 * max(1.0, float(full))
+        # Gradients differ only by what flows through the prompt's keys and values.
+        assert all(torch.isfinite(p.grad).all() for p in params)
+        assert any(p.grad.abs().sum() > 0 for p in params)
+        assert max(float((a - p.grad).abs().max()) for a, p in zip(full_grads, params)) > 0
+
+
+def test_prompt_grad_false_needs_micro_batch_one() -> None:
+    from train.lora import ConfigError, validate
+
+    with pytest.raises(ConfigError, match="micro_batch 1"):
+        validate(TrainConfig(prompt_grad=False, micro_batch=0))
+    validate(TrainConfig(prompt_grad=False, micro_batch=1))
+
+
+def test_pipeline_training_without_prompt_gradients_learns(pipeline: dict[str, Any]) -> None:
+    import dataclasses
+
+    tok = GGUFTokenizer(pipeline["base_gguf"])
+    cfg = dataclasses.replace(pipeline["cfg"], out=str(pipeline["tmp"] / "nograd"),
+                              prompt_grad=False, micro_batch=1, save_every=0)
+    summary = train(cfg, load_base_model(pipeline["base_gguf"]), make_examples(tok),
+                    tok.pad_id, "base")
+    history = json.loads((pipeline["tmp"] / "nograd" / "loss.json").read_text())
+    assert summary["steps"] == 6 and history[-1]["loss"] < history[0]["loss"]

@@ -217,3 +217,55 @@ def test_lr_schedule_short_runs_still_warm_up() -> None:
     assert lr_at(0, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # one warmup step of one
     assert lr_at(1, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # cosine starts at the peak
     assert lr_at(0, 40, 1e-3, 0.05) == pytest.approx(0.5e-3)  # two warmup steps
+
+
+def _manifest_inputs(tmp_path: Path) -> tuple[Path, Path, dict]:
+    base = tmp_path / "base.gguf"
+    base.write_bytes(b"GGUF base weights")
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = {"base_name": str(base), "val_fraction": 0.2, "seed": 0, "max_len": 3072, "rank": 16,
+           "alpha": 32.0, "lr": 1e-3, "epochs": 2.0, "n_examples": 496, "device": "cpu"}
+    (run / "config.json").write_text(json.dumps(cfg))
+    (run / "summary.json").write_text(json.dumps({"seconds": 12.5, "tokens": 1000,
+                                                  "final_loss": 0.01}))
+    adapter = tmp_path / "m-lora.gguf"
+    adapter.write_bytes(b"GGUF adapter")
+    scores = {"json_exact": 0.8, "field_f1": 0.9, "n": 126, "compliance": 0.95}
+    report = {"config": {"max_tokens": 1024},
+              "engines": {"maaza": {"overall": scores, "by_complexity": {"simple": scores}}}}
+    return run, adapter, report
+
+
+def test_manifest_records_hashes_split_settings_and_scores(tmp_path: Path) -> None:
+    from maaza_rt.models import file_sha256
+    from train.manifest import build_manifest
+
+    run, adapter, report = _manifest_inputs(tmp_path)
+    data = REPO.parent / "shared" / "edgejson"
+    m = build_manifest("m", run, adapter, report, data)
+    assert m["adapter"] == {"file": "m-lora.gguf", "sha256": file_sha256(adapter),
+                            "bytes": len(b"GGUF adapter")}
+    assert m["base"]["sha256"] == file_sha256(tmp_path / "base.gguf")
+    assert m["training_data"]["sha256"] == file_sha256(data / "train.jsonl")
+    split = m["training_data"]["validation_split"]
+    assert split["rows"] + m["training_data"]["training_rows"] == m["training_data"]["rows"]
+    assert m["training"]["lr"] == 1e-3 and m["training"]["seconds"] == 12.5
+    assert m["validation"]["overall"]["json_exact"] == 0.8
+    assert m["validation"]["by_complexity"]["simple"]["n"] == 126
+
+
+def test_manifest_command_writes_json_and_reports_errors(tmp_path: Path, capsys) -> None:
+    from train.manifest import main as manifest_main
+
+    run, adapter, report = _manifest_inputs(tmp_path)
+    report_path = tmp_path / "report.json"
+    report_path.write_text(json.dumps(report))
+    data = str(REPO.parent / "shared" / "edgejson")
+    args = ["--run", str(run), "--adapter", str(adapter), "--name", "m", "--data", data]
+    assert manifest_main([*args, "--report", str(report_path)]) == 0
+    written = json.loads(adapter.with_suffix(".json").read_text())
+    assert written["name"] == "m"
+    report_path.write_text(json.dumps({"engines": {}}))
+    assert manifest_main([*args, "--report", str(report_path)]) == 2
+    assert "no engine results" in capsys.readouterr().err

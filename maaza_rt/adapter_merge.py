@@ -1,0 +1,161 @@
+"""Merge a GGUF LoRA adapter into its GGUF base model, then quantize the result (no torch).
+
+Fine-tuned models ship as small LoRA adapters. llama.cpp can apply an adapter at run time, but
+then every adapted projection costs two extra matrix products per token; a merged and quantized
+file runs at the speed of a plain model. :func:`merge_adapter` writes that file once, with numpy
+and llama.cpp's own quantizer:
+
+1. every base tensor that the adapter adapts is dequantized, and ``alpha / r * B @ A`` is added
+   to it (the adapter's tensors are already in the GGUF layout of the base: ``lora_a`` is
+   ``r x in``, ``lora_b`` is ``out x r``); it is written as F16 (F32 for ``qtype="f32"``),
+   every other tensor is copied byte for byte, and all metadata (tokenizer, chat template) is
+   copied;
+2. llama.cpp quantizes that file to the requested type (``q8_0`` by default; ``f16`` and
+   ``f32`` stop after step 1).
+
+Both steps write temporary files beside the output and rename at the end, so an interrupted merge
+never leaves a half-written model behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+# name -> llama_ftype (llama.h)
+MERGE_TYPES: dict[str, int] = {"f32": 0, "f16": 1, "q8_0": 7, "q4_0": 2, "q4_k_m": 15}
+_SKIP_KEYS = ("GGUF.", "general.architecture", "general.file_type")
+
+
+def _adapter_tensors(adapter: Path) -> tuple[float, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The adapter's alpha and its ``{base tensor name: (A, B)}`` pairs as float32 arrays."""
+    import gguf
+
+    reader = gguf.GGUFReader(adapter)
+    kind = reader.get_field("general.type")
+    lora_type = reader.get_field("adapter.type")
+    if (kind is None or kind.contents() != "adapter" or lora_type is None
+            or lora_type.contents() != "lora"):
+        raise ModelError(f"not a GGUF LoRA adapter: {adapter}", path=str(adapter))
+    alpha_field = reader.get_field("adapter.lora.alpha")
+    alpha = float(alpha_field.contents()) if alpha_field is not None else 0.0
+    parts: dict[str, dict[str, np.ndarray]] = {}
+    for t in reader.tensors:
+        for suffix, key in ((".lora_a", "A"), (".lora_b", "B")):
+            if t.name.endswith(suffix):
+                data = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+                parts.setdefault(t.name[: -len(suffix)], {})[key] = data
+    pairs = {}
+    for name, pair in parts.items():
+        if set(pair) != {"A", "B"}:
+            raise ModelError(f"{adapter}: {name} lacks its lora_a or lora_b tensor",
+                             path=str(adapter))
+        pairs[name] = (pair["A"], pair["B"])
+    return alpha, pairs
+
+
+def _write_merged(base: Path, adapter: Path, out: Path, f32: bool) -> None:
+    import gguf
+
+    alpha, pairs = _adapter_tensors(adapter)
+    reader = gguf.GGUFReader(base)
+    arch_field = reader.get_field("general.architecture")
+    if arch_field is None:
+        raise ModelError(f"{base}: no general.architecture in the GGUF header", path=str(base))
+    names = {t.name for t in reader.tensors}
+    missing = sorted(set(pairs) - names)
+    if missing:
+        raise ModelError(f"the adapter {adapter} does not fit the base model {base}: "
+                         f"it adapts {missing[0]}, which the base does not have",
+                         path=str(adapter))
+    writer = gguf.GGUFWriter(str(out), str(arch_field.contents()))
+    for field in reader.fields.values():
+        if field.name.startswith(_SKIP_KEYS):
+            continue
+        vtype = field.types[0]
+        sub_type = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(field.name, field.contents(), vtype, sub_type=sub_type)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32 if f32 else gguf.LlamaFileType.MOSTLY_F16)
+    for t in reader.tensors:
+        pair = pairs.get(t.name)
+        if pair is None:
+            writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
+            continue
+        weight = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+        a, b = pair
+        if weight.shape != (b.shape[0], a.shape[1]) or a.shape[0] != b.shape[1]:
+            raise ModelError(f"the adapter {adapter} does not fit the base model {base}: "
+                             f"{t.name} is {weight.shape}, the adapter's update is "
+                             f"{(b.shape[0], a.shape[1])}", path=str(adapter))
+        scale = alpha / a.shape[0] if alpha else 1.0
+        weight += scale * (b @ a)
+        writer.add_tensor(t.name, weight if f32 else weight.astype(np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def _quantize(src: Path, dst: Path, ftype: int, threads: int) -> None:
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = threads
+    params.allow_requantize = True  # copied base tensors may already be quantized
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    with suppress_stdout_stderr(disable=False):  # llama.cpp logs every tensor it quantizes
+        status = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(),
+                                                ctypes.byref(params))
+    if status != 0:
+        raise ModelError(f"llama.cpp could not quantize the merged model {src} (status "
+                         f"{status})", path=str(src))
+
+
+def merge_adapter(base: str | os.PathLike[str], adapter: str | os.PathLike[str],
+                  out: str | os.PathLike[str], *, qtype: str = "q8_0",
+                  threads: int | None = None) -> Path:
+    """Write ``base`` with ``adapter`` merged into it, quantized to ``qtype``, at ``out``.
+
+    ``qtype`` is ``q8_0`` (default), ``q4_k_m``, ``q4_0``, ``f16`` or ``f32``. Returns ``out``.
+
+    Raises:
+        ModelError: a file is missing or not GGUF, the adapter does not fit the base, or
+            llama.cpp fails to quantize.
+    """
+    from .models import check_gguf
+
+    base_path, adapter_path, out_path = Path(base), Path(adapter), Path(out)
+    check_gguf(base_path)
+    check_gguf(adapter_path)
+    if qtype not in MERGE_TYPES:
+        raise ModelError(f"unsupported merge type {qtype!r} (choose from "
+                         f"{', '.join(MERGE_TYPES)})", path=str(out_path))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tag = f".tmp{os.getpid()}"
+    merged = out_path.with_name(out_path.name + tag + ".f16")
+    final = out_path.with_name(out_path.name + tag)
+    try:
+        if qtype in ("f32", "f16"):
+            _write_merged(base_path, adapter_path, final, f32=qtype == "f32")
+        else:
+            _write_merged(base_path, adapter_path, merged, f32=False)
+            _quantize(merged, final, MERGE_TYPES[qtype], threads or os.cpu_count() or 1)
+        os.replace(final, out_path)
+    except OSError as e:
+        raise ModelError(f"could not write the merged model {out_path}: {e}",
+                         path=str(out_path)) from e
+    finally:
+        for tmp in (merged, final):
+            if tmp.exists():
+                tmp.unlink()
+    return out_path
+
+
+__all__ = ["MERGE_TYPES", "merge_adapter"]

@@ -1,0 +1,108 @@
+"""Write the manifest that ships beside a fine-tuned model's GGUF LoRA adapter.
+
+Usage:
+    python -m train.manifest --run RUN_DIR --adapter ADAPTER.gguf --report REPORT.json \\
+        --name maaza-mlm-135m [--data ../shared/edgejson] [--out ADAPTER.json]
+
+The manifest records what a user needs to trust and reproduce the adapter: its own sha256, the
+base model file's sha256 (the adapter is only valid on that base), the training data's sha256 and
+the validation split it held out, the training settings (``RUN_DIR/config.json``, written by
+``train.lora``) with the wall time and hardware, and the validation scores of the adapter with
+the runtime (``REPORT.json``, written by ``bench/edgejson.py``; its first engine is used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from maaza_rt import edgejson
+from maaza_rt.models import file_sha256
+
+SCORE_KEYS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1", "n")
+
+
+def _scores(group: dict[str, Any]) -> dict[str, Any]:
+    return {k: group[k] for k in SCORE_KEYS if k in group}
+
+
+def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
+                   data: Path) -> dict[str, Any]:
+    """The manifest as a dict (see the module docstring).
+
+    Raises:
+        FileNotFoundError: the run's config.json, the adapter or the data is missing.
+        ValueError: the report has no engine results.
+    """
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    base = Path(config["base_name"])
+    summary_path = run / "summary.json"
+    summary = (json.loads(summary_path.read_text(encoding="utf-8"))
+               if summary_path.is_file() else {})
+    rows_path = data / "train.jsonl"
+    rows = edgejson.load_rows(rows_path)
+    train_rows, val_rows = edgejson.validation_split(rows, config["val_fraction"], config["seed"])
+    engines = report.get("engines") or {}
+    if not engines:
+        raise ValueError("the benchmark report has no engine results")
+    engine, result = next(iter(engines.items()))
+    return {
+        "name": name,
+        "format": "GGUF LoRA adapter (llama.cpp), applied to the base model at load time",
+        "adapter": {"file": adapter.name, "sha256": file_sha256(adapter),
+                    "bytes": adapter.stat().st_size},
+        "base": {"file": base.name, "sha256": file_sha256(base)},
+        "training_data": {
+            "file": "edgejson/train.jsonl", "sha256": file_sha256(rows_path), "rows": len(rows),
+            "validation_split": {"fraction": config["val_fraction"], "seed": config["seed"],
+                                 "rows": len(val_rows),
+                                 "rule": "maaza_rt.edgejson.validation_split"},
+            "training_rows": len(train_rows), "examples": config.get("n_examples"),
+            "max_len": config["max_len"],
+        },
+        "training": {
+            **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
+                                      "epochs", "batch_size", "micro_batch", "grad_clip",
+                                      "dtype", "seed", "total_steps") if k in config},
+            "device": config.get("device"), "threads": config.get("threads"),
+            "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
+            "final_loss": summary.get("final_loss"),
+            "machine": f"{platform.machine()} {platform.system()}",
+        },
+        "validation": {
+            "engine": engine, "max_tokens": report.get("config", {}).get("max_tokens"),
+            "overall": _scores(result["overall"]),
+            "by_complexity": {g: _scores(s) for g, s in result["by_complexity"].items()},
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.manifest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, help="train.lora output directory")
+    parser.add_argument("--adapter", required=True, help="the GGUF LoRA adapter file")
+    parser.add_argument("--report", required=True, help="bench/edgejson.py report.json")
+    parser.add_argument("--name", required=True, help="the model's registry name")
+    parser.add_argument("--data", default="../shared/edgejson", help="EdgeJSON directory")
+    parser.add_argument("--out", help="manifest path (default: ADAPTER with .json)")
+    args = parser.parse_args(argv)
+    adapter = Path(args.adapter)
+    try:
+        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        manifest = build_manifest(args.name, Path(args.run), adapter, report, Path(args.data))
+    except (OSError, ValueError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else adapter.with_suffix(".json")
+    out.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
