@@ -2,13 +2,14 @@
 
 Usage:
     PYTHONPATH=. python bench/edgejson.py [--data FILE.jsonl] [--schemas DIR] [--model PATH|NAME]
-        [--engine maaza|llama-gbnf|free|hf ...] [--out DIR] [--split val|train|all]
+        [--engine maaza|maaza-nojf|llama-gbnf|free|hf ...] [--out DIR] [--split val|train|all]
         [--limit N] [--threads N] [--max-tokens N] [--timeout S] [--n-ctx N]
         [--factory MODULE:CALLABLE] [--smoke]
 
 Engines (all see the same prompt, built by maaza_rt.prompt from the model's chat template, and
 all decode greedily):
     maaza       maaza_rt.Extractor: the grammar engine masks every step (output always valid).
+    maaza-nojf  the same without jump-forward (one forward pass per output token).
     llama-gbnf  llama-cpp-python's own JSON-schema mode: LlamaGrammar.from_json_schema, the
                 grammar `response_format={"type": "json_object", "schema": ...}` builds, applied
                 to a completion of the same prompt tokens.
@@ -50,7 +51,7 @@ from engines import EngineResult, EngineWorker, WorkerError  # noqa: E402
 
 from maaza_rt import __version__, edgejson, metrics  # noqa: E402
 
-ENGINES = ("maaza", "llama-gbnf", "free", "hf")  # engines.make_engine's names
+ENGINES = ("maaza", "maaza-nojf", "llama-gbnf", "free", "hf")  # engines.make_engine names
 EXTRACT_ENGINES = ("free", "hf")  # unconstrained: scored with the paper's fallback
 METRICS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -67,11 +68,12 @@ def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
         "training": {
             **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
                                       "epochs", "batch_size", "micro_batch", "grad_clip",
-                                      "dtype", "seed", "total_steps") if k in config},
+                                      "dtype", "seed", "total_steps", "prompt_grad")
+               if k in config},
             "device": config.get("device"), "threads": config.get("threads"),
             "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
             "final_loss": summary.get("final_loss"),
-            "machine": f"{platform.machine()} {platform.system()}",
+            "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs",
         },
         "validation": {
             "engine": engine, "max_tokens": report.get("config", {}).get("max_tokens"),
