@@ -77,7 +77,9 @@ def test_cli_jsonl_reports_failed_records_and_exit_code(tmp_path: Path) -> None:
 def test_cli_models_lists_known_models(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "smollm2-135m-instruct (default)\tpresent" in out
+    assert "maaza-mlm-135m (default)\t" in out
+    assert "smollm2-135m-instruct\tpresent" in out
+    assert "maaza-mlm-135m-lora\tpresent" in out and "+ adapter" in out
     assert "gemma3-270m" in out
 
 

@@ -23,9 +23,17 @@ def test_models_default_resolves_to_packaged_gguf(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv(ENV_MODEL, raising=False)
     resolved = resolve_model(None)
     assert resolved.spec is not None and resolved.spec.name == DEFAULT_MODEL
-    assert resolved.path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    # The fine-tuned default: its adapter merged into the packaged base, cached as Q8_0.
+    assert resolved.spec.adapter is not None and resolved.adapter is None
+    assert resolved.path.parent == cache_dir()
+    assert resolved.path.name.startswith(DEFAULT_MODEL) and resolved.path.suffixes[-2:] == [
+        ".q8_0", ".gguf"]
     assert resolved.path.read_bytes()[:4] == b"GGUF"
     assert resolve_model(DEFAULT_MODEL).path == resolved.path
+    base = resolve_model("smollm2-135m-instruct").path
+    assert base.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    lora = resolve_model("maaza-mlm-135m-lora")
+    assert lora.path == base and lora.adapter is not None and lora.adapter.stat().st_size < 12e6
 
 
 def test_models_default_file_matches_registered_sha256() -> None:
