@@ -21,12 +21,14 @@ the output is complete and valid at the budget rather than cut off.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -237,6 +239,26 @@ class LlamaModel:
 
 _model_cache: dict[tuple[str, str, bool], LlamaModel] = {}
 _model_lock = threading.Lock()
+# Every live Session, so that interpreter exit can free contexts before the models they use.
+_live_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+def _free_native_state() -> None:
+    """Frees llama.cpp contexts, then models, in that order, at interpreter exit.
+
+    Left to the garbage collector, shutdown may finalize a model before a context that still
+    uses it (or after llama_cpp's module globals are gone), which crashed the process on exit.
+    """
+    for session in list(_live_sessions):
+        session.close()
+    _default_extractors.clear()
+    with _model_lock:
+        for loaded in _model_cache.values():
+            loaded.__del__()
+        _model_cache.clear()
+
+
+atexit.register(_free_native_state)
 
 
 def load_model(model: ModelLike = None, *, use_extra_bufts: bool = False) -> LlamaModel:
@@ -280,6 +302,7 @@ class Session:
         self.jump_cap = _JUMP_START
         self._view: np.ndarray | None = None
         self._view_addr = 0
+        _live_sessions.add(self)
 
     def _create(self, n_ctx: int) -> None:
         self.close()
