@@ -230,11 +230,15 @@ class LlamaModel:
         return build_prompt(text, schema, self.chat_template, bos_token=self.bos_token,
                             eos_token=self.eos_token)
 
-    def __del__(self) -> None:
+    def free(self) -> None:
+        """Frees the weights (and an adapter, which llama.cpp frees with its model)."""
         ptr = getattr(self, "ptr", None)
         if ptr and llama is not None and llama.llama_model_free is not None:
             llama.llama_model_free(ptr)
             self.ptr = None
+
+    def __del__(self) -> None:
+        self.free()
 
 
 _model_cache: dict[tuple[str, str, bool], LlamaModel] = {}
@@ -254,7 +258,7 @@ def _free_native_state() -> None:
     _default_extractors.clear()
     with _model_lock:
         for loaded in _model_cache.values():
-            loaded.__del__()
+            loaded.free()
         _model_cache.clear()
 
 
