@@ -61,7 +61,7 @@ class Config:
     data: str = str(REPO.parent / "shared" / "edgejson" / "train.jsonl")  # EdgeJSON rows
     schemas: str = str(REPO.parent / "shared" / "edgejson" / "schemas")  # <schema_id>.json
     model: str | None = None  # GGUF path or registry name; None: the default model
-    hf_model: str | None = None  # Hugging Face id or directory for --engine hf
+    hf_model: str | None = None  # Hugging Face id, directory or .gguf for --engine hf
     engines: list[str] = field(default_factory=lambda: ["maaza"])
     out: str = str(REPO / "bench" / "out" / "edgejson")
     split: str = "val"  # val | train | all
@@ -107,10 +107,12 @@ def model_file_mb(cfg: Config, engine: str) -> float | None:
             p = Path(cfg.hf_model or cfg.model or "")
             if p.is_dir():
                 return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20
-            return None
+            if p.is_file():
+                return p.stat().st_size / 2**20
         from maaza_rt.models import resolve_model
 
-        return resolve_model(cfg.model).path.stat().st_size / 2**20
+        name = (cfg.hf_model or cfg.model) if engine == "hf" else cfg.model
+        return resolve_model(name).path.stat().st_size / 2**20
     except Exception:  # an unresolvable model is reported by the worker itself
         return None
 
@@ -130,7 +132,7 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
 
     model = (cfg.hf_model or cfg.model) if engine == "hf" else cfg.model
     if engine == "hf" and not model:
-        error = "the hf engine needs --hf-model (a Hugging Face id or directory)"
+        error = "the hf engine needs --hf-model (a Hugging Face id, directory or .gguf file)"
         print(f"[{engine}] skipped: {error}", file=sys.stderr)
         return {"engine": engine, "error": error}
     if cfg.threads:

@@ -11,8 +11,9 @@ template, rendered with the model's chat template):
 
 One more engine (``EXTRA_ENGINES``) runs outside llama.cpp, for the accuracy harness:
 
-- ``hf``: transformers ``generate`` (greedy) on a Hugging Face model id or directory, read like
-  ``free``; needs torch and transformers (imported when the engine is made).
+- ``hf``: transformers ``generate`` (greedy) on a Hugging Face model id, directory or ``.gguf``
+  file (dequantized by transformers), read like ``free``; needs torch and transformers
+  (imported when the engine is made).
 
 Every engine returns an :class:`EngineResult` with token counts and the time split into prompt
 evaluation, forward passes while decoding, and the rest (grammar and sampling). The llama-cpp
@@ -280,8 +281,28 @@ class LlamaCppEngine:
 # ---- transformers ------------------------------------------------------------------------------
 
 
+def hf_source(model: str) -> tuple[str, dict[str, str]]:
+    """``from_pretrained`` arguments for ``model``: a Hugging Face id or directory as is, a
+    ``.gguf`` file as its directory plus ``gguf_file=`` (transformers dequantizes it to torch), or
+    a maaza_rt registry name as its resolved GGUF file (the default model's merged file)."""
+    from maaza_rt.models import MODELS, resolve_model
+
+    if model in MODELS:
+        resolved = resolve_model(model)
+        if resolved.adapter is not None:
+            raise ValueError(f"the hf engine cannot apply {model}'s runtime adapter; use the "
+                             "merged model or a merged GGUF file")
+        model = str(resolved.path)
+    path = Path(model)
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"no GGUF file at {path}")
+        return str(path.resolve().parent), {"gguf_file": path.name}
+    return model, {}
+
+
 class HFEngine:
-    """transformers ``generate``, greedy, on a Hugging Face model id or directory.
+    """transformers ``generate``, greedy, on a Hugging Face model id, directory or GGUF file.
 
     The prompt is maaza_rt's template rendered with the tokenizer's chat template; its output is
     read like ``free``'s. Only the total time is measured (no prompt/decode split). ``n_ctx`` is
@@ -297,11 +318,12 @@ class HFEngine:
                 f"the hf engine needs torch and transformers ({e}); install the train extra: "
                 "pip install '.[train]'") from e
         if not model or model == "default":
-            raise ValueError("the hf engine needs a Hugging Face model id or directory")
+            raise ValueError("the hf engine needs a Hugging Face model id, directory or GGUF file")
         self.name = "hf"
         self._torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForCausalLM.from_pretrained(model)
+        source, kwargs = hf_source(model)
+        self.tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        self.model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         self.model.eval()
         torch.set_num_threads(n_threads)
 
@@ -334,7 +356,7 @@ class HFEngine:
 
 def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> Engine:
     """An engine by name (see ``ENGINES`` and ``EXTRA_ENGINES``); ``model`` is a registry name, a
-    path or "default" (for ``hf``: a Hugging Face id or directory).
+    path or "default" (for ``hf``: a Hugging Face id, directory or .gguf file).
 
     Raises:
         ValueError: unknown engine name, or ``hf`` without a model.

@@ -162,9 +162,9 @@ def _fake_hf_modules(monkeypatch: pytest.MonkeyPatch, reply: str) -> _CharTokeni
     torch.set_num_threads = lambda n: None  # type: ignore[attr-defined]
     transformers = types.ModuleType("transformers")
     transformers.AutoTokenizer = types.SimpleNamespace(  # type: ignore[attr-defined]
-        from_pretrained=lambda name: tokenizer)
+        from_pretrained=lambda name, **kw: tokenizer)
     transformers.AutoModelForCausalLM = types.SimpleNamespace(  # type: ignore[attr-defined]
-        from_pretrained=lambda name: _ScriptedModel(reply))
+        from_pretrained=lambda name, **kw: _ScriptedModel(reply))
     monkeypatch.setitem(sys.modules, "torch", torch)
     monkeypatch.setitem(sys.modules, "transformers", transformers)
     return tokenizer
@@ -186,6 +186,24 @@ def test_bench_edgejson_hf_engine_reads_generate_output(monkeypatch: pytest.Monk
     assert cut.n_output_tokens == 8 and cut.text == 'Sure: {"'
     with pytest.raises(ValueError, match="Hugging Face model"):
         engines.make_engine("hf", "default", 1, 512)
+
+
+def test_bench_edgejson_hf_source_reads_gguf_files_and_registry_names(tmp_path: Path) -> None:
+    import engines
+
+    from maaza_rt.models import resolve_model
+
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert engines.hf_source(str(gguf)) == (str(tmp_path.resolve()), {"gguf_file": "m.gguf"})
+    assert engines.hf_source("org/model") == ("org/model", {})
+    with pytest.raises(FileNotFoundError, match="no GGUF file"):
+        engines.hf_source(str(tmp_path / "missing.gguf"))
+    base = resolve_model("smollm2-135m-instruct").path
+    assert engines.hf_source("smollm2-135m-instruct") == (str(base.resolve().parent),
+                                                           {"gguf_file": base.name})
+    with pytest.raises(ValueError, match="runtime adapter"):
+        engines.hf_source("maaza-mlm-135m-lora")
 
 
 def test_bench_edgejson_hf_engine_needs_torch(monkeypatch: pytest.MonkeyPatch) -> None:
