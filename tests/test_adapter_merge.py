@@ -50,17 +50,27 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.model
 def test_merged_adapter_matches_adapter_applied_at_load(tmp_path: Path, base: Path,
                                                         adapter: Path) -> None:
+    from maaza_rt.adapter_merge import MERGE_TYPES, _quantize
+
     merged = merge_adapter(base, adapter, tmp_path / "merged-f16.gguf", qtype="f16", threads=1)
     assert not list(tmp_path.glob("*.tmp*"))  # temporary files are gone
-    with_adapter = _logits(base, adapter)
     ours = _logits(merged)
+    # Like for like: the same base weights in F16, the adapter applied by llama.cpp at load
+    # time. The only difference left is the rounding of W + scale * B @ A to F16.
+    base_f16 = tmp_path / "base-f16.gguf"
+    _quantize(base, base_f16, MERGE_TYPES["f16"], 1)
+    with_adapter_f16 = _logits(base_f16, adapter)
+    plain_f16 = _logits(base_f16)
+    assert _rel(ours, with_adapter_f16) <= 0.03  # 0.010 of the logit scale here
+    assert 10 * _rel(ours, with_adapter_f16) < _rel(plain_f16, with_adapter_f16)  # 0.70
+    assert (ours.argmax(1) == with_adapter_f16.argmax(1)).mean() >= 0.95  # 28 of 28 here
+    # Against the Q4_1 base as shipped (what `maaza-mlm-135m-lora` runs), llama.cpp quantizes
+    # activations to 8 bits against the Q4_1 weights but not against F16 ones: 0.12 of the logit
+    # scale after 30 layers with this adapter, while the adapter's own effect is 0.70.
+    with_adapter = _logits(base, adapter)
     plain = _logits(base)
-    # Not bit-equal: llama.cpp quantizes activations to 8 bits against Q4_1 weights but not
-    # against F16 ones (about 4e-2 of the logit scale after 30 layers, see docs/training.md).
-    # The adapter's own effect on the logits is several times larger.
-    assert _rel(ours, with_adapter) <= 0.1
     assert 3 * _rel(ours, with_adapter) < _rel(plain, with_adapter)
-    assert (ours.argmax(1) == with_adapter.argmax(1)).mean() >= 0.85  # 25 of 28 here
+    assert (ours.argmax(1) == with_adapter.argmax(1)).mean() >= 0.8  # 24 of 28 here
 
 
 def test_merge_rejects_a_model_as_adapter(tmp_path: Path, base: Path) -> None:

@@ -223,7 +223,12 @@ def test_pipeline_resume_continues_from_checkpoint(pipeline: dict[str, Any]) -> 
     cfg = dataclasses.replace(pipeline["cfg"], out=str(run), resume=True)
     summary = train(cfg, load_base_model(pipeline["base_gguf"]), make_examples(tok),
                     tok.pad_id, "base")
-    assert summary["steps"] == 6
+    assert summary["steps"] == 6 and summary["resumed_from_step"] == 3
+    # The whole run's time and tokens: the checkpoint's first segment plus this one.
+    straight_summary = json.loads((pipeline["run"] / "summary.json").read_text())
+    assert summary["tokens"] == straight_summary["tokens"]
+    assert summary["segment_tokens"] < summary["tokens"]
+    assert summary["seconds"] > summary["segment_seconds"] > 0
     resumed = json.loads((run / "loss.json").read_text())
     straight = json.loads((pipeline["run"] / "loss.json").read_text())
     # Same seed, same batches, dropout off: resuming reproduces the uninterrupted run.

@@ -179,13 +179,16 @@ def _latest_checkpoint(out: Path) -> Path | None:
 
 
 def _save_checkpoint(out: Path, model: Any, optimizer: Any, step: int,
-                     history: list[dict[str, float]]) -> Path:
+                     history: list[dict[str, float]], seconds: float, tokens: int) -> Path:
+    """Adapter, optimizer, step, loss history, RNG state, and the training time and tokens so
+    far (all segments of a resumed run)."""
     import torch
 
     path = out / "checkpoints" / f"step-{step}"
     model.save_pretrained(str(path))
     torch.save({"optimizer": optimizer.state_dict(), "step": step, "history": history,
-                "rng": torch.get_rng_state()}, path / "state.pt")
+                "rng": torch.get_rng_state(), "seconds": seconds, "tokens": tokens},
+               path / "state.pt")
     return path
 
 
@@ -269,12 +272,16 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
     per_epoch = math.ceil(len(examples) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
     step, history = 0, []
+    prior_seconds, prior_tokens, resumed_from = 0.0, 0, None
     if cfg.resume and (ckpt := _latest_checkpoint(out)) is not None:
         set_peft_model_state_dict(model, load_file(str(ckpt / "adapter_model.safetensors")))
         state = torch.load(ckpt / "state.pt", weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
         step, history = int(state["step"]), list(state["history"])
         torch.set_rng_state(state["rng"])
+        # Checkpoints written before these fields existed count their time as unknown (0).
+        prior_seconds, prior_tokens = float(state.get("seconds", 0.0)), int(state.get("tokens", 0))
+        resumed_from = step
         logger.info("resumed from %s at step %d", ckpt, step)
 
     config_record = {**dataclasses.asdict(cfg), "base_name": base_name,
@@ -318,19 +325,24 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
         bar.set_postfix(loss=f"{loss_value:.4f}", tok_s=f"{rate:.0f}")
         bar.update(1)
         if cfg.save_every and step % cfg.save_every == 0 and step < total:
-            _save_checkpoint(out, model, optimizer, step, history)
+            _save_checkpoint(out, model, optimizer, step, history,
+                             prior_seconds + time.perf_counter() - t0, prior_tokens + n_tokens)
     bar.close()
 
-    _save_checkpoint(out, model, optimizer, step, history)
+    elapsed = time.perf_counter() - t0
+    _save_checkpoint(out, model, optimizer, step, history, prior_seconds + elapsed,
+                     prior_tokens + n_tokens)
     model.save_pretrained(str(out / "adapter"))
     (out / "loss.json").write_text(json.dumps(history) + "\n", encoding="utf-8")
     if history:
         plot_loss(history, out / "loss.png")
-    elapsed = time.perf_counter() - t0
+    # seconds and tokens cover the whole run (every resumed segment); the segment_ fields this
+    # process alone.
     summary = {"steps": step, "final_loss": history[-1]["loss"] if history else None,
-               "tokens": n_tokens, "seconds": elapsed,
+               "tokens": prior_tokens + n_tokens, "seconds": prior_seconds + elapsed,
                "tokens_per_s": n_tokens / elapsed if elapsed > 0 else 0.0,
-               "adapter": str(out / "adapter")}
+               "resumed_from_step": resumed_from, "segment_seconds": elapsed,
+               "segment_tokens": n_tokens, "adapter": str(out / "adapter")}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
