@@ -104,15 +104,18 @@ def select_rows(cfg: Config) -> tuple[list[dict], dict[str, Any]]:
 def model_file_mb(cfg: Config, engine: str) -> float | None:
     try:
         if engine == "hf":
-            p = Path(cfg.hf_model or cfg.model or "")
+            from engines import hf_source
+
+            source, kwargs = hf_source(cfg.hf_model or cfg.model or "")
+            p = Path(source)
+            if "gguf_file" in kwargs:
+                return (p / kwargs["gguf_file"]).stat().st_size / 2**20
             if p.is_dir():
                 return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20
-            if p.is_file():
-                return p.stat().st_size / 2**20
+            return None  # a hub id: nothing on disk to measure
         from maaza_rt.models import resolve_model
 
-        name = (cfg.hf_model or cfg.model) if engine == "hf" else cfg.model
-        return resolve_model(name).path.stat().st_size / 2**20
+        return resolve_model(cfg.model).path.stat().st_size / 2**20
     except Exception:  # an unresolvable model is reported by the worker itself
         return None
 

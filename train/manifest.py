@@ -73,7 +73,8 @@ def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
             "device": config.get("device"), "threads": config.get("threads"),
             "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
             "final_loss": summary.get("final_loss"),
-            # A run resumed with a longer schedule: its learning rate restarted at this step.
+            # The step a resumed run continued from (None: trained in one go); see
+            # docs/training.md for what resuming with more epochs does to the schedule.
             "resumed_from_step": summary.get("resumed_from_step"),
             "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs",
         },
