@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", default=None, help="write JSONL output here (default: stdout)")
     ex.add_argument("--no-jump-forward", action="store_true",
                     help="decode forced tokens one by one (same output, for comparison)")
+    ex.add_argument("--no-prompt-lookup", action="store_true",
+                    help="do not draft tokens copied from the input (for comparison; also turns "
+                         "the copy bias off)")
+    ex.add_argument("--copy-bias", type=float, default=None, metavar="LOGITS",
+                    help="prefer a token copied from the input when its logit is at most this "
+                         "much below the model's choice (default 2.0 with greedy decoding; "
+                         "0 = plain greedy)")
     ex.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
     sub.add_parser("models", help="list the known models and whether they are installed")
     return parser
@@ -131,6 +138,7 @@ def _extract(args: argparse.Namespace) -> int:
 
     schema, _ = load_schema(args.schema)
     options = {"max_tokens": args.max_tokens, "jump_forward": not args.no_jump_forward,
+               "prompt_lookup": not args.no_prompt_lookup, "copy_bias": args.copy_bias,
                "return_details": True}
     if args.jsonl is not None:
         if args.text is not None:

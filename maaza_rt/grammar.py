@@ -404,6 +404,10 @@ class GrammarMatcher:
         """Advances by one token; ``False`` (state unchanged) if it is not allowed."""
         return bool(self._handle.accept_token(token_id))
 
+    def can_accept_token(self, token_id: int) -> bool:
+        """Whether :meth:`accept_token` would accept the token (the state does not change)."""
+        return bool(self._handle.can_accept_token(token_id))
+
     def accept_bytes(self, data: bytes) -> bool:
         """Advances by raw bytes; ``False`` (state unchanged) if they are not allowed."""
         return bool(self._handle.accept_bytes(data))

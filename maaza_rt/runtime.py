@@ -37,6 +37,7 @@ import llama_cpp as llama
 import numpy as np
 
 from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
+from .lookup import PromptLookup
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
 from .prompt import Prompt, build_prompt, encode_prompt
 
@@ -46,12 +47,19 @@ _CTX_STEP = 512  # contexts grow in multiples of this many tokens
 _MAX_BATCH = 512
 _MAX_JUMP = 64  # cap on forced tokens fed in one batch
 _JUMP_START = 4  # forced tokens fed speculatively at the first jump of a generation
+_DRAFT_START = 8  # prompt-lookup draft tokens fed at the first draft of a generation
+_MAX_DRAFT = 32  # cap on draft tokens fed in one batch
+# Greedy decoding takes a token copied from the input over the model's choice when the copy's
+# logit is at most this far below (see Extractor.extract); measured on the EdgeJSON validation
+# split, where it fixes near-miss copies of ids, numbers and sentences (bench/RESULTS.md).
+DEFAULT_COPY_BIAS = 2.0
 
 
 class Matcher(Protocol):
     """What the decoding loop needs from a grammar matcher (``maaza_rt.GrammarMatcher``)."""
 
     def accept_token(self, token_id: int) -> bool: ...
+    def can_accept_token(self, token_id: int) -> bool: ...
     def forced_bytes(self) -> bytes: ...
     def is_complete(self) -> bool: ...
     def is_terminated(self) -> bool: ...
@@ -151,6 +159,9 @@ class LlamaModel:
         self._pieces: list[bytes] | None = None
         self._extendable: frozenset[bytes] | None = None
         self._byte_tokens: dict[int, int] | None = None
+        self._control_tokens: frozenset[int] | None = None
+        self._short_tokens: frozenset[int] | None = None
+        self._closing_tokens: frozenset[int] | None = None
         self._tok_buf = (llama.llama_token * 4096)()
 
     def _meta(self, key: str) -> str | None:
@@ -208,6 +219,29 @@ class LlamaModel:
                     prefixes.add(piece[:i])
             self._extendable = frozenset(prefixes)
         return self._extendable
+
+    @property
+    def control_tokens(self) -> frozenset[int]:
+        """Tokens whose text holds a raw control byte (a newline, a tab...), or no text at all."""
+        if self._control_tokens is None:
+            self._control_tokens = frozenset(
+                i for i, p in enumerate(self.pieces) if not p or any(b < 0x20 for b in p))
+        return self._control_tokens
+
+    @property
+    def closing_tokens(self) -> frozenset[int]:
+        """Tokens that can end a JSON string or number (they hold ``"``, ``,``, ``}`` or ``]``)."""
+        if self._closing_tokens is None:
+            self._closing_tokens = frozenset(
+                i for i, p in enumerate(self.pieces) if any(b in b'",}]' for b in p))
+        return self._closing_tokens
+
+    @property
+    def short_tokens(self) -> frozenset[int]:
+        """Tokens of at most one byte of text."""
+        if self._short_tokens is None:
+            self._short_tokens = frozenset(i for i, p in enumerate(self.pieces) if len(p) <= 1)
+        return self._short_tokens
 
     @property
     def byte_tokens(self) -> dict[int, int]:
@@ -453,6 +487,7 @@ class Generation:
     grammar_ms: float
     budget_closed: bool = False  # the shortest completion ended the value at the budget
     n_closing: int = 0  # its tokens (0 if the value was already complete)
+    n_drafted: int = 0  # output tokens proposed by prompt lookup and confirmed by the model
 
 
 Sampler = Callable[[Matcher, np.ndarray], int]
@@ -527,14 +562,23 @@ def _closing_tokens(model: LlamaModel, last: int | None, completion: bytes,
 
 def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, max_tokens: int,
              stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
-             seed: int | None = None, jump_forward: bool = True
-             ) -> tuple[Generation, int, float]:
+             seed: int | None = None, jump_forward: bool = True, prompt_lookup: bool = True,
+             copy_bias: float = 0.0) -> tuple[Generation, int, float]:
     """Runs one constrained generation after ``prompt_tokens``.
 
     Generation ends at an end-of-generation token (the model's, or one in ``stop_ids``), when
     the grammar is terminated (no forward pass is spent on it), or after ``max_tokens`` tokens
     if the value is complete then. Returns the generation, the number of prompt tokens reused
     from the cache, and the prompt evaluation time in ms.
+
+    Speculation: with ``jump_forward`` the grammar's forced tokens, and with ``prompt_lookup``
+    tokens copied from the prompt where the grammar forces nothing (:class:`PromptLookup`), are
+    fed after the chosen token in one batch; each is kept only while it is the token the loop
+    would have chosen at that position, so neither changes what is chosen. ``copy_bias`` (greedy
+    only) is the exception: where neither the greedy choice nor the copied token can end a
+    string or number (neither holds any of ``",}]``), a copied token whose logit is within
+    ``copy_bias`` of the choice and which the grammar allows is chosen instead. The model alone
+    decides where a value ends, so a bias neither runs a copy on past the value nor cuts it.
 
     Budget closing: when the shortest complete value fits in ``max_tokens``, a chosen token is
     committed only if the shortest completion after it still fits (its bytes bound its tokens;
@@ -559,6 +603,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     sample = None if temperature <= 0.0 else _sampler(temperature, top_p, seed)
     out: list[int] = []
     n_forced = 0
+    n_drafted = 0
+    lookup = (PromptLookup(prompt_tokens, model.control_tokens, model.short_tokens)
+              if prompt_lookup else None)
+    draft_cap = _DRAFT_START
     n_closing = 0
     closed = False
     grammar_ns = 0
@@ -641,26 +689,42 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         accept(choice)
         if finished():
             break
+        # Speculative tokens: the grammar's forced ones, or else a copy from the prompt (which
+        # the grammar may or may not allow: only the model's constrained choices are kept).
         forced: list[int] = []
-        if jump_forward:
+        drafted: list[int] = []
+        fb = b""
+        if jump_forward or lookup is not None:
             t = time.perf_counter_ns()
             fb = matcher.forced_bytes()
             grammar_ns += time.perf_counter_ns() - t
-            if fb:
-                budget = min(max_tokens - len(out), session.jump_cap)
-                forced = _forced_tokens(model, choice, fb, budget)
+        if fb and jump_forward:
+            budget = min(max_tokens - len(out), session.jump_cap)
+            forced = _forced_tokens(model, choice, fb, budget)
+        if not forced and lookup is not None:
+            drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
+        speculative = forced or drafted
         base = len(session.tokens)
         t = time.perf_counter_ns()
-        session.feed([choice, *forced], bool(forced))
+        session.feed([choice, *speculative], bool(speculative))
         decode_ns += time.perf_counter_ns() - t
-        # Keep each forced token only while it is what the model itself would choose.
+        # Keep each speculative token only while it is what the model itself would choose.
         nxt = -1
         stop = False
-        for i, f in enumerate(forced):
+        for i, f in enumerate(speculative):
             c = pick(session.logits(i))
+            if (c != f and drafted and copy_bias > 0.0 and sample is None
+                    and c not in model.closing_tokens and f not in model.closing_tokens):
+                logits = session.logits(i)
+                if logits[f] >= logits[c] - copy_bias and matcher.can_accept_token(f):
+                    c = f
             if c != f:
                 session.truncate(base + 1 + i)
-                session.jump_cap = max(1, i)
+                if forced:
+                    session.jump_cap = max(1, i)
+                else:
+                    lookup.accepted(i)
+                    draft_cap = max(2, i + 1)
                 nxt = c
                 break
             if not fits(f):  # as step-by-step decoding would decide at this token
@@ -669,7 +733,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 stop = True
                 break
             accept(f)
-            n_forced += 1
+            if forced:
+                n_forced += 1
+            else:
+                n_drafted += 1
             if finished():
                 session.truncate(base + 2 + i)
                 stop = True
@@ -678,9 +745,14 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             break
         if forced and nxt < 0 and len(forced) >= session.jump_cap:
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
-        choice = nxt if nxt >= 0 else pick(session.logits(len(forced)))
+        if drafted and nxt < 0:
+            lookup.accepted(len(drafted))
+            if len(drafted) >= draft_cap:
+                draft_cap = min(2 * draft_cap, _MAX_DRAFT)
+        choice = nxt if nxt >= 0 else pick(session.logits(len(speculative)))
     text = _text(model, out)
-    gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing)
+    gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing,
+                     n_drafted)
     return gen, n_reused, prompt_ms
 
 
@@ -822,6 +894,8 @@ class Extraction:
         n_prompt_tokens_reused: prompt tokens whose KV cache was reused from the previous call.
         n_output_tokens: generated tokens (end-of-generation not counted).
         n_forced_tokens: output tokens that came from grammar jump-forward.
+        n_drafted_tokens: output tokens that came from prompt lookup (copied from the prompt,
+            confirmed by the model in a batch).
         prompt_ms: prompt evaluation time.
         decode_ms: forward passes during generation.
         grammar_ms: grammar engine calls (masking, selection, accept, forced bytes).
@@ -844,6 +918,7 @@ class Extraction:
     total_ms: float
     budget_closed: bool = False
     n_closing_tokens: int = 0
+    n_drafted_tokens: int = 0
 
 
 class Extractor:
@@ -896,7 +971,8 @@ class Extractor:
 
     def extract(self, text: str, schema: SchemaLike, *, max_tokens: int = 1024,
                 temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None,
-                jump_forward: bool = True, lenient: bool = False,
+                jump_forward: bool = True, prompt_lookup: bool = True,
+                copy_bias: float | None = None, lenient: bool = False,
                 return_details: bool = False) -> Any:
         """Extracts a value that validates against ``schema`` from ``text``.
 
@@ -911,6 +987,15 @@ class Extractor:
             top_p: nucleus sampling threshold (with temperature > 0).
             seed: random seed for sampling.
             jump_forward: feed grammar-forced tokens in one batch (the output is the same).
+            prompt_lookup: where the grammar forces nothing, draft the next tokens by copying
+                them from the input and check them in one batch (with ``copy_bias`` 0 the output
+                is the same as without it).
+            copy_bias: in greedy decoding with prompt lookup, choose a token copied from the
+                input over the model's own choice when its logit is at most this much lower,
+                the grammar allows it and the model's choice does not end the value: a small
+                model's near-miss copies of ids, numbers and names become exact. None means
+                ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt lookup, else 0; 0 is plain
+                greedy decoding.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
             return_details: return an :class:`Extraction` instead of the bare value.
 
@@ -918,7 +1003,8 @@ class Extractor:
             SchemaError: the schema is invalid, unreadable or cannot be enforced.
             InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window.
             GenerationLimitError: ``max_tokens`` is smaller than the shortest valid value.
-            TypeError, ValueError: bad arguments.
+            TypeError, ValueError: bad arguments (a ``copy_bias`` above 0 needs greedy decoding
+                with prompt lookup).
         """
         t0 = time.perf_counter_ns()
         if not isinstance(text, str):
@@ -927,6 +1013,14 @@ class Extractor:
             raise ValueError("max_tokens must be at least 1")
         if temperature < 0.0 or not 0.0 < top_p <= 1.0:
             raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+        greedy_lookup = prompt_lookup and temperature == 0.0
+        if copy_bias is None:
+            copy_bias = DEFAULT_COPY_BIAS if greedy_lookup else 0.0
+        elif not copy_bias >= 0.0:
+            raise ValueError(f"copy_bias must be >= 0, not {copy_bias}")
+        elif copy_bias > 0.0 and not greedy_lookup:
+            raise ValueError("copy_bias above 0 needs greedy decoding (temperature 0) with "
+                             "prompt_lookup")
         value_schema, pydantic_cls = load_schema(schema)
         grammar = compile_schema(value_schema, lenient=lenient)
         prompt_schema = value_schema if isinstance(value_schema, dict) else {}
@@ -938,7 +1032,8 @@ class Extractor:
             gen, n_reused, prompt_ms = generate(
                 self.session, matcher, tokens, max_tokens=max_tokens,
                 stop_ids=frozenset(vocab.eos_ids), temperature=temperature, top_p=top_p,
-                seed=seed, jump_forward=jump_forward)
+                seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
+                copy_bias=copy_bias)
         value = parse_output(gen.text)
         if pydantic_cls is not None:
             value = pydantic_cls.model_validate(value)
@@ -949,7 +1044,8 @@ class Extractor:
             n_prompt_tokens_reused=n_reused, n_output_tokens=len(gen.tokens),
             n_forced_tokens=gen.n_forced, prompt_ms=prompt_ms, decode_ms=gen.decode_ms,
             grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6,
-            budget_closed=gen.budget_closed, n_closing_tokens=gen.n_closing)
+            budget_closed=gen.budget_closed, n_closing_tokens=gen.n_closing,
+            n_drafted_tokens=gen.n_drafted)
 
     def extract_many(self, texts: Any, schema: SchemaLike, **options: Any) -> list[Any]:
         """Extracts from each text in turn; the schema part of the prompt is evaluated once.

@@ -94,6 +94,9 @@ def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: P
     bad.write_text('{"not": {"type": "string"}}')
     assert main(["extract", "--schema", str(bad), TEXT]) == 2
     assert "'not'" in _one_error_line(capsys.readouterr().err)
+    assert main(["extract", "--schema", str(CONTACT_PATH), "--copy-bias", "1",
+                 "--no-prompt-lookup", TEXT]) == 2
+    assert "copy_bias" in _one_error_line(capsys.readouterr().err)
 
 
 def test_cli_model_error_exits_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The decoding loop over llama.cpp: exact jump-forward, prefix reuse, limits, schema loading.
+"""The decoding loop over llama.cpp: exact jump-forward and prompt lookup, prefix reuse, limits,
+schema loading.
 
 Loop tests drive the real default model with ``ChoiceMatcher`` (a pure-Python matcher over a
 fixed set of strings), so they exercise llama.cpp batching, logits and KV truncation on their own.
@@ -58,17 +59,23 @@ def _run(session: rt.Session, text: str, **kw: object) -> tuple[rt.Generation, i
 
 
 @pytest.mark.model
-def test_runtime_jump_forward_output_identical_to_stepwise(session: rt.Session) -> None:
-    n_forced = 0
+def test_runtime_jump_forward_and_lookup_output_identical_to_stepwise(
+        session: rt.Session) -> None:
+    n_forced = n_drafted = 0
     for text in TEXTS:
-        plain, _ = _run(session, text, jump_forward=False)
-        fast, _ = _run(session, text, jump_forward=True)
+        plain, _ = _run(session, text, jump_forward=False, prompt_lookup=False)
         assert plain.text in CHOICES
-        assert fast.text == plain.text, text
-        assert fast.tokens == plain.tokens, text
-        assert plain.n_forced == 0
-        n_forced += fast.n_forced
-    assert n_forced > 0
+        assert plain.n_forced == plain.n_drafted == 0
+        for jump, lookup in ((True, False), (False, True), (True, True)):
+            fast, _ = _run(session, text, jump_forward=jump, prompt_lookup=lookup)
+            assert fast.text == plain.text, (text, jump, lookup)
+            assert fast.tokens == plain.tokens, (text, jump, lookup)
+            assert jump or fast.n_forced == 0
+            assert lookup or fast.n_drafted == 0
+            n_forced += fast.n_forced
+            n_drafted += fast.n_drafted
+    # Both kinds of speculation happened.
+    assert n_forced > 0 and n_drafted > 0
 
 
 @pytest.mark.model
@@ -104,7 +111,7 @@ def test_runtime_kv_tokens_track_the_cache(session: rt.Session) -> None:
 def test_runtime_generation_limit_carries_partial_text(session: rt.Session) -> None:
     for jump in (False, True):
         with pytest.raises(GenerationLimitError) as info:
-            _run(session, TEXTS[0], max_tokens=5, jump_forward=jump)
+            _run(session, TEXTS[0], max_tokens=5, jump_forward=jump, prompt_lookup=jump)
         assert info.value.n_tokens == 5
         assert any(c.startswith(info.value.partial_text) for c in CHOICES)
         assert info.value.partial_text.startswith("{")
@@ -128,7 +135,8 @@ def test_runtime_input_too_long_says_by_how_much(model: rt.LlamaModel) -> None:
 @pytest.mark.model
 def test_runtime_sampling_is_seeded_and_stays_in_grammar(session: rt.Session) -> None:
     a, _ = _run(session, TEXTS[2], temperature=1.5, seed=7)
-    b, _ = _run(session, TEXTS[2], temperature=1.5, seed=7, jump_forward=False)
+    b, _ = _run(session, TEXTS[2], temperature=1.5, seed=7, jump_forward=False,
+                prompt_lookup=False)
     assert a.text in CHOICES and a.text == b.text
     c, _ = _run(session, TEXTS[2], temperature=0.8, top_p=0.5, seed=1)
     assert c.text in CHOICES
@@ -265,6 +273,31 @@ def test_runtime_extract_errors_through_api(extractor: maaza_rt.Extractor,
         extractor.extract(b"bytes", CONTACT)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         extractor.extract("x", CONTACT, max_tokens=0)
+    for bad_options in ({"copy_bias": -1.0}, {"copy_bias": float("nan")},
+                        {"copy_bias": 1.0, "prompt_lookup": False},
+                        {"copy_bias": 1.0, "temperature": 0.5}):
+        with pytest.raises(ValueError, match="copy_bias"):
+            extractor.extract("x", CONTACT, **bad_options)
+    # The default bias switches itself off where it cannot apply.
+    assert extractor.extract("x", CONTACT, prompt_lookup=False, max_tokens=64) is not None
+    assert extractor.extract("x", CONTACT, temperature=0.5, seed=1, max_tokens=64) is not None
+
+
+COPY_TEXT = "Name: Zorbulon Quaxwell-Trimbledon; city: Flurbingham Heights."
+PLACE = {"type": "object", "properties": {"name": {"type": "string"}, "city": {"type": "string"}},
+         "required": ["name", "city"]}
+
+
+@pytest.mark.model
+def test_runtime_copy_bias_never_runs_past_the_value(extractor: maaza_rt.Extractor) -> None:
+    """The model closes the name where the text goes on ("; city: ..."); the copy would go on.
+    However strong the bias, the model decides where a value ends (a bias of 2 alone, applied
+    to closing tokens too, ran the name on to the end of the line)."""
+    plain = extractor.extract(COPY_TEXT, PLACE, copy_bias=0.0)
+    assert plain == {"name": "Zorbulon Quaxwell-Trimbledon", "city": "Flurbingham Heights"}
+    for bias in (None, 2.0, 1e9):
+        d = extractor.extract(COPY_TEXT, PLACE, copy_bias=bias, return_details=True)
+        assert d.value == plain and d.n_drafted_tokens > 0, bias
 
 
 # ---- budget closing --------------------------------------------------------------------------
@@ -306,7 +339,7 @@ def test_runtime_budget_closing_returns_valid_value(one_thread: maaza_rt.Extract
         outputs = []
         for jump in (True, False):
             d = extractor.extract(LONG_TEXT, REPORT, max_tokens=max_tokens, jump_forward=jump,
-                                  return_details=True)
+                                  prompt_lookup=jump, return_details=True)
             jsonschema.validate(d.value, REPORT)
             assert d.n_output_tokens <= max_tokens
             assert d.budget_closed and 0 < d.n_closing_tokens <= d.n_output_tokens, d.text
