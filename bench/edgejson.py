@@ -2,14 +2,18 @@
 
 Usage:
     PYTHONPATH=. python bench/edgejson.py [--data FILE.jsonl] [--schemas DIR] [--model PATH|NAME]
-        [--engine maaza|maaza-nojf|llama-gbnf|free|hf ...] [--out DIR] [--split val|train|all]
+        [--engine maaza|maaza-nolookup|maaza-nojf|llama-gbnf|free|hf ...] [--out DIR]
+        [--split val|train|all]
         [--limit N] [--threads N] [--max-tokens N] [--timeout S] [--n-ctx N]
         [--factory MODULE:CALLABLE] [--smoke]
 
 Engines (all see the same prompt, built by maaza_rt.prompt from the model's chat template, and
 all decode greedily):
-    maaza       maaza_rt.Extractor: the grammar engine masks every step (output always valid).
-    maaza-nojf  the same without jump-forward (one forward pass per output token).
+    maaza       maaza_rt.Extractor: the grammar engine masks every step (output always valid);
+                jump-forward and prompt lookup feed forced and copied tokens in batches, and
+                the copy bias prefers near-tied copies from the text.
+    maaza-nolookup  jump-forward only: plain greedy output.
+    maaza-nojf  plain step-by-step greedy decoding (one forward pass per output token).
     llama-gbnf  llama-cpp-python's own JSON-schema mode: LlamaGrammar.from_json_schema, the
                 grammar `response_format={"type": "json_object", "schema": ...}` builds, applied
                 to a completion of the same prompt tokens.
@@ -51,7 +55,8 @@ from engines import EngineResult, EngineWorker, WorkerError  # noqa: E402
 
 from maaza_rt import __version__, edgejson, metrics  # noqa: E402
 
-ENGINES = ("maaza", "maaza-nojf", "llama-gbnf", "free", "hf")  # engines.make_engine names
+# engines.make_engine names
+ENGINES = ("maaza", "maaza-nolookup", "maaza-nojf", "llama-gbnf", "free", "hf")
 EXTRACT_ENGINES = ("free", "hf")  # unconstrained: scored with the paper's fallback
 METRICS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1")
 
@@ -163,6 +168,7 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
                 "complexity": edgejson.complexity(row), "text": r.text, "ms": r.total_ms,
                 "n_out": r.n_output_tokens, "n_prompt": r.n_prompt_tokens or None,
                 "n_prompt_eval": r.n_prompt_eval, "n_forced": r.n_forced_tokens,
+                "n_drafted": r.n_drafted_tokens,
                 "prompt_ms": r.prompt_ms, "decode_ms": r.decode_ms, "grammar_ms": r.grammar_ms,
                 "error": example_error(r),
             })

@@ -3,8 +3,11 @@
 Engines (``ENGINES``), all greedy and all given the same prompt tokens (maaza_rt's one prompt
 template, rendered with the model's chat template):
 
-- ``maaza``: :class:`maaza_rt.Extractor` with jump-forward (grammar-masked decoding).
-- ``maaza-nojf``: the same without jump-forward (identical output, one forward pass per token).
+- ``maaza``: :class:`maaza_rt.Extractor` with its defaults (grammar-masked decoding with
+  jump-forward, prompt lookup and the copy bias).
+- ``maaza-nolookup``: jump-forward only (no prompt lookup, so no copy bias): plain greedy output.
+- ``maaza-nojf``: plain step-by-step greedy decoding, one forward pass per token (the same output
+  as ``maaza-nolookup`` up to llama.cpp's batch rounding).
 - ``llama-gbnf``: llama-cpp-python's own JSON-schema mode: ``LlamaGrammar.from_json_schema``
   passed as ``grammar=`` to ``Llama.generate``.
 - ``free``: llama-cpp-python without constraints; the first JSON value in the text is parsed.
@@ -49,7 +52,9 @@ from typing import Any, Callable, Protocol
 
 REPO = Path(__file__).resolve().parent.parent
 
-ENGINES = ("maaza", "maaza-nojf", "llama-gbnf", "free")
+ENGINES = ("maaza", "maaza-nolookup", "maaza-nojf", "llama-gbnf", "free")
+MAAZA_MODES = {  # engine name -> (jump_forward, prompt_lookup)
+    "maaza": (True, True), "maaza-nolookup": (True, False), "maaza-nojf": (False, False)}
 EXTRA_ENGINES = ("hf",)  # made by make_engine too, but not part of the latency sweep
 
 
@@ -66,6 +71,7 @@ class EngineResult:
         n_prompt_eval: prompt tokens evaluated (the rest came from the KV cache).
         n_output_tokens: generated tokens (end-of-generation not counted).
         n_forced_tokens: output tokens that came from grammar jump-forward (maaza only).
+        n_drafted_tokens: output tokens that came from prompt lookup (maaza only).
         prompt_ms: prompt evaluation.
         decode_ms: forward passes while generating.
         grammar_ms: grammar and sampling work (maaza: measured; llama-cpp engines: the rest of
@@ -81,6 +87,7 @@ class EngineResult:
     n_prompt_eval: int = 0
     n_output_tokens: int = 0
     n_forced_tokens: int = 0
+    n_drafted_tokens: int = 0
     prompt_ms: float = 0.0
     decode_ms: float = 0.0
     grammar_ms: float = 0.0
@@ -130,18 +137,20 @@ def read_output(text: str, strict: bool, hit_max_tokens: bool) -> tuple[Any, str
 
 
 class MaazaEngine:
-    """maaza_rt's Extractor; ``jump_forward`` selects the decoding mode."""
+    """maaza_rt's Extractor; ``name`` (a key of ``MAAZA_MODES``) selects the decoding mode."""
 
-    def __init__(self, model: str, n_threads: int, n_ctx: int, jump_forward: bool) -> None:
+    def __init__(self, model: str, n_threads: int, n_ctx: int, name: str = "maaza") -> None:
         from maaza_rt.runtime import Extractor, grammar_vocabulary
 
-        self.name = "maaza" if jump_forward else "maaza-nojf"
-        self.jump_forward = jump_forward
+        self.name = name
+        self.jump_forward, self.prompt_lookup = MAAZA_MODES[name]
         self.extractor = Extractor(model, n_threads=n_threads, n_ctx=n_ctx)
         # Everything read once per process belongs to loading, not to the first extraction.
         grammar_vocabulary(self.extractor.model)
         _ = self.extractor.model.pieces
         _ = self.extractor.model.extendable
+        _ = self.extractor.model.control_tokens
+        _ = self.extractor.model.short_tokens
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
         from maaza_rt.errors import MaazaError
@@ -149,7 +158,8 @@ class MaazaEngine:
         t0 = time.perf_counter_ns()
         try:
             r = self.extractor.extract(text, schema, max_tokens=max_tokens,
-                                       jump_forward=self.jump_forward, return_details=True)
+                                       jump_forward=self.jump_forward,
+                                       prompt_lookup=self.prompt_lookup, return_details=True)
         except MaazaError as e:
             # A run that hit max_tokens still tells how far it got (no split of its time).
             return EngineResult(self.name, error=f"{type(e).__name__}: {e}",
@@ -160,7 +170,8 @@ class MaazaEngine:
             self.name, value=r.value, text=r.text, n_prompt_tokens=r.n_prompt_tokens,
             n_prompt_eval=r.n_prompt_tokens - r.n_prompt_tokens_reused,
             n_output_tokens=r.n_output_tokens, n_forced_tokens=r.n_forced_tokens,
-            prompt_ms=r.prompt_ms, decode_ms=r.decode_ms, grammar_ms=r.grammar_ms,
+            n_drafted_tokens=r.n_drafted_tokens, prompt_ms=r.prompt_ms, decode_ms=r.decode_ms,
+            grammar_ms=r.grammar_ms,
             total_ms=(time.perf_counter_ns() - t0) / 1e6)
 
 
@@ -364,8 +375,8 @@ def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> Engine:
         maaza_rt.ModelError: the model cannot be found or loaded.
     """
     model_arg = None if model == "default" else model
-    if name in ("maaza", "maaza-nojf"):
-        return MaazaEngine(model_arg, n_threads, n_ctx, jump_forward=name == "maaza")
+    if name in MAAZA_MODES:
+        return MaazaEngine(model_arg, n_threads, n_ctx, name)
     if name in ("llama-gbnf", "free"):
         return LlamaCppEngine(model, n_threads, n_ctx, grammar=name == "llama-gbnf")
     if name == "hf":

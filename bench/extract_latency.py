@@ -1,4 +1,7 @@
-"""Per-example extraction latency on EdgeJSON, with and without jump-forward.
+"""Per-example extraction latency on EdgeJSON in each decoding mode.
+
+Modes: the default (jump-forward and prompt lookup), jump-forward only, and plain step-by-step
+decoding.
 
 Usage:
     python bench/extract_latency.py [--per-schema 1] [--threads N] [--max-tokens 768]
@@ -6,9 +9,10 @@ Usage:
 
 Takes a fixed sample of ``../shared/edgejson/train.jsonl`` (per schema, the rows with the
 shortest expected output), warms the model up on one extra row, then extracts every sample row
-twice, once per decoding mode, alternating the order of the modes between rows. Prints an
-environment header, p50/p90/max latency per mode, the speed ratio, the share of forced output
-tokens, whether every output validates (``jsonschema``) and whether both modes gave identical
+once per decoding mode (each evaluating the whole prompt), rotating the order of the modes
+between rows. Prints an environment
+header, p50/p90/max latency per mode, the speed ratios, the shares of forced and drafted output
+tokens, whether every output validates (``jsonschema``) and whether all modes gave identical
 text. Writes JSON and Markdown beside ``--out``.
 """
 
@@ -35,6 +39,9 @@ import maaza_rt  # noqa: E402
 from maaza_rt.runtime import physical_cores  # noqa: E402
 
 EDGEJSON = REPO.parent / "shared" / "edgejson"
+MODES = {"default": (True, True), "jf": (True, False), "plain": (False, False)}
+MODE_NAMES = {"default": "jump-forward + prompt lookup (default)", "jf": "jump-forward only",
+              "plain": "plain step-by-step"}
 
 
 def sample_rows(per_schema: int) -> list[dict]:
@@ -84,16 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     extractor.extract(warm["prompt"], schemas[warm["schema_id"]], max_tokens=args.max_tokens)
 
     results = []
+    names = list(MODES)
     for i, row in enumerate(rows):
         schema = schemas[row["schema_id"]]
         record: dict = {"id": row["id"], "schema_id": row["schema_id"]}
-        modes = (True, False) if i % 2 == 0 else (False, True)
-        for jump in modes:
-            key = "jf" if jump else "plain"
+        order = names[i % len(names):] + names[:i % len(names)]  # rotate who goes first
+        for key in order:
+            jump, lookup = MODES[key]
+            # Every mode evaluates the whole prompt: none inherits another's cached prefix.
+            extractor.session.truncate(0)
             t0 = time.perf_counter_ns()
             try:
                 r = extractor.extract(row["prompt"], schema, max_tokens=args.max_tokens,
-                                      jump_forward=jump, return_details=True)
+                                      jump_forward=jump, prompt_lookup=lookup,
+                                      return_details=True)
             except maaza_rt.MaazaError as e:
                 record[key] = {"error": f"{type(e).__name__}: {e}"}
                 continue
@@ -105,50 +116,54 @@ def main(argv: list[str] | None = None) -> int:
                 valid = False
             record[key] = {"ms": ms, "text": r.text, "valid": valid,
                            "n_output": r.n_output_tokens, "n_forced": r.n_forced_tokens,
+                           "n_drafted": r.n_drafted_tokens,
                            "n_prompt": r.n_prompt_tokens, "n_reused": r.n_prompt_tokens_reused,
                            "prompt_ms": r.prompt_ms, "decode_ms": r.decode_ms,
                            "grammar_ms": r.grammar_ms}
         results.append(record)
-        jf, pl = record.get("jf", {}), record.get("plain", {})
-        for name, r in (("jf", jf), ("plain", pl)):
-            if "error" in r:
-                print(f"  {name}: {r['error'][:160]}", flush=True)
-        print(f"{row['schema_id']:28s} jf={jf.get('ms', float('nan')):8.0f} ms "
-              f"plain={pl.get('ms', float('nan')):8.0f} ms out={jf.get('n_output')} "
-              f"forced={jf.get('n_forced')} same={jf.get('text') == pl.get('text')} "
-              f"valid={jf.get('valid')}/{pl.get('valid')}", flush=True)
+        for name in names:
+            if "error" in record[name]:
+                print(f"  {name}: {record[name]['error'][:160]}", flush=True)
+        d = record["default"]
+        print(f"{row['schema_id']:28s} "
+              + " ".join(f"{n}={record[n].get('ms', float('nan')):7.0f} ms" for n in names)
+              + f" out={d.get('n_output')} forced={d.get('n_forced')} "
+              f"drafted={d.get('n_drafted')} "
+              f"same={len({record[n].get('text') for n in names}) == 1} "
+              f"valid={'/'.join(str(record[n].get('valid')) for n in names)}", flush=True)
 
-    ok = [r for r in results if "ms" in r.get("jf", {}) and "ms" in r.get("plain", {})]
-    jf_ms = [r["jf"]["ms"] for r in ok]
-    pl_ms = [r["plain"]["ms"] for r in ok]
-    n_out = sum(r["jf"]["n_output"] for r in ok)
-    n_forced = sum(r["jf"]["n_forced"] for r in ok)
-    summary = {
+    ok = [r for r in results if all("ms" in r[n] for n in names)]
+    n_out = sum(r["default"]["n_output"] for r in ok)
+    summary: dict = {
         "n_rows": len(results), "n_ok": len(ok),
         "n_errors": len(results) - len(ok),
-        "valid_share": sum(r["jf"]["valid"] and r["plain"]["valid"] for r in ok) / max(1, len(ok)),
-        "identical_share": sum(r["jf"]["text"] == r["plain"]["text"] for r in ok) / max(1, len(ok)),
-        "jf_ms": {"p50": _pct(jf_ms, 50), "p90": _pct(jf_ms, 90), "max": max(jf_ms, default=0)},
-        "plain_ms": {"p50": _pct(pl_ms, 50), "p90": _pct(pl_ms, 90),
-                     "max": max(pl_ms, default=0)},
-        "p50_ratio_plain_over_jf": _pct(pl_ms, 50) / _pct(jf_ms, 50) if ok else float("nan"),
-        "forced_token_share": n_forced / max(1, n_out),
+        "valid_share": sum(all(r[n]["valid"] for n in names) for r in ok) / max(1, len(ok)),
+        "identical_share": sum(len({r[n]["text"] for n in names}) == 1 for r in ok)
+        / max(1, len(ok)),
+        "forced_token_share": sum(r["default"]["n_forced"] for r in ok) / max(1, n_out),
+        "drafted_token_share": sum(r["default"]["n_drafted"] for r in ok) / max(1, n_out),
         "output_tokens": n_out,
-        "grammar_ms_per_token": sum(r["jf"]["grammar_ms"] for r in ok) / max(1, n_out),
+        "grammar_ms_per_token": sum(r["default"]["grammar_ms"] for r in ok) / max(1, n_out),
     }
+    for n in names:
+        ms = [r[n]["ms"] for r in ok]
+        summary[f"{n}_ms"] = {"p50": _pct(ms, 50), "p90": _pct(ms, 90), "max": max(ms, default=0)}
+    for n in names[1:]:
+        summary[f"p50_ratio_{n}_over_default"] = (
+            summary[f"{n}_ms"]["p50"] / summary["default_ms"]["p50"] if ok else float("nan"))
     print(json.dumps(summary, indent=2))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(
         {"header": header, "config": vars(args), "summary": summary, "rows": results}, indent=1))
     md = ["| mode | p50 ms | p90 ms | max ms |", "|---|---|---|---|"]
-    for name, key in (("jump-forward", "jf_ms"), ("plain", "plain_ms")):
-        s = summary[key]
-        md.append(f"| {name} | {s['p50']:.0f} | {s['p90']:.0f} | {s['max']:.0f} |")
+    for n in names:
+        s = summary[f"{n}_ms"]
+        md.append(f"| {MODE_NAMES[n]} | {s['p50']:.0f} | {s['p90']:.0f} | {s['max']:.0f} |")
     md.append("")
-    md.append(f"forced-token share {summary['forced_token_share']:.3f}, identical "
-              f"{summary['identical_share']:.3f}, valid {summary['valid_share']:.3f}, "
-              f"rows {summary['n_ok']}/{summary['n_rows']}")
+    md.append(f"forced-token share {summary['forced_token_share']:.3f}, drafted-token share "
+              f"{summary['drafted_token_share']:.3f}, identical {summary['identical_share']:.3f}, "
+              f"valid {summary['valid_share']:.3f}, rows {summary['n_ok']}/{summary['n_rows']}")
     out.with_suffix(".md").write_text("\n".join(md) + "\n")
     return 0 if summary["n_errors"] == 0 else 1
 

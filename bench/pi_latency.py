@@ -5,7 +5,8 @@ Usage:
     python bench/pi_latency.py                              # full sweep on this machine
     python bench/pi_latency.py --models default,gemma3-270m --gguf-dir ~/models \\
         --quants F16,Q8_0,Q4_0,Q4_K_M --threads 1-4 --n-ctx 1024,2048 \\
-        --engines maaza,maaza-nojf,llama-gbnf,free --per-complexity 3 --out bench/out/pi
+        --engines maaza,maaza-nolookup,maaza-nojf,llama-gbnf,free --per-complexity 3 \
+        --out bench/out/pi
 
 For each configuration (model file, engine, threads, context size) one child process loads the
 model (see ``bench/engines.py``) and warms up on one row outside the sample. The engines of one
@@ -21,12 +22,13 @@ ratio against it is a bound in the peer's favour.
 
 Measured per configuration: model load time, file size, peak RSS, prompt and decode tokens/s,
 latency p50/p95 (first runs), grammar time per output token and its share of decode time,
-forced-token share, second/first latency. Printed: an environment header, one line per
-configuration, and the ratios the bars are about (maaza / llama-gbnf median latency per
-complexity, bar <= 1/3; maaza / free, bar < 1; grammar share of decode, bar < 2%; second/first
-maaza latency, bar <= 0.7). Written beside ``--out``: ``.csv`` (one line per configuration),
-``.extractions.csv`` (one line per extraction), ``.json`` (everything, with the config),
-``.md`` (summary with the machine's CPU, cores and OS) and two PNG plots.
+forced-token and drafted-token (prompt lookup) shares, second/first latency. Printed: an
+environment header, one line per configuration, and the ratios the bars are about (maaza /
+llama-gbnf median latency per complexity, bar <= 1/3; maaza / free, bar < 1; grammar share of
+decode, bar < 2%; second/first maaza latency, bar <= 0.7). Written beside ``--out``: ``.csv``
+(one line per configuration), ``.extractions.csv`` (one line per extraction), ``.json``
+(everything, with the config), ``.md`` (summary with the machine's CPU, cores and OS) and two
+PNG plots.
 
 On a Raspberry Pi (64-bit OS) the same command works once maaza-rt and llama-cpp-python are
 installed; ``--quick`` there takes longer than on a desktop CPU.
@@ -111,6 +113,7 @@ class SweepConfig:
 # One thread: on a shared 2-core machine two llama.cpp threads wait on each other whenever
 # another process holds a core. The same token budget for every engine keeps runs that never
 # close their JSON (arrays repeated until max_tokens) comparable.
+PEERS = ("llama-gbnf", "free", "maaza-nolookup", "maaza-nojf")  # what maaza is compared with
 QUICK = {"models": ["default"], "threads": [1], "n_ctx": [2048], "per_complexity": 1,
          "max_tokens": 384, "peer_max_tokens": 384, "peer_timeout_s": 60.0}
 
@@ -417,7 +420,7 @@ def record_of(setting: Setting, sample_row: dict, phase: str, result: EngineResu
         "text_head": result.text[:_TEXT_HEAD],
     }
     for name in ("n_prompt_tokens", "n_prompt_eval", "n_output_tokens", "n_forced_tokens",
-                 "prompt_ms", "decode_ms", "grammar_ms", "total_ms"):
+                 "n_drafted_tokens", "prompt_ms", "decode_ms", "grammar_ms", "total_ms"):
         rec[name] = getattr(result, name)
     return rec
 
@@ -528,6 +531,7 @@ def summarize(setting: Setting, records: list[dict], facts: dict,
         "grammar_us_per_token": _ratio(grammar_ms * 1000.0, n_out),
         "grammar_share": _ratio(grammar_ms, decode_ms),
         "forced_share": _ratio(sum(r["n_forced_tokens"] for r in done), n_out),
+        "drafted_share": _ratio(sum(r.get("n_drafted_tokens", 0) for r in done), n_out),
         "prompt_share": _ratio(prompt_ms, sum(r["total_ms"] for r in done)),
         # Latency per output token, over every first run that produced tokens (runs cut at
         # max_tokens included): comparable between engines whose outputs differ in length.
@@ -558,7 +562,7 @@ def bar_ratios(summaries: list[dict], complexities: Iterable[str]) -> list[dict]
             row: dict[str, Any] = {"model": model, "quant": quant, "threads": threads,
                                    "n_ctx": n_ctx, "complexity": cx,
                                    "maaza_p50_ms": ours[f"p50_ms_{cx}"]}
-            for peer in ("llama-gbnf", "free", "maaza-nojf"):
+            for peer in PEERS:
                 other = by_engine.get(peer)
                 value = other[f"p50_ms_{cx}"] if other else float("nan")
                 row[f"{peer}_p50_ms"] = value
@@ -592,6 +596,7 @@ def bar_lines(summaries: list[dict], ratios: list[dict]) -> list[str]:
                      f"{_verdict(r['maaza_over_llama-gbnf'], BAR_GBNF_RATIO)}), "
                      f"maaza/free {_fmt(r['maaza_over_free'], 3)} (bar < 1: "
                      f"{_verdict(r['maaza_over_free'], BAR_FREE_RATIO, strict=True)}), "
+                     f"maaza/maaza-nolookup {_fmt(r['maaza_over_maaza-nolookup'], 3)}, "
                      f"maaza/maaza-nojf {_fmt(r['maaza_over_maaza-nojf'], 3)}")
     for s in summaries:
         if s["engine"] != "maaza":
@@ -633,7 +638,8 @@ def environment() -> dict[str, Any]:
 CONFIG_COLUMNS = ("model", "quant", "engine", "threads", "n_ctx", "size_mb", "load_ms",
                   "peak_rss_mb", "n", "n_errors", "n_timeouts", "n_valid", "n_hit_max_tokens",
                   "prompt_tok_s", "decode_tok_s", "p50_ms", "p95_ms", "grammar_us_per_token",
-                  "grammar_share", "forced_share", "prompt_share", "ms_per_output_token",
+                  "grammar_share", "forced_share", "drafted_share", "prompt_share",
+                  "ms_per_output_token",
                   "second_over_first",
                   "second_prompt_over_first")
 
@@ -667,8 +673,9 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
             "(a timeout counts at the cap).", "",
             "| model | quant | engine | thr | ctx | MB | load ms | RSS MB | prompt tok/s | "
             "decode tok/s | p50 ms | p95 ms | grammar us/tok | grammar % of decode | forced % | "
-            "prompt % | ms/out tok | 2nd/1st (prompt) | errors (timeouts) | cut at max | valid |",
-            "|" + "---|" * 21]
+            "drafted % | prompt % | ms/out tok | 2nd/1st (prompt) | errors (timeouts) | "
+            "cut at max | valid |",
+            "|" + "---|" * 22]
     for s in summaries:
         out.append(
             f"| {s['model']} | {s['quant']} | {s['engine']} | {s['threads']} | {s['n_ctx']} | "
@@ -676,18 +683,20 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
             f"{_fmt(s['prompt_tok_s'], 1)} | {_fmt(s['decode_tok_s'], 1)} | {_fmt(s['p50_ms'])} | "
             f"{_fmt(s['p95_ms'])} | {_fmt(s['grammar_us_per_token'])} | "
             f"{_fmt(s['grammar_share'] * 100, 2)} | {_fmt(s['forced_share'] * 100, 1)} | "
-            f"{_fmt(s['prompt_share'] * 100, 0)} | {_fmt(s['ms_per_output_token'], 1)} | "
+            f"{_fmt(s['drafted_share'] * 100, 1)} | {_fmt(s['prompt_share'] * 100, 0)} | "
+            f"{_fmt(s['ms_per_output_token'], 1)} | "
             f"{_fmt(s['second_over_first'], 2)} ({_fmt(s['second_prompt_over_first'], 2)}) | "
             f"{s['n_errors']} ({s['n_timeouts']}) | {s['n_hit_max_tokens']} | "
             f"{s['n_valid']}/{s['n']} |")
     out += ["", "### Median latency by complexity (ms) and the bars", "",
-            "| model | quant | thr | ctx | complexity | maaza | maaza-nojf | llama-gbnf | free | "
-            "maaza/llama-gbnf (bar <= 0.333) | maaza/free (bar < 1) |",
-            "|" + "---|" * 11]
+            "| model | quant | thr | ctx | complexity | maaza | maaza-nolookup | maaza-nojf | "
+            "llama-gbnf | free | maaza/llama-gbnf (bar <= 0.333) | maaza/free (bar < 1) |",
+            "|" + "---|" * 12]
     for r in ratios:
         out.append(
             f"| {r['model']} | {r['quant']} | {r['threads']} | {r['n_ctx']} | {r['complexity']} "
-            f"| {_fmt(r['maaza_p50_ms'])} | {_fmt(r['maaza-nojf_p50_ms'])} | "
+            f"| {_fmt(r['maaza_p50_ms'])} | {_fmt(r['maaza-nolookup_p50_ms'])} | "
+            f"{_fmt(r['maaza-nojf_p50_ms'])} | "
             f"{_fmt(r['llama-gbnf_p50_ms'])} | {_fmt(r['free_p50_ms'])} | "
             f"{_fmt(r['maaza_over_llama-gbnf'], 3)} | {_fmt(r['maaza_over_free'], 3)} |")
     out += ["", "### Bars", ""] + [f"- {line}" for line in bar_lines(summaries, ratios)]

@@ -22,6 +22,7 @@ EDGEJSON = Path(__file__).resolve().parent.parent.parent / "shared" / "edgejson"
 # engine -> (prompt_ms, decode_ms, grammar_ms, total_ms); tokens: 100 prompt, 50 output.
 TIMINGS = {
     "maaza": (20.0, 50.0, 0.5, 100.0),
+    "maaza-nolookup": (20.0, 60.0, 0.5, 110.0),
     "maaza-nojf": (20.0, 80.0, 0.5, 130.0),
     "llama-gbnf": (20.0, 60.0, 300.0, 400.0),
     "free": (20.0, 160.0, 0.0, 200.0),
@@ -58,7 +59,8 @@ class FakeEngine:
             self.name, value=value, text="" if value is None else json.dumps(value),
             n_prompt_tokens=100,
             n_prompt_eval=50 if reused else 100, n_output_tokens=min(50, max_tokens),
-            n_forced_tokens=10 if self.name == "maaza" else 0, prompt_ms=prompt_ms,
+            n_forced_tokens=10 if self.name.startswith("maaza") else 0,
+            n_drafted_tokens=15 if self.name == "maaza" else 0, prompt_ms=prompt_ms,
             decode_ms=decode_ms, grammar_ms=grammar_ms, total_ms=total_ms)
 
 

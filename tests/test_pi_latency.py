@@ -178,12 +178,13 @@ def _model() -> pl.ModelFile:
 
 def _rec(engine: str, phase: str, row: str, cx: str, total: float, *, prompt: float = 10.0,
          decode: float = 40.0, grammar: float = 0.4, n_out: int = 20, forced: int = 5,
-         error: str = "", n_eval: int = 100) -> dict:
+         drafted: int = 3, error: str = "", n_eval: int = 100) -> dict:
     return {"model": "m", "quant": "Q4_0", "engine": engine, "threads": 2, "n_ctx": 1024,
             "phase": phase, "row_id": row, "schema_id": row, "complexity": cx, "error": error,
             "timed_out": error == "timeout", "valid": not error, "hit_max_tokens": False,
             "n_prompt_tokens": 120, "n_prompt_eval": n_eval if not error else 0,
             "n_output_tokens": n_out if not error else 0, "n_forced_tokens": forced,
+            "n_drafted_tokens": drafted,
             "prompt_ms": prompt if not error else 0.0, "decode_ms": decode if not error else 0.0,
             "grammar_ms": grammar if not error else 0.0, "total_ms": total}
 
@@ -209,6 +210,7 @@ def test_summarize_computes_rates_shares_and_reuse() -> None:
     assert s["grammar_us_per_token"] == pytest.approx(0.8 * 1000 / 40)
     assert s["grammar_share"] == pytest.approx(0.8 / 80.0)
     assert s["forced_share"] == pytest.approx(10 / 40)
+    assert s["drafted_share"] == pytest.approx(6 / 40)
     assert s["second_over_first"] == pytest.approx((0.6 + 0.9) / 2)
     assert s["second_prompt_over_first"] == pytest.approx((0.5 + 1.0) / 2)
     assert s["prompt_share"] == pytest.approx(20.0 / 400.0)
@@ -231,6 +233,7 @@ def test_bar_ratios_and_verdicts() -> None:
     assert by_cx["simple"]["maaza_over_free"] == pytest.approx(0.5)
     assert by_cx["complex"]["maaza_over_free"] == pytest.approx(1.2)
     assert math.isnan(by_cx["simple"]["maaza_over_maaza-nojf"])
+    assert math.isnan(by_cx["simple"]["maaza_over_maaza-nolookup"])
     lines = pl.bar_lines(summaries, ratios)
     simple_line = next(x for x in lines if x.endswith("-") and " simple:" in x)
     complex_line = next(x for x in lines if " complex:" in x)
@@ -269,7 +272,7 @@ def test_writers_produce_csv_markdown_and_png(tmp_path: Path) -> None:
     assert "Test CPU 9000 (4 physical cores, 8 logical CPUs)" in md
     assert "TestOS 1" in md and "a note" in md
     assert md.count("| m | Q4_0 | maaza |") == 2
-    assert "| m | Q4_0 | 2 | 1024 | simple | 200 | - | 200 | - | 1.000 | - |" in md
+    assert "| m | Q4_0 | 2 | 1024 | simple | 200 | - | - | 200 | - | 1.000 | - |" in md
     pngs = pl.write_plots(base, summaries, ["simple"])
     assert len(pngs) == 2
     for p in pngs:
@@ -382,10 +385,11 @@ def test_sweep_end_to_end_with_fake_engines(tmp_path: Path) -> None:
     for r in data["ratios"]:
         assert r["maaza_over_llama-gbnf"] == pytest.approx(0.25)
         assert r["maaza_over_free"] == pytest.approx(0.5)
+        assert r["maaza_over_maaza-nolookup"] == pytest.approx(100 / 110)
     with open(out.with_suffix(".extractions.csv"), encoding="utf-8") as f:
         phases = [r["phase"] for r in csv.DictReader(f)]
     # per configuration: warm-up + 3 rows, and for maaza a partner and a second run per row
-    assert len(phases) == 2 * (4 + 4 + 4 + 4 + 6)
+    assert len(phases) == 2 * (4 * (len(engines.ENGINES) - 1) + 10)
     live = out.with_suffix(".partial.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["phase"] for line in live) == sorted(phases)
     md = out.with_suffix(".md").read_text()
