@@ -68,6 +68,10 @@ class TrainConfig:
     # only the completion is back-propagated: about 2x faster on CPU for EdgeJSON's long prompts.
     # Needs micro_batch=1.
     prompt_grad: bool = True
+    # Recompute each layer's activations in the backward pass instead of keeping them: memory
+    # grows with one layer's activations, not all of them (a 5K-token row with prompt gradients
+    # needs over 15 GB without it), for about one more forward pass of time.
+    grad_checkpoint: bool = False
     # -- machine
     dtype: str = "float32"  # float32, or bfloat16 autocast (master weights stay fp32)
     device: str = "auto"  # auto (cuda if available), cpu, cuda
@@ -264,6 +268,9 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
     model = get_peft_model(model, lora)
     model.peft_config["default"].base_model_name_or_path = base_name
     model.to(device)
+    if cfg.grad_checkpoint:
+        model.activation_checkpointing_enable(
+            activation_checkpointing_kwargs={"use_reentrant": False})
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
