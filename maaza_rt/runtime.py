@@ -10,8 +10,11 @@ Per generated token the loop makes one native grammar call (``select_greedy``, o
 when sampling) on a zero-copy numpy view of llama.cpp's logits, then one ``accept_token``. When
 the grammar forces bytes (keys, separators, closing brackets), the forced tokens are fed to the
 model in one batch with logits at every position, and each is kept only if the model's own
-constrained choice at that position is the same token. The output is therefore identical to
-step-by-step decoding; the forced tokens merely cost one forward pass together.
+constrained choice at that position is the same token. Where the grammar forces nothing, prompt
+lookup (``lookup.PromptLookup``) drafts tokens copied from the prompt and they are checked the
+same way. The output is therefore identical to step-by-step decoding (up to llama.cpp's batch
+rounding); the speculative tokens merely share forward passes. The one exception is the greedy
+copy bias, which may prefer a near-tied drafted copy over the model's choice.
 
 Budget closing: a free token is committed only if the grammar's shortest completion after it
 still fits in ``max_tokens`` (its length in bytes bounds its tokens; near the limit it is
@@ -607,6 +610,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     lookup = (PromptLookup(prompt_tokens, model.control_tokens, model.short_tokens)
               if prompt_lookup else None)
     draft_cap = _DRAFT_START
+    biased = copy_bias > 0.0 and sample is None and lookup is not None
+    value_enders = model.closing_tokens if biased else frozenset()
     n_closing = 0
     closed = False
     grammar_ns = 0
@@ -626,6 +631,13 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if token < 0:
             raise InternalError("the grammar allows no token")
         return token
+
+    def allows(token: int) -> bool:
+        nonlocal grammar_ns
+        t = time.perf_counter_ns()
+        ok = matcher.can_accept_token(token)
+        grammar_ns += time.perf_counter_ns() - t
+        return ok
 
     def accept(token: int) -> None:
         nonlocal grammar_ns
@@ -712,12 +724,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         nxt = -1
         stop = False
         for i, f in enumerate(speculative):
-            c = pick(session.logits(i))
-            if (c != f and drafted and copy_bias > 0.0 and sample is None
-                    and c not in model.closing_tokens and f not in model.closing_tokens):
-                logits = session.logits(i)
-                if logits[f] >= logits[c] - copy_bias and matcher.can_accept_token(f):
-                    c = f
+            logits = session.logits(i)
+            c = pick(logits)
+            if (c != f and biased and drafted and c not in value_enders
+                    and f not in value_enders and logits[f] >= logits[c] - copy_bias
+                    and allows(f)):
+                c = f
             if c != f:
                 session.truncate(base + 1 + i)
                 if forced:
