@@ -10,10 +10,9 @@ Usage:
 Takes a fixed sample of ``../shared/edgejson/train.jsonl`` (per schema, the rows with the
 shortest expected output), warms the model up on one extra row, then extracts every sample row
 once per decoding mode (each evaluating the whole prompt), rotating the order of the modes
-between rows. Prints an environment
-header, p50/p90/max latency per mode, the speed ratios, the shares of forced and drafted output
-tokens, whether every output validates (``jsonschema``) and whether all modes gave identical
-text. Writes JSON and Markdown beside ``--out``.
+between rows. Prints an environment header, p50/p90/max latency per mode, the speed ratios, the
+shares of forced and drafted output tokens, whether every output validates (``jsonschema``) and
+whether all modes gave identical text. Writes JSON and Markdown beside ``--out``.
 """
 
 from __future__ import annotations
@@ -34,12 +33,15 @@ sys.path.append(str(REPO))
 sys.path.append(str(REPO / "bench"))
 
 from benchenv import cpu_model, git_commit  # noqa: E402
+from engines import MAAZA_MODES  # noqa: E402
 
 import maaza_rt  # noqa: E402
 from maaza_rt.runtime import physical_cores  # noqa: E402
 
 EDGEJSON = REPO.parent / "shared" / "edgejson"
-MODES = {"default": (True, True), "jf": (True, False), "plain": (False, False)}
+# mode -> (jump_forward, prompt_lookup), as the benchmark engines of the same modes run them
+MODES = {"default": MAAZA_MODES["maaza"], "jf": MAAZA_MODES["maaza-nolookup"],
+         "plain": MAAZA_MODES["maaza-nojf"]}
 MODE_NAMES = {"default": "jump-forward + prompt lookup (default)", "jf": "jump-forward only",
               "plain": "plain step-by-step"}
 
