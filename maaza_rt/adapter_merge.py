@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +33,34 @@ MERGE_TYPES: dict[str, int] = {"f32": 0, "f16": 1, "q8_0": 7, "q4_0": 2, "q4_k_m
 _SKIP_KEYS = ("GGUF.", "general.architecture", "general.file_type")
 
 
-def _adapter_tensors(adapter: Path) -> tuple[float, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """The adapter's alpha and its ``{base tensor name: (A, B)}`` pairs as float32 arrays."""
+@dataclass(frozen=True)
+class LoraAdapter:
+    """A GGUF LoRA adapter read into memory: its architecture, its alpha, and its
+    ``{base tensor name: (A, B)}`` pairs as float32 arrays in the base's GGUF layout."""
+
+    architecture: str
+    alpha: float
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def read_adapter(adapter: Path) -> LoraAdapter:
+    """Read a GGUF LoRA adapter (any tensor type gguf-py can dequantize: F32, F16, Q8_0...).
+
+    Raises:
+        ModelError: the file is not a GGUF LoRA adapter or a weight lacks one of its factors.
+    """
     import gguf
 
-    reader = gguf.GGUFReader(adapter)
+    try:
+        reader = gguf.GGUFReader(adapter)
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot read the GGUF adapter {adapter}: {e}", path=str(adapter)) from e
     kind = reader.get_field("general.type")
     lora_type = reader.get_field("adapter.type")
     if (kind is None or kind.contents() != "adapter" or lora_type is None
             or lora_type.contents() != "lora"):
         raise ModelError(f"not a GGUF LoRA adapter: {adapter}", path=str(adapter))
+    arch_field = reader.get_field("general.architecture")
     alpha_field = reader.get_field("adapter.lora.alpha")
     alpha = float(alpha_field.contents()) if alpha_field is not None else 0.0
     parts: dict[str, dict[str, np.ndarray]] = {}
@@ -56,13 +75,15 @@ def _adapter_tensors(adapter: Path) -> tuple[float, dict[str, tuple[np.ndarray, 
             raise ModelError(f"{adapter}: {name} lacks its lora_a or lora_b tensor",
                              path=str(adapter))
         pairs[name] = (pair["A"], pair["B"])
-    return alpha, pairs
+    arch = str(arch_field.contents()) if arch_field is not None else ""
+    return LoraAdapter(arch, alpha, pairs)
 
 
 def _write_merged(base: Path, adapter: Path, out: Path, f32: bool) -> None:
     import gguf
 
-    alpha, pairs = _adapter_tensors(adapter)
+    lora = read_adapter(adapter)
+    alpha, pairs = lora.alpha, lora.pairs
     reader = gguf.GGUFReader(base)
     arch_field = reader.get_field("general.architecture")
     if arch_field is None:
