@@ -269,3 +269,59 @@ def test_manifest_command_writes_json_and_reports_errors(tmp_path: Path, capsys)
     report_path.write_text(json.dumps({"engines": {}}))
     assert manifest_main([*args, "--report", str(report_path)]) == 2
     assert "no engine results" in capsys.readouterr().err
+
+
+def _stage_run(tmp_path: Path, name: str, base: Path, seed: int, seconds: float) -> Path:
+    run = tmp_path / name
+    run.mkdir()
+    cfg = {"base_name": str(base), "val_fraction": 0.2, "seed": seed, "max_len": 6144,
+           "rank": 16, "alpha": 32.0, "lr": 5e-4, "epochs": 1.0, "prompt_grad": True,
+           "grad_checkpoint": True}
+    (run / "config.json").write_text(json.dumps(cfg))
+    (run / "summary.json").write_text(json.dumps({"seconds": seconds, "tokens": 100}))
+    return run
+
+
+def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys) -> None:
+    import gguf
+    import numpy as np
+
+    from maaza_rt.models import file_sha256
+    from train.manifest import build_manifest
+    from train.manifest import main as manifest_main
+
+    first, _, report = _manifest_inputs(tmp_path)
+    merged = tmp_path / "merged-f16.gguf"
+    second = _stage_run(tmp_path, "stage2", merged, 0, 30.0)
+    adapter = tmp_path / "combined.gguf"
+    writer = gguf.GGUFWriter(str(adapter), "llama")
+    writer.add_type("adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", 32.0)
+    writer.add_tensor("blk.0.attn_q.weight.lora_a", np.ones((32, 64), dtype=np.float32))
+    writer.add_tensor("blk.0.attn_q.weight.lora_b", np.ones((64, 32), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    data = REPO.parent / "shared" / "edgejson"
+    m = build_manifest("m", [first, second], adapter, report, data)
+    assert m["base"]["sha256"] == file_sha256(tmp_path / "base.gguf")  # the first stage's base
+    t = m["training"]
+    assert [s["lr"] for s in t["stages"]] == [1e-3, 5e-4]
+    assert [s["base"] for s in t["stages"]] == ["base.gguf", "merged-f16.gguf"]
+    assert t["stages"][1]["prompt_grad"] is True and t["stages"][1]["grad_checkpoint"] is True
+    assert t["seconds"] == 42.5 and t["tokens"] == 1100
+    assert t["combined"] == {"rule": "convert.combine_adapters", "rank": 32, "alpha": 32.0}
+    # A stage that held out another validation split could have trained on its rows.
+    other = _stage_run(tmp_path, "stage2b", merged, 1, 30.0)
+    with pytest.raises(ValueError, match="another validation split"):
+        build_manifest("m", [first, other], adapter, report, data)
+    report_path = tmp_path / "report.json"
+    report_path.write_text(json.dumps(report))
+    args = ["--adapter", str(adapter), "--name", "m", "--data", str(data), "--report",
+            str(report_path)]
+    assert manifest_main(["--run", str(first), "--run", str(second), *args]) == 0
+    assert len(json.loads(adapter.with_suffix(".json").read_text())["training"]["stages"]) == 2
+    assert manifest_main(["--run", str(first), "--run", str(other), *args]) == 2
+    assert "another validation split" in capsys.readouterr().err

@@ -1,14 +1,19 @@
 """Write the manifest that ships beside a fine-tuned model's GGUF LoRA adapter.
 
 Usage:
-    python -m train.manifest --run RUN_DIR --adapter ADAPTER.gguf --report REPORT.json \\
-        --name maaza-mlm-135m [--data ../shared/edgejson] [--out ADAPTER.json]
+    python -m train.manifest --run RUN_DIR [--run NEXT_RUN_DIR ...] --adapter ADAPTER.gguf \\
+        --report REPORT.json --name maaza-mlm-135m [--data ../shared/edgejson] [--out ADAPTER.json]
 
 The manifest records what a user needs to trust and reproduce the adapter: its own sha256, the
 base model file's sha256 (the adapter is only valid on that base), the training data's sha256 and
 the validation split it held out, the training settings (``RUN_DIR/config.json``, written by
 ``train.lora``) with the wall time and hardware, and the validation scores of the adapter with
 the runtime (``REPORT.json``, written by ``bench/edgejson.py``; its first engine is used).
+
+An adapter trained in stages (each run on the model merged with the runs before it, then joined
+by ``convert.combine_adapters``) takes one ``--run`` per stage, in training order: ``training``
+then lists every stage's settings under ``stages``, with the total time and tokens and the
+combined adapter's rank and tensor type. All stages must hold out the same validation split.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from maaza_rt import edgejson
+from maaza_rt.errors import ModelError
 from maaza_rt.models import file_sha256
 
 SCORE_KEYS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1", "n")
@@ -31,19 +37,51 @@ def _scores(group: dict[str, Any]) -> dict[str, Any]:
     return {k: group[k] for k in SCORE_KEYS if k in group}
 
 
-def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
-                   data: Path) -> dict[str, Any]:
-    """The manifest as a dict (see the module docstring).
-
-    Raises:
-        FileNotFoundError: the run's config.json, the adapter or the data is missing.
-        ValueError: the report has no engine results.
-    """
+def _run_config(run: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    base = Path(config["base_name"])
     summary_path = run / "summary.json"
     summary = (json.loads(summary_path.read_text(encoding="utf-8"))
                if summary_path.is_file() else {})
+    return config, summary
+
+
+def _stage(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
+                                  "epochs", "batch_size", "micro_batch", "grad_clip",
+                                  "dtype", "seed", "total_steps", "prompt_grad",
+                                  "grad_checkpoint")
+           if k in config},
+        "device": config.get("device"), "threads": config.get("threads"),
+        "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
+        "final_loss": summary.get("final_loss"),
+        # The step a resumed run continued from (None: trained in one go); see
+        # docs/training.md for what resuming with more epochs does to the schedule.
+        "resumed_from_step": summary.get("resumed_from_step"),
+    }
+
+
+def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dict[str, Any],
+                   data: Path) -> dict[str, Any]:
+    """The manifest as a dict (see the module docstring). ``run`` is one train.lora output
+    directory, or a list of them for an adapter trained in stages.
+
+    Raises:
+        FileNotFoundError: a run's config.json, the adapter or the data is missing.
+        ValueError: the report has no engine results, or the stages held out different
+            validation splits.
+    """
+    runs = [run] if isinstance(run, Path) else list(run)
+    if not runs:
+        raise ValueError("the manifest needs at least one training run")
+    stages = [_run_config(r) for r in runs]
+    config = stages[0][0]
+    for r, (other, _) in zip(runs[1:], stages[1:], strict=True):
+        if (other["val_fraction"], other["seed"]) != (config["val_fraction"], config["seed"]):
+            raise ValueError(f"{r} held out another validation split (fraction "
+                             f"{other['val_fraction']}, seed {other['seed']}) than {runs[0]} "
+                             f"(fraction {config['val_fraction']}, seed {config['seed']})")
+    base = Path(config["base_name"])
     rows_path = data / "train.jsonl"
     rows = edgejson.load_rows(rows_path)
     train_rows, val_rows = edgejson.validation_split(rows, config["val_fraction"], config["seed"])
@@ -51,6 +89,23 @@ def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
     if not engines:
         raise ValueError("the benchmark report has no engine results")
     engine, result = next(iter(engines.items()))
+    machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
+    if len(stages) == 1:
+        training = {**_stage(*stages[0]), "machine": machine}
+    else:
+        from maaza_rt.adapter_merge import read_adapter
+
+        lora = read_adapter(adapter)
+        ranks = sorted({a.shape[0] for a, _ in lora.pairs.values()})
+        training = {
+            "stages": [{**_stage(c, s), "base": Path(c["base_name"]).name}
+                       for c, s in stages],
+            "combined": {"rule": "convert.combine_adapters", "rank": ranks[-1],
+                         "alpha": lora.alpha},
+            "seconds": sum(s.get("seconds") or 0.0 for _, s in stages),
+            "tokens": sum(s.get("tokens") or 0 for _, s in stages),
+            "machine": machine,
+        }
     return {
         "name": name,
         "format": "GGUF LoRA adapter (llama.cpp), applied to the base model at load time",
@@ -65,19 +120,7 @@ def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
             "training_rows": len(train_rows), "examples": config.get("n_examples"),
             "max_len": config["max_len"],
         },
-        "training": {
-            **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
-                                      "epochs", "batch_size", "micro_batch", "grad_clip",
-                                      "dtype", "seed", "total_steps", "prompt_grad")
-               if k in config},
-            "device": config.get("device"), "threads": config.get("threads"),
-            "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
-            "final_loss": summary.get("final_loss"),
-            # The step a resumed run continued from (None: trained in one go); see
-            # docs/training.md for what resuming with more epochs does to the schedule.
-            "resumed_from_step": summary.get("resumed_from_step"),
-            "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs",
-        },
+        "training": training,
         "validation": {
             "engine": engine, "max_tokens": report.get("config", {}).get("max_tokens"),
             "overall": _scores(result["overall"]),
@@ -89,7 +132,9 @@ def build_manifest(name: str, run: Path, adapter: Path, report: dict[str, Any],
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.manifest", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, help="train.lora output directory")
+    parser.add_argument("--run", required=True, action="append",
+                        help="train.lora output directory (repeat, in training order, for an "
+                        "adapter trained in stages)")
     parser.add_argument("--adapter", required=True, help="the GGUF LoRA adapter file")
     parser.add_argument("--report", required=True, help="bench/edgejson.py report.json")
     parser.add_argument("--name", required=True, help="the model's registry name")
@@ -99,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     adapter = Path(args.adapter)
     try:
         report = json.loads(Path(args.report).read_text(encoding="utf-8"))
-        manifest = build_manifest(args.name, Path(args.run), adapter, report, Path(args.data))
-    except (OSError, ValueError, KeyError) as e:
+        manifest = build_manifest(args.name, [Path(r) for r in args.run], adapter, report,
+                                  Path(args.data))
+    except (OSError, ValueError, KeyError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else adapter.with_suffix(".json")
