@@ -213,6 +213,26 @@ def test_train_rows_exclude_the_validation_split() -> None:
     assert len(rows) + len(val) == len(load_rows(data / "train.jsonl"))
 
 
+def test_training_seed_does_not_move_the_validation_split() -> None:
+    """--seed orders batches; --split-seed picks the held-out rows. A run with another seed
+    (or a stage trained on top of an earlier one) must not train on the benchmark's rows."""
+    from maaza_rt.edgejson import load_rows, validation_split
+    from train.lora import config_rows
+
+    data = REPO.parent / "shared" / "edgejson"
+    _, val = validation_split(load_rows(data / "train.jsonl"), fraction=0.2, seed=0)
+    held_out = {r["id"] for r in val}
+    for seed in ("0", "1", "7"):
+        cfg = parse_config(["--data", str(data), "--seed", seed])
+        ids = {r["id"] for r in config_rows(cfg)}
+        assert not ids & held_out and len(ids) + len(held_out) == 629, seed
+    other = {r["id"] for r in config_rows(parse_config(["--data", str(data),
+                                                         "--split-seed", "1"]))}
+    assert other & held_out  # another split seed holds out other rows
+    limited = config_rows(parse_config(["--data", str(data), "--limit", "5"]))
+    assert len(limited) == 5
+
+
 def test_lr_schedule_short_runs_still_warm_up() -> None:
     assert lr_at(0, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # one warmup step of one
     assert lr_at(1, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # cosine starts at the peak
@@ -313,7 +333,13 @@ def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys) -> Non
     assert t["stages"][1]["prompt_grad"] is True and t["stages"][1]["grad_checkpoint"] is True
     assert t["seconds"] == 42.5 and t["tokens"] == 1100
     assert t["combined"] == {"rule": "convert.combine_adapters", "rank": 32, "alpha": 32.0}
-    # A stage that held out another validation split could have trained on its rows.
+    # A stage that held out another validation split could have trained on its rows. Runs from
+    # before split_seed existed held out the split of their seed.
+    reseeded = _stage_run(tmp_path, "stage2s", merged, 1, 30.0)
+    config = json.loads((reseeded / "config.json").read_text())
+    (reseeded / "config.json").write_text(json.dumps({**config, "split_seed": 0}))
+    assert len(build_manifest("m", [first, reseeded], adapter, report, data)["training"]
+               ["stages"]) == 2
     other = _stage_run(tmp_path, "stage2b", merged, 1, 30.0)
     with pytest.raises(ValueError, match="another validation split"):
         build_manifest("m", [first, other], adapter, report, data)

@@ -48,6 +48,10 @@ class TrainConfig:
     # -- data
     data: str = "../shared/edgejson"  # EdgeJSON directory (train.jsonl, schemas/)
     val_fraction: float = 0.2  # rows held out by maaza_rt.edgejson.validation_split
+    # The seed of that split: 0 is the benchmark's validation split (bench/edgejson.py). It is
+    # not --seed, so runs with other seeds (or stages trained on top of each other) hold out the
+    # same rows.
+    split_seed: int = 0
     limit: int = 0  # use only the first N training rows (0 = all)
     max_len: int = 2048  # drop longer examples (tokens, prompt + completion)
     # -- LoRA (0 = by model size: r=16/alpha=32 up to 250M params, r=32/alpha=64 above)
@@ -373,6 +377,13 @@ def train_rows(data: Path, val_fraction: float, seed: int) -> list[dict[str, Any
     return list(train_part)
 
 
+def config_rows(cfg: TrainConfig) -> list[dict[str, Any]]:
+    """The rows a run trains on: ``cfg.data``'s training rows without the validation split of
+    ``cfg.split_seed`` (never ``cfg.seed``), the first ``cfg.limit`` of them when set."""
+    rows = train_rows(Path(cfg.data), cfg.val_fraction, cfg.split_seed)
+    return rows[: cfg.limit] if cfg.limit else rows
+
+
 def main(argv: list[str] | None = None) -> int:
     from convert.common import ConvertError, is_gguf, load_base_model, smollm2_gguf
 
@@ -385,9 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"{tok_path}: the tokenizer must come from a GGUF (set --tokenizer)")
         tok = GGUFTokenizer(tok_path)
         data = Path(cfg.data)
-        rows = train_rows(data, cfg.val_fraction, cfg.seed)
-        if cfg.limit:
-            rows = rows[: cfg.limit]
+        rows = config_rows(cfg)
         schemas = {p.stem: json.loads(p.read_text(encoding="utf-8"))
                    for p in sorted((data / "schemas").glob("*.json"))}
         examples = edgejson_examples(rows, schemas, tok)

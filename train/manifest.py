@@ -45,11 +45,17 @@ def _run_config(run: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return config, summary
 
 
+def _split_seed(config: dict[str, Any]) -> int:
+    """The seed of the run's validation split (runs from before ``split_seed`` existed used
+    ``seed`` for it)."""
+    return int(config.get("split_seed", config["seed"]))
+
+
 def _stage(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     return {
         **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
                                   "epochs", "batch_size", "micro_batch", "grad_clip",
-                                  "dtype", "seed", "total_steps", "prompt_grad",
+                                  "dtype", "seed", "split_seed", "total_steps", "prompt_grad",
                                   "grad_checkpoint")
            if k in config},
         "device": config.get("device"), "threads": config.get("threads"),
@@ -77,14 +83,17 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
     stages = [_run_config(r) for r in runs]
     config = stages[0][0]
     for r, (other, _) in zip(runs[1:], stages[1:], strict=True):
-        if (other["val_fraction"], other["seed"]) != (config["val_fraction"], config["seed"]):
+        if ((other["val_fraction"], _split_seed(other))
+                != (config["val_fraction"], _split_seed(config))):
             raise ValueError(f"{r} held out another validation split (fraction "
-                             f"{other['val_fraction']}, seed {other['seed']}) than {runs[0]} "
-                             f"(fraction {config['val_fraction']}, seed {config['seed']})")
+                             f"{other['val_fraction']}, seed {_split_seed(other)}) than "
+                             f"{runs[0]} (fraction {config['val_fraction']}, seed "
+                             f"{_split_seed(config)})")
     base = Path(config["base_name"])
     rows_path = data / "train.jsonl"
     rows = edgejson.load_rows(rows_path)
-    train_rows, val_rows = edgejson.validation_split(rows, config["val_fraction"], config["seed"])
+    train_rows, val_rows = edgejson.validation_split(rows, config["val_fraction"],
+                                                     _split_seed(config))
     engines = report.get("engines") or {}
     if not engines:
         raise ValueError("the benchmark report has no engine results")
@@ -114,7 +123,8 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         "base": {"file": base.name, "sha256": file_sha256(base)},
         "training_data": {
             "file": "edgejson/train.jsonl", "sha256": file_sha256(rows_path), "rows": len(rows),
-            "validation_split": {"fraction": config["val_fraction"], "seed": config["seed"],
+            "validation_split": {"fraction": config["val_fraction"],
+                                 "seed": _split_seed(config),
                                  "rows": len(val_rows),
                                  "rule": "maaza_rt.edgejson.validation_split"},
             "training_rows": len(train_rows), "examples": config.get("n_examples"),
