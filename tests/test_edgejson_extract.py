@@ -107,23 +107,30 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
     assert 0 < len(closed) < 25
 
 
-# Validation rows where the default model's plain greedy copy of an id gets one character wrong.
-NEAR_MISSES = (("edgejson_sensor_reading_qwen_011", "sensor_id"),
-               ("edgejson_tag_list_template_023", "item_id"))
+# Validation rows where the default model's plain greedy copy of a sentence repeats or drops a
+# word, and the copy bias mends it: (row id, path to the value).
+NEAR_MISSES = (("edgejson_meeting_notes_template_000", ("notes",)),
+               ("edgejson_invoice_template_002", ("line_items", 1, "description")))
+
+
+def _at(value: Any, path: tuple[str | int, ...]) -> Any:
+    for key in path:
+        value = value[key]
+    return value
 
 
 def test_edgejson_copy_bias_mends_near_miss_copies(
     extractor: maaza_rt.Extractor, edgejson_rows: list[dict], edgejson_schemas: dict[str, dict],
 ) -> None:
     by_id = {row["id"]: row for row in edgejson_rows}
-    for row_id, key in NEAR_MISSES:
+    for row_id, path in NEAR_MISSES:
         row = by_id[row_id]
         schema = edgejson_schemas[row["schema_id"]]
-        plain = extractor.extract(row["prompt"], schema, max_tokens=256, copy_bias=0.0)
-        mended = extractor.extract(row["prompt"], schema, max_tokens=256)  # the default bias
-        expected = row["expected_output"][key]
-        assert plain[key] != expected, (row_id, plain[key])
-        assert mended[key] == expected, (row_id, mended[key])
+        plain = extractor.extract(row["prompt"], schema, max_tokens=768, copy_bias=0.0)
+        mended = extractor.extract(row["prompt"], schema, max_tokens=768)  # the default bias
+        expected = _at(row["expected_output"], path)
+        assert _at(plain, path) != expected, (row_id, _at(plain, path))
+        assert _at(mended, path) == expected, (row_id, _at(mended, path))
 
 
 def first_difference(a: list[int], b: list[int]) -> int:
