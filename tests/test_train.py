@@ -302,8 +302,7 @@ def _stage_run(tmp_path: Path, name: str, base: Path, seed: int, seconds: float)
     return run
 
 
-def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys) -> None:
-    import gguf
+def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys, write_lora) -> None:
     import numpy as np
 
     from maaza_rt.models import file_sha256
@@ -313,17 +312,8 @@ def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys) -> Non
     first, _, report = _manifest_inputs(tmp_path)
     merged = tmp_path / "merged-f16.gguf"
     second = _stage_run(tmp_path, "stage2", merged, 0, 30.0)
-    adapter = tmp_path / "combined.gguf"
-    writer = gguf.GGUFWriter(str(adapter), "llama")
-    writer.add_type("adapter")
-    writer.add_string("adapter.type", "lora")
-    writer.add_float32("adapter.lora.alpha", 32.0)
-    writer.add_tensor("blk.0.attn_q.weight.lora_a", np.ones((32, 64), dtype=np.float32))
-    writer.add_tensor("blk.0.attn_q.weight.lora_b", np.ones((64, 32), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    adapter = write_lora(tmp_path / "combined.gguf", 32.0, {
+        "blk.0.attn_q.weight": (np.ones((32, 64)), np.ones((64, 32)))})
     data = REPO.parent / "shared" / "edgejson"
     m = build_manifest("m", [first, second], adapter, report, data)
     assert m["base"]["sha256"] == file_sha256(tmp_path / "base.gguf")  # the first stage's base
