@@ -233,6 +233,27 @@ def test_training_seed_does_not_move_the_validation_split() -> None:
     assert len(limited) == 5
 
 
+def test_field_dropout_variants_come_from_training_rows_only() -> None:
+    from maaza_rt.edgejson import load_rows, load_schemas, validation_split
+    from train.lora import ConfigError, config_rows
+
+    data = REPO.parent / "shared" / "edgejson"
+    schemas = load_schemas(data / "schemas")
+    _, val = validation_split(load_rows(data / "train.jsonl"), fraction=0.2, seed=0)
+    held_out = {r["id"] for r in val}
+    plain = config_rows(parse_config(["--data", str(data)]), schemas)
+    cfg = parse_config(["--data", str(data), "--field-dropout", "1"])
+    rows = config_rows(cfg, schemas)
+    assert rows[: len(plain)] == plain
+    variants = rows[len(plain):]
+    assert variants and all("~without~" in r["id"] for r in variants)
+    assert not {r["id"].split("~without~")[0] for r in variants} & held_out
+    with pytest.raises(ConfigError, match="schemas"):
+        config_rows(cfg)
+    with pytest.raises(ConfigError, match="field_dropout"):
+        parse_config(["--field-dropout", "-1"])
+
+
 def test_lr_schedule_short_runs_still_warm_up() -> None:
     assert lr_at(0, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # one warmup step of one
     assert lr_at(1, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # cosine starts at the peak

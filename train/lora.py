@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .augment import field_dropout
 from .data import IGNORE, Example, GGUFTokenizer, collate, edgejson_examples, epoch_batches
 
 logger = logging.getLogger("maaza_rt.train")
@@ -53,6 +54,9 @@ class TrainConfig:
     # same rows.
     split_seed: int = 0
     limit: int = 0  # use only the first N training rows (0 = all)
+    # Field dropout (train/augment.py): up to N extra variants of each training row, each without
+    # one optional top-level field in both the text and the target (0 = none).
+    field_dropout: int = 0
     max_len: int = 2048  # drop longer examples (tokens, prompt + completion)
     # -- LoRA (0 = by model size: r=16/alpha=32 up to 250M params, r=32/alpha=64 above)
     rank: int = 0
@@ -153,6 +157,7 @@ def validate(cfg: TrainConfig) -> None:
         (cfg.batch_size >= 1, "batch_size must be >= 1"),
         (cfg.micro_batch >= 0, "micro_batch must be >= 0"),
         (cfg.max_len >= 2, "max_len must be >= 2"),
+        (cfg.field_dropout >= 0, "field_dropout must be >= 0"),
         (cfg.grad_clip > 0, "grad_clip must be > 0"),
         (cfg.dtype in ("float32", "bfloat16"), "dtype must be float32 or bfloat16"),
         (cfg.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
@@ -377,11 +382,17 @@ def train_rows(data: Path, val_fraction: float, seed: int) -> list[dict[str, Any
     return list(train_part)
 
 
-def config_rows(cfg: TrainConfig) -> list[dict[str, Any]]:
+def config_rows(cfg: TrainConfig, schemas: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The rows a run trains on: ``cfg.data``'s training rows without the validation split of
-    ``cfg.split_seed`` (never ``cfg.seed``), the first ``cfg.limit`` of them when set."""
+    ``cfg.split_seed`` (never ``cfg.seed``), the first ``cfg.limit`` of them when set, then their
+    ``cfg.field_dropout`` variants (chosen with ``cfg.seed``; they need ``schemas``)."""
     rows = train_rows(Path(cfg.data), cfg.val_fraction, cfg.split_seed)
-    return rows[: cfg.limit] if cfg.limit else rows
+    rows = rows[: cfg.limit] if cfg.limit else rows
+    if cfg.field_dropout:
+        if schemas is None:
+            raise ConfigError("field_dropout needs the schemas")
+        rows = rows + field_dropout(rows, schemas, cfg.field_dropout, cfg.seed)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,13 +407,15 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"{tok_path}: the tokenizer must come from a GGUF (set --tokenizer)")
         tok = GGUFTokenizer(tok_path)
         data = Path(cfg.data)
-        rows = config_rows(cfg)
         schemas = {p.stem: json.loads(p.read_text(encoding="utf-8"))
                    for p in sorted((data / "schemas").glob("*.json"))}
+        rows = config_rows(cfg, schemas)
         examples = edgejson_examples(rows, schemas, tok)
         kept = [e for e in examples if len(e.input_ids) <= cfg.max_len]
-        logger.info("%d rows, %d examples within max_len=%d, %d target tokens", len(rows),
-                    len(kept), cfg.max_len, sum(e.n_target for e in kept))
+        n_variants = sum(1 for r in rows if "~without~" in str(r.get("id", "")))
+        logger.info("%d rows (%d of them field-dropout variants), %d examples within "
+                    "max_len=%d, %d target tokens", len(rows), n_variants, len(kept), cfg.max_len,
+                    sum(e.n_target for e in kept))
         model = load_base_model(base, "float32")
         cfg = resolve_defaults(cfg, sum(p.numel() for p in model.parameters()))
         summary = train(cfg, model, kept, tok.pad_id, str(base.resolve()))
