@@ -26,8 +26,9 @@ The ceiling is the share of rows that are not ambiguous. The check knows only th
 rendering; rows written in prose (ids with ``_qwen_``) are judged by the same rule.
 
 Prints Markdown: a table by complexity (rows, exact, missed, missed and ambiguous, missed by a
-single difference, ceiling, and the number of missed rows with each kind of difference) and the
-first --rows missed rows with their first differences.
+single difference, missed only by properties missing or extra, ceiling, and the number of missed
+rows with each kind of difference) and the first --rows missed rows with their first
+differences.
 """
 
 from __future__ import annotations
@@ -164,8 +165,8 @@ def analyse(examples: list[dict], rows: dict[str, dict], schemas: dict[str, Any]
 def summary_table(records: list[dict]) -> list[str]:
     """Markdown table by complexity and overall."""
     head = ("| group | rows | exact | missed | missed, ambiguous | missed by one difference "
-            "| ceiling | " + " | ".join(KINDS) + " |")
-    lines = [head, "|---" * (7 + len(KINDS)) + "|"]
+            "| missed by presence only | ceiling | " + " | ".join(KINDS) + " |")
+    lines = [head, "|---" * (8 + len(KINDS)) + "|"]
     order = [c for c in edgejson.COMPLEXITIES if any(r["complexity"] == c for r in records)]
     for group in [*order, "all"]:
         rs = [r for r in records if group in ("all", r["complexity"])]
@@ -176,9 +177,14 @@ def summary_table(records: list[dict]) -> list[str]:
             f"| {group} | {len(rs)} | {sum(r['exact'] for r in rs)} | {len(missed)} | "
             f"{sum(1 for r in missed if r['ambiguity'])} | "
             f"{sum(1 for r in missed if len(r['differences']) == 1)} | "
+            f"{sum(1 for r in missed if _presence_only(r))} | "
             f"{100 * clear / len(rs):.1f}% | "
             + " | ".join(str(kinds[k]) for k in KINDS) + " |")
     return lines
+
+
+def _presence_only(record: dict) -> bool:
+    return all(d.kind in ("missing", "extra") for d in record["differences"])
 
 
 def _short(v: Any) -> str:
