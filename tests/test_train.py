@@ -317,7 +317,7 @@ def _stage_run(tmp_path: Path, name: str, base: Path, seed: int, seconds: float)
     run.mkdir()
     cfg = {"base_name": str(base), "val_fraction": 0.2, "seed": seed, "max_len": 6144,
            "rank": 16, "alpha": 32.0, "lr": 5e-4, "epochs": 1.0, "prompt_grad": True,
-           "grad_checkpoint": True}
+           "grad_checkpoint": True, "field_dropout": 1}
     (run / "config.json").write_text(json.dumps(cfg))
     (run / "summary.json").write_text(json.dumps({"seconds": seconds, "tokens": 100}))
     return run
@@ -342,6 +342,7 @@ def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys, write_
     assert [s["lr"] for s in t["stages"]] == [1e-3, 5e-4]
     assert [s["base"] for s in t["stages"]] == ["base.gguf", "merged-f16.gguf"]
     assert t["stages"][1]["prompt_grad"] is True and t["stages"][1]["grad_checkpoint"] is True
+    assert t["stages"][1]["field_dropout"] == 1 and "field_dropout" not in t["stages"][0]
     assert t["seconds"] == 42.5 and t["tokens"] == 1100
     assert t["combined"] == {"rule": "convert.combine_adapters", "rank": 32, "alpha": 32.0}
     # A stage that held out another validation split could have trained on its rows. Runs from
