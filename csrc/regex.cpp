@@ -508,6 +508,9 @@ const char* format_pattern(std::string_view name, bool require_timezone) {
   "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)"
 #define MAAZA_TIME MAAZA_TIME_TZ "?"
 #define MAAZA_LABEL "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+// A domain label of at most N + 2 characters; an email local-part character other than '.'.
+#define MAAZA_LABEL_N(n) "[A-Za-z0-9](?:[A-Za-z0-9-]{0," n "}[A-Za-z0-9])?"
+#define MAAZA_ATOM "[A-Za-z0-9_%+-]"
 // URI characters (RFC 3986) without '#', '[' and ']' (IP-literal hosts are not accepted); '%' only
 // as a percent-encoding.
 #define MAAZA_URI_CHAR "(?:[A-Za-z0-9\\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
@@ -520,7 +523,18 @@ const char* format_pattern(std::string_view name, bool require_timezone) {
     return require_timezone ? "^" MAAZA_DATE "T" MAAZA_TIME_TZ "$" : "^" MAAZA_DATE "T" MAAZA_TIME "$";
   }
   if (name == "email") {
-    return "^[A-Za-z0-9._%+-]{1,64}@" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")+$";
+    // A subset of metrics.h's definition, so every generated address passes it: a local part of
+    // at most 64 characters, dot-separated atoms (up to six, no empty one); a domain of at most
+    // 253 characters, two to six labels. Each count of atoms or labels gets the longest atoms or
+    // labels that keep the total within bounds (two atoms of 31, ...; three labels of 63, four
+    // of 62, five of 49, six of 41): a bounded total has no plain regular expression, and
+    // without a bound a runaway generation could write a 4 KB domain.
+    return "^(?:" MAAZA_ATOM "{1,64}|" MAAZA_ATOM "{1,31}\\." MAAZA_ATOM "{1,31}|" MAAZA_ATOM
+           "{1,20}(?:\\." MAAZA_ATOM "{1,20}){2}|" MAAZA_ATOM "{1,15}(?:\\." MAAZA_ATOM "{1,15}){3}|"
+           MAAZA_ATOM "{1,12}(?:\\." MAAZA_ATOM "{1,12}){4}|" MAAZA_ATOM "{1,9}(?:\\." MAAZA_ATOM
+           "{1,9}){5})@(?:" MAAZA_LABEL_N("61") "(?:\\." MAAZA_LABEL_N("61") "){1,2}|" MAAZA_LABEL_N("60")
+           "(?:\\." MAAZA_LABEL_N("60") "){3}|" MAAZA_LABEL_N("47") "(?:\\." MAAZA_LABEL_N("47") "){4}|"
+           MAAZA_LABEL_N("39") "(?:\\." MAAZA_LABEL_N("39") "){5})$";
   }
   if (name == "uuid") {
     return "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
@@ -541,6 +555,8 @@ const char* format_pattern(std::string_view name, bool require_timezone) {
 #undef MAAZA_TIME
 #undef MAAZA_TIME_TZ
 #undef MAAZA_LABEL
+#undef MAAZA_LABEL_N
+#undef MAAZA_ATOM
 #undef MAAZA_OCTET
 #undef MAAZA_URI_CHAR
 #undef MAAZA_SEGMENT_CHAR
