@@ -1,12 +1,15 @@
-"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository, and a
-writer of small GGUF LoRA adapter files."""
+"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository, a
+loader for the bench/ scripts, and a writer of small GGUF LoRA adapter files."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -18,6 +21,16 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 EDGEJSON = SHARED / "edgejson"
 MASKBENCH = SHARED / "maskbench"
+
+
+def load_bench_script(name: str) -> ModuleType:
+    """Imports ``bench/<name>.py`` (a script, not a package module) as ``bench_<name>``."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"bench_{name}"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

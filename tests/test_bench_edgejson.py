@@ -4,7 +4,6 @@ end-to-end run on the real SmolLM2 model."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import sys
 import types
@@ -13,21 +12,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import EDGEJSON, REPO
+from conftest import EDGEJSON, load_bench_script
 
 from maaza_rt import edgejson
 
-
-def _load_harness() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_edgejson", REPO / "bench" / "edgejson.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_edgejson"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _load_harness()
+harness = load_bench_script("edgejson")
 
 
 def _short_rows(tmp_path: Path, n: int) -> Path:

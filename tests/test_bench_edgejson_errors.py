@@ -3,29 +3,16 @@ report."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EDGEJSON, REPO
+from conftest import EDGEJSON, load_bench_script
 
 from maaza_rt import edgejson
 
-
-def _load() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_edgejson_errors",
-                                                  REPO / "bench" / "edgejson_errors.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_edgejson_errors"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-errors = _load()
+errors = load_bench_script("edgejson_errors")
 
 
 def _kinds(got: Any, expected: Any) -> list[tuple[str, str]]:

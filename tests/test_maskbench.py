@@ -11,23 +11,16 @@ than "compiled" or "SchemaError" fails the test. Improvements warn; to record th
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import stat
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from conftest import MASKBENCH, REPO, load_bench_script
 
-REPO = Path(__file__).resolve().parent.parent
-MASKBENCH = REPO.parent / "shared" / "maskbench"
-_spec = importlib.util.spec_from_file_location("maskbench", REPO / "bench" / "maskbench.py")
-assert _spec is not None and _spec.loader is not None
-mb = importlib.util.module_from_spec(_spec)
-sys.modules["maskbench"] = mb
-_spec.loader.exec_module(mb)
+mb = load_bench_script("maskbench")
 
 
 # ---------------------------------------------------------------------------------------------
