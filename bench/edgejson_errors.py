@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.append(str(REPO))
 
 from maaza_rt import edgejson  # noqa: E402
-from maaza_rt.metrics import equal_reference  # noqa: E402
+from maaza_rt.metrics import equal_reference, json_type  # noqa: E402
 
 KINDS = ("missing", "extra", "value", "type", "length")
 DEFAULT_DATA = REPO.parent / "shared" / "edgejson" / "train.jsonl"
@@ -64,10 +64,6 @@ class Difference:
 
 def _pointer(parent: str, key: str | int) -> str:
     return parent + "/" + str(key).replace("~", "~0").replace("/", "~1")
-
-
-def _container(v: Any) -> str | None:
-    return "object" if isinstance(v, dict) else "array" if isinstance(v, list) else None
 
 
 def differences(got: Any, expected: Any, pointer: str = "") -> list[Difference]:
@@ -90,20 +86,11 @@ def differences(got: Any, expected: Any, pointer: str = "") -> list[Difference]:
         for i, (g, e) in enumerate(zip(got, expected)):
             out += differences(g, e, _pointer(pointer, i))
         return out
-    if _container(got) or _container(expected):
+    if json_type(got) != json_type(expected):
         return [Difference("type", pointer, got, expected)]
     if equal_reference(got, expected):
         return []
-    kind = "value" if _scalar_kind(got) == _scalar_kind(expected) else "type"
-    return [Difference(kind, pointer, got, expected)]
-
-
-def _scalar_kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    return "null" if v is None else "string"
+    return [Difference("value", pointer, got, expected)]
 
 
 def _properties(schema: Any) -> dict[str, Any]:

@@ -51,6 +51,7 @@ __all__ = [
     "score_pair_reference",
     "parse_reference",
     "equal_reference",
+    "json_type",
     "field_f1_reference",
     "compliance_reference",
     "leaf_f1_reference",
@@ -331,7 +332,9 @@ def field_f1_reference(prediction: Any, expected: Any) -> float:
     return _f1(tp, len(prediction), len(expected))
 
 
-def _kind(v: Any) -> str:
+def json_type(v: Any) -> str:
+    """The JSON type of a loaded value: null, boolean, number (int or float), string, array or
+    object."""
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -348,10 +351,11 @@ def _kind(v: Any) -> str:
 def compliance_reference(prediction: Any, expected: Any) -> bool:
     """The paper's compliance check (conventions in the module docstring)."""
     if not isinstance(expected, dict):
-        return _kind(prediction) == _kind(expected)
+        return json_type(prediction) == json_type(expected)
     if not isinstance(prediction, dict) or not prediction:
         return False
-    return all(k in prediction and _kind(prediction[k]) == _kind(v) for k, v in expected.items())
+    return all(k in prediction and json_type(prediction[k]) == json_type(v)
+               for k, v in expected.items())
 
 
 def _flatten(value: Any, path: tuple, out: dict) -> None:
