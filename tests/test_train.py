@@ -235,6 +235,7 @@ def test_training_seed_does_not_move_the_validation_split() -> None:
 
 def test_field_dropout_variants_come_from_training_rows_only() -> None:
     from maaza_rt.edgejson import load_rows, load_schemas, validation_split
+    from train.augment import is_variant
     from train.lora import ConfigError, config_rows
 
     data = REPO.parent / "shared" / "edgejson"
@@ -246,7 +247,8 @@ def test_field_dropout_variants_come_from_training_rows_only() -> None:
     rows = config_rows(cfg, schemas)
     assert rows[: len(plain)] == plain
     variants = rows[len(plain):]
-    assert variants and all("~without~" in r["id"] for r in variants)
+    assert variants and all(is_variant(r) for r in variants)
+    assert not any(is_variant(r) for r in plain)
     assert not {r["id"].split("~without~")[0] for r in variants} & held_out
     with pytest.raises(ConfigError, match="schemas"):
         config_rows(cfg)

@@ -26,8 +26,10 @@ import re
 from typing import Any
 
 MAX_LABEL_WORDS = 5
+VARIANT_MARK = "~without~"  # a variant's id: the source row's id, this, the dropped key
 
-__all__ = ["MAX_LABEL_WORDS", "droppable_fields", "drop_field", "field_dropout"]
+__all__ = ["MAX_LABEL_WORDS", "VARIANT_MARK", "droppable_fields", "drop_field", "field_dropout",
+           "is_variant"]
 
 
 def _renderings(value: Any) -> list[str]:
@@ -94,8 +96,13 @@ def drop_field(row: dict[str, Any], key: str, line_index: int) -> dict[str, Any]
     lines = str(row["prompt"]).split("\n")
     del lines[line_index]
     expected = {k: v for k, v in row["expected_output"].items() if k != key}
-    return {**row, "id": f"{row.get('id', '')}~without~{key}", "prompt": "\n".join(lines),
+    return {**row, "id": f"{row.get('id', '')}{VARIANT_MARK}{key}", "prompt": "\n".join(lines),
             "expected_output": expected}
+
+
+def is_variant(row: dict[str, Any]) -> bool:
+    """Whether ``row`` is a field dropout variant (made by :func:`drop_field`)."""
+    return VARIANT_MARK in str(row.get("id", ""))
 
 
 def field_dropout(rows: list[dict[str, Any]], schemas: dict[str, Any], per_row: int,

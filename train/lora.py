@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .augment import field_dropout
+from .augment import field_dropout, is_variant
 from .data import IGNORE, Example, GGUFTokenizer, collate, edgejson_examples, epoch_batches
 
 logger = logging.getLogger("maaza_rt.train")
@@ -412,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = config_rows(cfg, schemas)
         examples = edgejson_examples(rows, schemas, tok)
         kept = [e for e in examples if len(e.input_ids) <= cfg.max_len]
-        n_variants = sum(1 for r in rows if "~without~" in str(r.get("id", "")))
+        n_variants = sum(1 for r in rows if is_variant(r))
         logger.info("%d rows (%d of them field-dropout variants), %d examples within "
                     "max_len=%d, %d target tokens", len(rows), n_variants, len(kept), cfg.max_len,
                     sum(e.n_target for e in kept))
