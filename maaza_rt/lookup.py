@@ -11,12 +11,20 @@ needs at least one more matching token before it. A copy stops before a *barrier
 JSON output: a token with a raw control byte such as a newline, which a JSON string cannot
 hold), so a value copied from a line of text is not followed by a guess at the next line.
 
+Label lookup (:class:`LabelLookup`) drafts where token lookup cannot: the first tokens of a
+value, right after its key. Input text often labels its values (``Transaction ID: 49e3...``),
+so when the output has just written a key, the text after that key's label is proposed as the
+value, fed in the same batch as the forced key.
+
 One :class:`PromptLookup` serves one generation. It is built from the prompt's token ids in
 O(prompt length) and answers a proposal by looking only at the prompt positions that hold the
 output's last token.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Callable
 
 MAX_MATCH = 4  # the longest suffix of the output compared against the prompt
 MAX_CANDIDATES = 64  # prompt positions examined per proposal (the last ones in the prompt)
@@ -72,3 +80,73 @@ class PromptLookup:
         """Records that the first ``n_accepted`` tokens of the last proposal were kept."""
         if n_accepted > 0 and self._proposed_at >= 0:
             self.cursor = self._proposed_at + n_accepted
+
+
+# A key that the output has just finished: ``"key":`` or ``"key":"``, at the end of the output.
+_KEY_END = re.compile(rb'"((?:[^"\\]|\\.){1,64})":"?\Z')
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+MAX_LABEL_VALUE = 96  # bytes of text after a label that a draft copies
+
+
+def label_words(key: str) -> str:
+    """The words of a property name, lowercase: ``transactionId`` and ``transaction_id`` both
+    give ``transaction id``."""
+    return " ".join(re.split(r"[\s_.\-]+", _CAMEL.sub(" ", key).lower())).strip()
+
+
+def finished_key(output_tail: bytes) -> str | None:
+    """The property name the output ends on (it ends with ``"name":`` or ``"name":"``)."""
+    m = _KEY_END.search(output_tail)
+    if m is None:
+        return None
+    try:
+        return m.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class LabelLookup:
+    """Proposes a property's value from the line of the text that labels it with the key.
+
+    For key ``transaction_id`` it looks in the text for ``Transaction ID:`` (the key's words,
+    any case, at the start of a word, then a colon) and proposes what follows on that line, up
+    to a byte a JSON string would escape. Labels are taken in the text's order: the first one
+    at or after the end of the last accepted proposal, else the first in the text.
+    """
+
+    def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]]) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.tokenize = tokenize
+        self.cursor = 0
+        self._patterns: dict[str, re.Pattern[bytes] | None] = {}
+        self._proposed_end = -1
+
+    def _pattern(self, key: str) -> re.Pattern[bytes] | None:
+        if key not in self._patterns:
+            words = label_words(key).encode("utf-8")
+            self._patterns[key] = (re.compile(rb"(?<![a-z0-9])" + re.escape(words).replace(
+                rb"\ ", rb"[ _\-]?") + rb"[ \t]*:[ \t]*") if words else None)
+        return self._patterns[key]
+
+    def propose(self, key: str, n: int) -> list[int]:
+        """Up to ``n`` tokens of the value that the text labels with ``key``, or []."""
+        pattern = self._pattern(key) if n > 0 else None
+        if pattern is None:
+            return []
+        m = pattern.search(self.lower, self.cursor) or pattern.search(self.lower)
+        if m is None:
+            return []
+        start = end = m.end()
+        limit = min(len(self.text), start + MAX_LABEL_VALUE)
+        while end < limit and self.text[end] >= 0x20 and self.text[end] not in b'"\\':
+            end += 1
+        if end == start:
+            return []
+        self._proposed_end = end
+        return self.tokenize(self.text[start:end])[:n]
+
+    def accepted(self, n_accepted: int) -> None:
+        """Records that the first ``n_accepted`` tokens of the last proposal were kept."""
+        if n_accepted > 0 and self._proposed_end >= 0:
+            self.cursor = self._proposed_end

@@ -10,9 +10,12 @@ Per generated token the loop makes one native grammar call (``select_greedy``, o
 when sampling) on a zero-copy numpy view of llama.cpp's logits, then one ``accept_token``. When
 the grammar forces bytes (keys, separators, closing brackets), the forced tokens are fed to the
 model in one batch with logits at every position, and each is kept only if the model's own
-constrained choice at that position is the same token. Where the grammar forces nothing, prompt
-lookup (``lookup.PromptLookup``) drafts tokens copied from the prompt and they are checked the
-same way. The output is therefore identical to step-by-step decoding (up to llama.cpp's batch
+constrained choice at that position is the same token. After a key, the value that the input
+text labels with it (``Amount: 138.42`` for ``amount``, ``lookup.LabelLookup``) is drafted in the
+same batch; where the grammar forces nothing, prompt lookup (``lookup.PromptLookup``) drafts
+tokens copied from the prompt. Drafts are checked the same way. Runs shorter than
+``_MIN_SPECULATIVE`` tokens are not batched (a small batch costs more than its tokens one by
+one). The output is therefore identical to step-by-step decoding (up to llama.cpp's batch
 rounding); the speculative tokens merely share forward passes. The one exception is the greedy
 copy bias, which may prefer a near-tied drafted copy over the model's choice.
 
@@ -40,7 +43,7 @@ import llama_cpp as llama
 import numpy as np
 
 from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
-from .lookup import PromptLookup
+from .lookup import LabelLookup, PromptLookup, finished_key
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
 from .prompt import Prompt, build_prompt, encode_prompt
 
@@ -49,9 +52,14 @@ logger = logging.getLogger("maaza_rt")
 _CTX_STEP = 512  # contexts grow in multiples of this many tokens
 _MAX_BATCH = 512
 _MAX_JUMP = 64  # cap on forced tokens fed in one batch
-_JUMP_START = 4  # forced tokens fed speculatively at the first jump of a generation
+_JUMP_START = 8  # forced tokens fed speculatively at the first jump of a generation
 _DRAFT_START = 8  # prompt-lookup draft tokens fed at the first draft of a generation
 _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
+# Fewest speculative tokens worth a batch. On llama.cpp's CPU backend a batch of n > 1 tokens
+# costs far more than one token (SmolLM2 Q8_0, 500 tokens of context, one thread: n = 2 costs
+# 3.2 single-token passes, 4: 4.8, 8: 5.4, 16: 6.7; two threads: 2.4, 3.3, 4.0, 5.4), so a run of
+# one or two speculative tokens is decoded token by token instead (bench/RESULTS.md).
+_MIN_SPECULATIVE = 3
 # Greedy decoding takes a token copied from the input over the model's choice when the copy's
 # logit is at most this far below (see Extractor.extract); measured on the EdgeJSON validation
 # split, where it fixes near-miss copies of ids, numbers and sentences (bench/RESULTS.md).
@@ -166,6 +174,7 @@ class LlamaModel:
         self._short_tokens: frozenset[int] | None = None
         self._closing_tokens: frozenset[int] | None = None
         self._tok_buf = (llama.llama_token * 4096)()
+        self._spells_text: bool | None = None
 
     def _meta(self, key: str) -> str | None:
         size = 1 << 16
@@ -257,6 +266,17 @@ class LlamaModel:
                     found[piece[0]] = t
             self._byte_tokens = found
         return self._byte_tokens
+
+    def label_lookup(self, text: str) -> LabelLookup | None:
+        """A label lookup over ``text``, or None for a tokenizer that does not spell a piece of
+        text as its own bytes (one that adds a leading space, say)."""
+        if self._spells_text is None:
+            probe = b"Ab1 cd"
+            self._spells_text = b"".join(
+                self.pieces[t] for t in self.tokenize(probe, False, False)) == probe
+        if not self._spells_text:
+            return None
+        return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False))
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -566,7 +586,8 @@ def _closing_tokens(model: LlamaModel, last: int | None, completion: bytes,
 def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, max_tokens: int,
              stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
              seed: int | None = None, jump_forward: bool = True, prompt_lookup: bool = True,
-             copy_bias: float = 0.0) -> tuple[Generation, int, float]:
+             copy_bias: float = 0.0, source_text: str | None = None
+             ) -> tuple[Generation, int, float]:
     """Runs one constrained generation after ``prompt_tokens``.
 
     Generation ends at an end-of-generation token (the model's, or one in ``stop_ids``), when
@@ -609,7 +630,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     n_drafted = 0
     lookup = (PromptLookup(prompt_tokens, model.control_tokens, model.short_tokens)
               if prompt_lookup else None)
+    labels = (model.label_lookup(source_text)
+              if prompt_lookup and jump_forward and source_text else None)
+    pieces = model.pieces
+    out_text = bytearray()  # the output's bytes, kept for label lookup
     draft_cap = _DRAFT_START
+    label_cap = _DRAFT_START
     biased = copy_bias > 0.0 and sample is None and lookup is not None
     value_enders = model.closing_tokens if biased else frozenset()
     n_closing = 0
@@ -639,6 +665,13 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         grammar_ns += time.perf_counter_ns() - t
         return ok
 
+    def prefer_copy(logits: np.ndarray, choice: int, copy: int) -> int:
+        """The copy bias: ``copy`` over ``choice`` when near-tied and neither ends a value."""
+        if (copy != choice and copy not in value_enders and choice not in value_enders
+                and logits[copy] >= logits[choice] - copy_bias and allows(copy)):
+            return copy
+        return choice
+
     def accept(token: int) -> None:
         nonlocal grammar_ns
         t = time.perf_counter_ns()
@@ -647,6 +680,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if not ok:
             raise InternalError(f"the grammar rejected token {token} it had allowed")
         out.append(token)
+        if labels is not None:
+            out_text.extend(pieces[token])
 
     def fits(token: int) -> bool:
         """Whether committing ``token`` leaves room for the shortest completion after it."""
@@ -701,10 +736,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         accept(choice)
         if finished():
             break
-        # Speculative tokens: the grammar's forced ones, or else a copy from the prompt (which
-        # the grammar may or may not allow: only the model's constrained choices are kept).
+        # Speculative tokens: the grammar's forced ones, then a value the text labels with the
+        # key they end on; or else a copy from the prompt (which the grammar may or may not
+        # allow: only the model's constrained choices are kept).
         forced: list[int] = []
         drafted: list[int] = []
+        source: PromptLookup | LabelLookup | None = None
         fb = b""
         if jump_forward or lookup is not None:
             t = time.perf_counter_ns()
@@ -713,30 +750,50 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if fb and jump_forward:
             budget = min(max_tokens - len(out), session.jump_cap)
             forced = _forced_tokens(model, choice, fb, budget)
-        if not forced and lookup is not None:
+        if labels is not None and (fb == b"" or b"".join(pieces[t] for t in forced) == fb):
+            key = finished_key(bytes(out_text[-80:]) + fb)
+            if key is not None:
+                drafted = labels.propose(key, min(max_tokens - len(out) - len(forced),
+                                                  label_cap))
+                source = labels
+        if not forced and not drafted and lookup is not None:
             drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
-        speculative = forced or drafted
+            source = lookup
+        # The copy bias applies to copies that continue the output: a prompt-lookup draft, or a
+        # labelled value once its first token is the model's own choice.
+        copies = biased and source is not None
+        speculative = forced + drafted
+        hint = -1  # a copy not fed, still preferred by the copy bias at the next step
+        if len(speculative) < _MIN_SPECULATIVE:
+            # A short batch costs more than feeding its tokens one by one (see _MIN_SPECULATIVE).
+            if copies and source is lookup and drafted and not forced:
+                hint = drafted[0]
+            speculative, forced, drafted = [], [], []
         base = len(session.tokens)
         t = time.perf_counter_ns()
         session.feed([choice, *speculative], bool(speculative))
         decode_ns += time.perf_counter_ns() - t
         # Keep each speculative token only while it is what the model itself would choose.
         nxt = -1
+        n_kept = len(speculative)
         stop = False
         for i, f in enumerate(speculative):
             logits = session.logits(i)
             c = pick(logits)
-            if (c != f and biased and drafted and c not in value_enders
-                    and f not in value_enders and logits[f] >= logits[c] - copy_bias
-                    and allows(f)):
-                c = f
+            is_forced = i < len(forced)
+            if copies and not is_forced and (source is lookup or i > len(forced)):
+                c = prefer_copy(logits, c, f)
             if c != f:
                 session.truncate(base + 1 + i)
-                if forced:
-                    session.jump_cap = max(1, i)
-                else:
-                    lookup.accepted(i)
-                    draft_cap = max(2, i + 1)
+                if is_forced:
+                    session.jump_cap = max(_MIN_SPECULATIVE, i)
+                elif source is lookup:
+                    lookup.accepted(i - len(forced))
+                    draft_cap = max(_MIN_SPECULATIVE, i - len(forced) + 1)
+                elif source is labels:
+                    labels.accepted(i - len(forced))
+                    label_cap = max(_MIN_SPECULATIVE, i - len(forced) + 1)
+                n_kept = i
                 nxt = c
                 break
             if not fits(f):  # as step-by-step decoding would decide at this token
@@ -745,7 +802,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 stop = True
                 break
             accept(f)
-            if forced:
+            if is_forced:
                 n_forced += 1
             else:
                 n_drafted += 1
@@ -755,13 +812,26 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 break
         if stop:
             break
-        if forced and nxt < 0 and len(forced) >= session.jump_cap:
+        if forced and n_kept >= len(forced) and len(forced) >= session.jump_cap:
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
         if drafted and nxt < 0:
-            lookup.accepted(len(drafted))
-            if len(drafted) >= draft_cap:
-                draft_cap = min(2 * draft_cap, _MAX_DRAFT)
-        choice = nxt if nxt >= 0 else pick(session.logits(len(speculative)))
+            if source is lookup:
+                lookup.accepted(len(drafted))
+                if len(drafted) >= draft_cap:
+                    draft_cap = min(2 * draft_cap, _MAX_DRAFT)
+            elif source is labels:
+                labels.accepted(len(drafted))
+                if len(drafted) >= label_cap:
+                    label_cap = min(2 * label_cap, _MAX_DRAFT)
+        if nxt >= 0:
+            choice = nxt
+        else:
+            logits = session.logits(len(speculative))
+            choice = pick(logits)
+            if hint >= 0:
+                choice = prefer_copy(logits, choice, hint)
+                if choice == hint:
+                    lookup.accepted(1)
     text = _text(model, out)
     gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing,
                      n_drafted)
@@ -1045,7 +1115,7 @@ class Extractor:
                 self.session, matcher, tokens, max_tokens=max_tokens,
                 stop_ids=frozenset(vocab.eos_ids), temperature=temperature, top_p=top_p,
                 seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
-                copy_bias=copy_bias)
+                copy_bias=copy_bias, source_text=text)
         value = parse_output(gen.text)
         if pydantic_cls is not None:
             value = pydantic_cls.model_validate(value)

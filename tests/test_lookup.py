@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maaza_rt.lookup import PromptLookup
+from maaza_rt.lookup import LabelLookup, PromptLookup, finished_key, label_words
 
 NL = 0  # a barrier (a newline)
 WEAK = frozenset({1, 2, 3})  # single-byte tokens: digits, say
@@ -47,3 +47,60 @@ def test_lookup_follows_the_text_order_after_an_accepted_copy() -> None:
     assert lookup.propose([7], 5) == [23, 24]
     lookup.accepted(0)  # a rejected proposal moves nothing
     assert lookup.propose([7], 5) == [23, 24]
+
+
+# ---- label lookup -----------------------------------------------------------------------------
+
+TEXT = (b"Transaction Record\n\nTransaction ID: 49e3-71\nAmount: 138.42 EUR\n"
+        b"Merchant name: Denise \"D\" Thompson\nbalanceAfter:894.88\n")
+
+
+def spell(data: bytes) -> list[int]:
+    """A tokenizer whose tokens are the bytes themselves."""
+    return list(data)
+
+
+def test_label_words_split_property_names() -> None:
+    assert label_words("transaction_id") == "transaction id"
+    assert label_words("transactionId") == "transaction id"
+    assert label_words("merchant-name") == "merchant name"
+    assert label_words("amount") == "amount"
+
+
+def test_finished_key_reads_the_key_the_output_ends_on() -> None:
+    assert finished_key(b'{"a":1,"balance_after":') == "balance_after"
+    assert finished_key(b'{"name":"') == "name"
+    assert finished_key(b'{"name":"A') is None  # inside the value already
+    assert finished_key(b'{"name"') is None
+    assert finished_key(b'{"say \\"hi\\"":"') == 'say \\"hi\\"'
+
+
+def test_label_lookup_proposes_the_labelled_value() -> None:
+    lookup = LabelLookup(TEXT, spell)
+    assert bytes(lookup.propose("transaction_id", 50)) == b"49e3-71"
+    assert bytes(lookup.propose("amount", 3)) == b"138"  # at most n tokens
+    assert bytes(lookup.propose("balance_after", 50)) == b"894.88"  # camelCase label, no space
+    # The value stops before a byte that JSON escapes.
+    assert bytes(lookup.propose("merchant_name", 50)) == b"Denise "
+    assert lookup.propose("currency", 50) == []  # no such label
+    assert lookup.propose("amount", 0) == []
+
+
+def test_label_lookup_needs_a_word_start_and_a_colon() -> None:
+    lookup = LabelLookup(b"Subtotal: 5\nTotal: 7\nid 3\n", spell)
+    assert bytes(lookup.propose("total", 5)) == b"7"  # not the end of "Subtotal"
+    assert lookup.propose("id", 5) == []  # no colon
+
+
+def test_label_lookup_follows_the_text_order() -> None:
+    # Two items with the same labels: after the first accepted value, the second is proposed.
+    lookup = LabelLookup(b"Name: Ann\nQty: 1\nName: Bob\nQty: 2\n", spell)
+    assert bytes(lookup.propose("name", 9)) == b"Ann"
+    lookup.accepted(3)
+    assert bytes(lookup.propose("qty", 9)) == b"1"
+    lookup.accepted(1)
+    assert bytes(lookup.propose("name", 9)) == b"Bob"
+    lookup.accepted(0)  # a refused proposal moves nothing
+    assert bytes(lookup.propose("name", 9)) == b"Bob"
+    lookup.accepted(3)
+    assert bytes(lookup.propose("name", 9)) == b"Ann"  # none after: the first in the text

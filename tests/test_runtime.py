@@ -78,6 +78,30 @@ def test_runtime_jump_forward_and_lookup_output_identical_to_stepwise(
     assert n_forced > 0 and n_drafted > 0
 
 
+LABELLED = "Contact\nName: Ada Byron\nEmail: ada@byron.org\nPhone: +44 20 7946 0000\n"
+
+
+@pytest.mark.model
+def test_runtime_label_drafts_output_identical_to_stepwise(
+        session: rt.Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept: list[int] = []
+    accepted = rt.LabelLookup.accepted
+
+    def count(self: rt.LabelLookup, n: int) -> None:
+        kept.append(n)
+        accepted(self, n)
+
+    monkeypatch.setattr(rt.LabelLookup, "accepted", count)
+    plain, _ = _run(session, LABELLED, jump_forward=False, prompt_lookup=False)
+    assert plain.text in CHOICES
+    fast, _ = _run(session, LABELLED, source_text=LABELLED)
+    assert fast.tokens == plain.tokens
+    assert sum(kept) > 0  # values were drafted from their labels and kept
+    n_calls = len(kept)
+    without, _ = _run(session, LABELLED)  # no source text: no label drafts
+    assert without.tokens == plain.tokens and len(kept) == n_calls
+
+
 @pytest.mark.model
 def test_runtime_greedy_follows_the_text(session: rt.Session) -> None:
     gen, _ = _run(session, TEXTS[1])
@@ -211,7 +235,8 @@ def test_runtime_extract_returns_value_and_details(extractor: maaza_rt.Extractor
     assert isinstance(details, maaza_rt.Extraction)
     assert details.value == value
     assert details.text == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    assert 0 < details.n_forced_tokens < details.n_output_tokens
+    # Some tokens came from batches (forced or drafted), not all.
+    assert 0 < details.n_forced_tokens + details.n_drafted_tokens < details.n_output_tokens
     assert details.n_prompt_tokens_reused == details.n_prompt_tokens - 1
     assert details.total_ms >= details.prompt_ms + details.decode_ms > 0
     assert details.grammar_ms > 0
