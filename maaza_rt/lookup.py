@@ -105,6 +105,51 @@ def finished_key(output_tail: bytes) -> str | None:
         return None
 
 
+def property_kinds(schema: object) -> dict[str, tuple[str, str]]:
+    """Label words -> (property name, kind) for every property the schema names anywhere.
+
+    The kind is ``string``, ``number`` (numbers and integers) or ``other``; the first property
+    with given label words wins.
+    """
+    kinds: dict[str, tuple[str, str]] = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for name, sub in props.items():
+                kind = "other"
+                t = sub.get("type") if isinstance(sub, dict) else None
+                if t == "string":
+                    kind = "string"
+                elif t in ("number", "integer"):
+                    kind = "number"
+                kinds.setdefault(label_words(str(name)), (str(name), kind))
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+    return kinds
+
+
+_NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
+# The next labelled line: indentation, a label of words, a colon, the value.
+_NEXT_LABEL = re.compile(rb"\n[ \t]*([A-Za-z][A-Za-z0-9 _\-]{0,40}?)[ \t]*:[ \t]*")
+
+
+def _line_value(text: bytes, start: int) -> int:
+    """The end of a labelled value starting at ``start``: the line's end or a byte JSON escapes."""
+    end = start
+    limit = min(len(text), start + MAX_LABEL_VALUE)
+    while end < limit and text[end] >= 0x20 and text[end] not in b'"\\':
+        end += 1
+    return end
+
+
 class LabelLookup:
     """Proposes a property's value from the line of the text that labels it with the key.
 
@@ -112,12 +157,18 @@ class LabelLookup:
     any case, at the start of a word, then a colon) and proposes what follows on that line, up
     to a byte a JSON string would escape. Labels are taken in the text's order: the first one
     at or after the end of the last accepted proposal, else the first in the text.
+
+    With ``kinds`` (:func:`property_kinds`), the proposal goes on through the following lines
+    while each is labelled with a string or number property: ``Quantity: 72`` after a
+    description proposes ``","quantity":72``, and so on, as one compact JSON text.
     """
 
-    def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]]) -> None:
+    def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]],
+                 kinds: dict[str, tuple[str, str]] | None = None) -> None:
         self.text = text
         self.lower = text.lower()
         self.tokenize = tokenize
+        self.kinds = kinds or {}
         self.cursor = 0
         self._patterns: dict[str, re.Pattern[bytes] | None] = {}
         self._proposed_end = -1
@@ -129,22 +180,59 @@ class LabelLookup:
                 rb"\ ", rb"[ _\-]?") + rb"[ \t]*:[ \t]*") if words else None)
         return self._patterns[key]
 
-    def propose(self, key: str, n: int) -> list[int]:
-        """Up to ``n`` tokens of the value that the text labels with ``key``, or []."""
+    def _value(self, start: int, kind: str) -> bytes | None:
+        """The JSON text of a ``kind`` value labelled at ``start`` (a string without its quotes)."""
+        end = _line_value(self.text, start)
+        raw = self.text[start:end].rstrip()
+        if kind == "number":
+            m = _NUMBER.match(raw)
+            return m.group(0) if m and m.end() == len(raw) else None
+        return raw or None
+
+    def propose(self, key: str, n: int, in_string: bool = True) -> list[int]:
+        """Up to ``n`` tokens of the value that the text labels with ``key``, or [].
+
+        ``in_string``: the output has opened the value's string (it ends with ``"key":"``).
+        """
         pattern = self._pattern(key) if n > 0 else None
         if pattern is None:
             return []
         m = pattern.search(self.lower, self.cursor) or pattern.search(self.lower)
         if m is None:
             return []
-        start = end = m.end()
-        limit = min(len(self.text), start + MAX_LABEL_VALUE)
-        while end < limit and self.text[end] >= 0x20 and self.text[end] not in b'"\\':
-            end += 1
+        start = m.end()
+        end = _line_value(self.text, start)
         if end == start:
             return []
         self._proposed_end = end
-        return self.tokenize(self.text[start:end])[:n]
+        draft = self.text[start:end]
+        if self.kinds and n > 1:
+            draft = self._chain(draft, end, in_string, n)
+        return self.tokenize(draft)[:n]
+
+    def _chain(self, draft: bytes, end: int, in_string: bool, n: int) -> bytes:
+        """``draft`` followed by the fields labelled on the next lines, while they are known."""
+        current = self._value(end - len(draft), "string" if in_string else "number")
+        if current is None:
+            return draft
+        out = bytearray(current)
+        pos = end
+        while len(out) < 4 * n:
+            m = _NEXT_LABEL.match(self.text, pos)
+            if m is None:
+                break
+            found = self.kinds.get(label_words(m.group(1).decode("utf-8", "replace")))
+            if found is None or found[1] == "other":
+                break
+            name, kind = found
+            value = self._value(m.end(), kind)
+            if value is None:
+                break
+            out += b'","' if in_string else b',"'
+            out += name.encode("utf-8") + (b'":"' if kind == "string" else b'":') + value
+            in_string = kind == "string"
+            pos = _line_value(self.text, m.end())
+        return bytes(out)
 
     def accepted(self, n_accepted: int) -> None:
         """Records that the first ``n_accepted`` tokens of the last proposal were kept."""

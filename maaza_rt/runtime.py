@@ -43,7 +43,7 @@ import llama_cpp as llama
 import numpy as np
 
 from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
-from .lookup import LabelLookup, PromptLookup, finished_key
+from .lookup import LabelLookup, PromptLookup, finished_key, property_kinds
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
 from .prompt import Prompt, build_prompt, encode_prompt
 
@@ -267,16 +267,17 @@ class LlamaModel:
             self._byte_tokens = found
         return self._byte_tokens
 
-    def label_lookup(self, text: str) -> LabelLookup | None:
-        """A label lookup over ``text``, or None for a tokenizer that does not spell a piece of
-        text as its own bytes (one that adds a leading space, say)."""
+    def label_lookup(self, text: str, schema: object = None) -> LabelLookup | None:
+        """A label lookup over ``text`` for ``schema``'s properties, or None for a tokenizer
+        that does not spell a piece of text as its own bytes (one that adds a space, say)."""
         if self._spells_text is None:
             probe = b"Ab1 cd"
             self._spells_text = b"".join(
                 self.pieces[t] for t in self.tokenize(probe, False, False)) == probe
         if not self._spells_text:
             return None
-        return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False))
+        return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False),
+                           property_kinds(schema))
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -586,7 +587,7 @@ def _closing_tokens(model: LlamaModel, last: int | None, completion: bytes,
 def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, max_tokens: int,
              stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
              seed: int | None = None, jump_forward: bool = True, prompt_lookup: bool = True,
-             copy_bias: float = 0.0, source_text: str | None = None
+             copy_bias: float = 0.0, labels: LabelLookup | None = None
              ) -> tuple[Generation, int, float]:
     """Runs one constrained generation after ``prompt_tokens``.
 
@@ -603,6 +604,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     string or number (neither holds any of ``",}]``), a copied token whose logit is within
     ``copy_bias`` of the choice and which the grammar allows is chosen instead. The model alone
     decides where a value ends, so a bias neither runs a copy on past the value nor cuts it.
+    With ``labels`` (and both options on), a key the output ends on is followed in the same
+    batch by the value the input text labels with it, and the labelled fields after it
+    (:class:`LabelLookup`); the copy bias applies to such a draft from its second token on.
 
     Budget closing: when the shortest complete value fits in ``max_tokens``, a chosen token is
     committed only if the shortest completion after it still fits (its bytes bound its tokens;
@@ -630,8 +634,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     n_drafted = 0
     lookup = (PromptLookup(prompt_tokens, model.control_tokens, model.short_tokens)
               if prompt_lookup else None)
-    labels = (model.label_lookup(source_text)
-              if prompt_lookup and jump_forward and source_text else None)
+    if not (prompt_lookup and jump_forward):
+        labels = None
     pieces = model.pieces
     out_text = bytearray()  # the output's bytes, kept for label lookup
     draft_cap = _DRAFT_START
@@ -751,10 +755,11 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             budget = min(max_tokens - len(out), session.jump_cap)
             forced = _forced_tokens(model, choice, fb, budget)
         if labels is not None and (fb == b"" or b"".join(pieces[t] for t in forced) == fb):
-            key = finished_key(bytes(out_text[-80:]) + fb)
+            tail = bytes(out_text[-80:]) + fb
+            key = finished_key(tail)
             if key is not None:
                 drafted = labels.propose(key, min(max_tokens - len(out) - len(forced),
-                                                  label_cap))
+                                                  label_cap), tail.endswith(b'"'))
                 source = labels
         if not forced and not drafted and lookup is not None:
             drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
@@ -763,11 +768,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         # labelled value once its first token is the model's own choice.
         copies = biased and source is not None
         speculative = forced + drafted
-        hint = -1  # a copy not fed, still preferred by the copy bias at the next step
         if len(speculative) < _MIN_SPECULATIVE:
             # A short batch costs more than feeding its tokens one by one (see _MIN_SPECULATIVE).
-            if copies and source is lookup and drafted and not forced:
-                hint = drafted[0]
             speculative, forced, drafted = [], [], []
         base = len(session.tokens)
         t = time.perf_counter_ns()
@@ -828,9 +830,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         else:
             logits = session.logits(len(speculative))
             choice = pick(logits)
-            if hint >= 0:
-                choice = prefer_copy(logits, choice, hint)
-                if choice == hint:
+            # The copy bias holds at every step, not only inside a fed draft: batch boundaries
+            # must not decide whether a copy is preferred.
+            hint = lookup.propose(out, 1) if biased and lookup is not None else []
+            if hint:
+                choice = prefer_copy(logits, choice, hint[0])
+                if choice == hint[0]:
                     lookup.accepted(1)
     text = _text(model, out)
     gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing,
@@ -1115,7 +1120,8 @@ class Extractor:
                 self.session, matcher, tokens, max_tokens=max_tokens,
                 stop_ids=frozenset(vocab.eos_ids), temperature=temperature, top_p=top_p,
                 seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
-                copy_bias=copy_bias, source_text=text)
+                copy_bias=copy_bias,
+                labels=self.model.label_lookup(text, prompt_schema) if text else None)
         value = parse_output(gen.text)
         if pydantic_cls is not None:
             value = pydantic_cls.model_validate(value)

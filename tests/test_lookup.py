@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from maaza_rt.lookup import LabelLookup, PromptLookup, finished_key, label_words
+from maaza_rt.lookup import (
+    LabelLookup,
+    PromptLookup,
+    finished_key,
+    label_words,
+    property_kinds,
+)
 
 NL = 0  # a barrier (a newline)
 WEAK = frozenset({1, 2, 3})  # single-byte tokens: digits, say
@@ -104,3 +110,35 @@ def test_label_lookup_follows_the_text_order() -> None:
     assert bytes(lookup.propose("name", 9)) == b"Bob"
     lookup.accepted(3)
     assert bytes(lookup.propose("name", 9)) == b"Ann"  # none after: the first in the text
+
+
+def test_property_kinds_names_every_property() -> None:
+    schema = {"type": "object", "properties": {
+        "invoiceNumber": {"type": "string"},
+        "line_items": {"type": "array", "items": {"type": "object", "properties": {
+            "unit_price": {"type": "number"}, "quantity": {"type": "integer"}}}},
+        "paid": {"type": "boolean"}}}
+    assert property_kinds(schema) == {
+        "invoice number": ("invoiceNumber", "string"), "line items": ("line_items", "other"),
+        "unit price": ("unit_price", "number"), "quantity": ("quantity", "number"),
+        "paid": ("paid", "other")}
+    assert property_kinds(True) == {}
+
+
+def test_label_lookup_chains_the_fields_labelled_on_the_next_lines() -> None:
+    text = (b"Items:\n  Description: Red pen\n  Quantity: 72\n  Unit Price: 1.5 USD\n"
+            b"  Description: Ink\n  Quantity: 3\n  Paid: yes\n")
+    kinds = {"description": ("description", "string"), "quantity": ("quantity", "number"),
+             "unit price": ("unit_price", "number"), "paid": ("paid", "other")}
+    lookup = LabelLookup(text, spell, kinds)
+    # A string value, then a number (then "1.5 USD", no number: the proposal ends).
+    assert bytes(lookup.propose("description", 200)) == b'Red pen","quantity":72'
+    assert bytes(lookup.propose("description", 5)) == b"Red p"  # at most n tokens
+    lookup.accepted(3)
+    # From a number; "Unit Price: 1.5 USD" is not a number, so the proposal ends before it.
+    assert bytes(lookup.propose("quantity", 200, in_string=False)) == b"72"
+    lookup.accepted(1)
+    # The next item's fields, up to a property of another kind.
+    assert bytes(lookup.propose("description", 200)) == b'Ink","quantity":3'
+    # Without kinds, only the labelled line.
+    assert bytes(LabelLookup(text, spell).propose("description", 200)) == b"Red pen"

@@ -94,7 +94,7 @@ def test_runtime_label_drafts_output_identical_to_stepwise(
     monkeypatch.setattr(rt.LabelLookup, "accepted", count)
     plain, _ = _run(session, LABELLED, jump_forward=False, prompt_lookup=False)
     assert plain.text in CHOICES
-    fast, _ = _run(session, LABELLED, source_text=LABELLED)
+    fast, _ = _run(session, LABELLED, labels=session.model.label_lookup(LABELLED, SCHEMA))
     assert fast.tokens == plain.tokens
     assert sum(kept) > 0  # values were drafted from their labels and kept
     n_calls = len(kept)
