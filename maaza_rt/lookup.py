@@ -94,6 +94,12 @@ def label_words(key: str) -> str:
     return " ".join(re.split(r"[\s_.\-]+", _CAMEL.sub(" ", key).lower())).strip()
 
 
+def writing_key(output_tail: bytes) -> bool:
+    """Whether the output ends inside an object key (its last quote opens a key)."""
+    q = output_tail.rfind(b'"')
+    return q >= 1 and output_tail[q - 1] in b"{," and b":" not in output_tail[q + 1:]
+
+
 def finished_key(output_tail: bytes) -> str | None:
     """The property name the output ends on (it ends with ``"name":`` or ``"name":"``)."""
     m = _KEY_END.search(output_tail)
@@ -172,6 +178,9 @@ class LabelLookup:
         self.cursor = 0
         self._patterns: dict[str, re.Pattern[bytes] | None] = {}
         self._proposed_end = -1
+        self._proposed: list[int] = []  # the last proposal, before it was cut to n tokens
+        self._offered = 0  # how many of its tokens were offered
+        self.pending: list[int] = []  # the rest of a fully accepted proposal
 
     def _pattern(self, key: str) -> re.Pattern[bytes] | None:
         if key not in self._patterns:
@@ -208,7 +217,19 @@ class LabelLookup:
         draft = self.text[start:end]
         if self.kinds and n > 1:
             draft = self._chain(draft, end, in_string, n)
-        return self.tokenize(draft)[:n]
+        self._proposed = self.tokenize(draft)
+        self._offered = min(n, len(self._proposed))
+        return self._proposed[:n]
+
+    def propose_rest(self, n: int) -> list[int]:
+        """Up to ``n`` more tokens of the last proposal, whose offered part was all kept (the
+        draft was longer than the batch could take), or []."""
+        if n <= 0 or not self.pending:
+            return []
+        self._proposed = self.pending
+        self._offered = min(n, len(self.pending))
+        self.pending = []
+        return self._proposed[:n]
 
     def _chain(self, draft: bytes, end: int, in_string: bool, n: int) -> bytes:
         """``draft`` followed by the fields labelled on the next lines, while they are known."""
@@ -238,3 +259,5 @@ class LabelLookup:
         """Records that the first ``n_accepted`` tokens of the last proposal were kept."""
         if n_accepted > 0 and self._proposed_end >= 0:
             self.cursor = self._proposed_end
+        self.pending = (self._proposed[n_accepted:]
+                        if n_accepted >= self._offered > 0 else [])

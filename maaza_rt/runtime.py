@@ -43,7 +43,7 @@ import llama_cpp as llama
 import numpy as np
 
 from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
-from .lookup import LabelLookup, PromptLookup, finished_key, property_kinds
+from .lookup import LabelLookup, PromptLookup, finished_key, property_kinds, writing_key
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
 from .prompt import Prompt, build_prompt, encode_prompt
 
@@ -54,6 +54,7 @@ _MAX_BATCH = 512
 _MAX_JUMP = 64  # cap on forced tokens fed in one batch
 _JUMP_START = 8  # forced tokens fed speculatively at the first jump of a generation
 _DRAFT_START = 8  # prompt-lookup draft tokens fed at the first draft of a generation
+_LABEL_START = 16  # label-draft tokens fed at the first label draft of a generation
 _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
 # Fewest speculative tokens worth a batch. On llama.cpp's CPU backend a batch of n > 1 tokens
 # costs far more than one token (SmolLM2 Q8_0, 500 tokens of context, one thread: n = 2 costs
@@ -637,9 +638,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     if not (prompt_lookup and jump_forward):
         labels = None
     pieces = model.pieces
-    out_text = bytearray()  # the output's bytes, kept for label lookup
+    # The output's bytes, for label lookup and to leave keys undrafted.
+    out_text = bytearray() if lookup is not None else None
     draft_cap = _DRAFT_START
-    label_cap = _DRAFT_START
+    label_cap = _LABEL_START
     biased = copy_bias > 0.0 and sample is None and lookup is not None
     value_enders = model.closing_tokens if biased else frozenset()
     n_closing = 0
@@ -684,7 +686,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if not ok:
             raise InternalError(f"the grammar rejected token {token} it had allowed")
         out.append(token)
-        if labels is not None:
+        if out_text is not None:
             out_text.extend(pieces[token])
 
     def fits(token: int) -> bool:
@@ -754,14 +756,24 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if fb and jump_forward:
             budget = min(max_tokens - len(out), session.jump_cap)
             forced = _forced_tokens(model, choice, fb, budget)
-        if labels is not None and (fb == b"" or b"".join(pieces[t] for t in forced) == fb):
-            tail = bytes(out_text[-80:]) + fb
-            key = finished_key(tail)
+        if labels is not None and labels.pending:
+            # The rest of a labelled draft that was longer than its batch, while the output
+            # follows it.
+            if not forced and labels.pending[0] == choice:
+                labels.pending = labels.pending[1:]
+                drafted = labels.propose_rest(min(max_tokens - len(out), label_cap))
+                source = labels
+            else:
+                labels.pending = []
+        tail = bytes(out_text[-80:]) if out_text is not None else b""
+        if (labels is not None and not drafted
+                and (fb == b"" or b"".join(pieces[t] for t in forced) == fb)):
+            key = finished_key(tail + fb)
             if key is not None:
                 drafted = labels.propose(key, min(max_tokens - len(out) - len(forced),
-                                                  label_cap), tail.endswith(b'"'))
+                                                  label_cap), (tail + fb).endswith(b'"'))
                 source = labels
-        if not forced and not drafted and lookup is not None:
+        if not forced and not drafted and lookup is not None and not writing_key(tail):
             drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
             source = lookup
         # The copy bias applies to copies that continue the output: a prompt-lookup draft, or a
@@ -1075,8 +1087,9 @@ class Extractor:
             seed: random seed for sampling.
             jump_forward: feed grammar-forced tokens in one batch (the output is the same).
             prompt_lookup: where the grammar forces nothing, draft the next tokens by copying
-                them from the input and check them in one batch (with ``copy_bias`` 0 the output
-                is the same as without it).
+                them from the input, and after a key (with ``jump_forward``) the values the
+                input labels with it and the next keys (``Amount: 138.42`` lines); drafts are
+                checked in one batch (with ``copy_bias`` 0 the output is the same as without).
             copy_bias: in greedy decoding with prompt lookup, choose a token copied from the
                 input over the model's own choice when its logit is at most this much lower,
                 the grammar allows it and the model's choice does not end the value: a small

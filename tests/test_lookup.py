@@ -8,6 +8,7 @@ from maaza_rt.lookup import (
     finished_key,
     label_words,
     property_kinds,
+    writing_key,
 )
 
 NL = 0  # a barrier (a newline)
@@ -142,3 +143,22 @@ def test_label_lookup_chains_the_fields_labelled_on_the_next_lines() -> None:
     assert bytes(lookup.propose("description", 200)) == b'Ink","quantity":3'
     # Without kinds, only the labelled line.
     assert bytes(LabelLookup(text, spell).propose("description", 200)) == b"Red pen"
+
+
+def test_writing_key_tells_keys_from_values() -> None:
+    assert writing_key(b'{"na')
+    assert writing_key(b'{"a":1,"')
+    assert not writing_key(b'{"name":"Ad')
+    assert not writing_key(b'{"name":')
+    assert not writing_key(b'{"a":"x","b":3')
+    assert not writing_key(b"")
+
+
+def test_label_lookup_keeps_the_rest_of_a_draft_the_batch_cut() -> None:
+    lookup = LabelLookup(b"Name: Ada Lovelace\n", spell)
+    assert bytes(lookup.propose("name", 4)) == b"Ada "
+    lookup.accepted(4)  # all offered tokens kept: the rest is pending
+    assert bytes(lookup.pending) == b"Lovelace"
+    assert bytes(lookup.propose_rest(3)) == b"Lov"
+    lookup.accepted(2)  # a mismatch: nothing pending
+    assert lookup.pending == [] and lookup.propose_rest(3) == []
