@@ -24,7 +24,7 @@ output's last token.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 MAX_MATCH = 4  # the longest suffix of the output compared against the prompt
 MAX_CANDIDATES = 64  # prompt positions examined per proposal (the last ones in the prompt)
@@ -86,6 +86,7 @@ class PromptLookup:
 _KEY_END = re.compile(rb'"((?:[^"\\]|\\.){1,64})":"?\Z')
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 MAX_LABEL_VALUE = 96  # bytes of text after a label that a draft copies
+MAX_CHAIN = 1024  # bytes of JSON a label draft holds at most
 
 
 def label_words(key: str) -> str:
@@ -162,25 +163,31 @@ class LabelLookup:
     For key ``transaction_id`` it looks in the text for ``Transaction ID:`` (the key's words,
     any case, at the start of a word, then a colon) and proposes what follows on that line, up
     to a byte a JSON string would escape. Labels are taken in the text's order: the first one
-    at or after the end of the last accepted proposal, else the first in the text.
+    at or after the end of the last accepted value, else the first in the text.
 
     With ``kinds`` (:func:`property_kinds`), the proposal goes on through the following lines
     while each is labelled with a string or number property: ``Quantity: 72`` after a
-    description proposes ``","quantity":72``, and so on, as one compact JSON text.
+    description proposes ``","quantity":72``, and so on, as one compact JSON text (the draft).
+    A batch takes at most ``n`` tokens of it; when it kept them all, :meth:`pending` is the next
+    draft token and :meth:`propose_rest` offers more. ``pieces`` (token id -> bytes) lets the
+    lookup tell which labelled values the kept tokens covered; without it a token is one byte.
     """
 
     def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]],
-                 kinds: dict[str, tuple[str, str]] | None = None) -> None:
+                 kinds: dict[str, tuple[str, str]] | None = None,
+                 pieces: Sequence[bytes] | None = None) -> None:
         self.text = text
         self.lower = text.lower()
         self.tokenize = tokenize
         self.kinds = kinds or {}
+        self.pieces = pieces
         self.cursor = 0
         self._patterns: dict[str, re.Pattern[bytes] | None] = {}
-        self._proposed_end = -1
-        self._proposed: list[int] = []  # the last proposal, before it was cut to n tokens
-        self._offered = 0  # how many of its tokens were offered
-        self.pending: list[int] = []  # the rest of a fully accepted proposal
+        self._draft: list[int] = []  # the tokens of the current draft
+        self._values: list[tuple[int, int]] = []  # (draft bytes before a value, its text end)
+        self._offer_start = 0  # the draft index where the last offer began
+        self._offer_end = 0  # ... and ended
+        self._kept = 0  # draft tokens kept so far
 
     def _pattern(self, key: str) -> re.Pattern[bytes] | None:
         if key not in self._patterns:
@@ -198,6 +205,12 @@ class LabelLookup:
             return m.group(0) if m and m.end() == len(raw) else None
         return raw or None
 
+    def _offer(self, draft: bytearray, n: int) -> list[int]:
+        self._draft = self.tokenize(bytes(draft))
+        self._offer_start, self._kept = 0, 0
+        self._offer_end = min(n, len(self._draft))
+        return self._draft[:self._offer_end]
+
     def propose(self, key: str, n: int, in_string: bool = True) -> list[int]:
         """Up to ``n`` tokens of the value that the text labels with ``key``, or [].
 
@@ -213,51 +226,103 @@ class LabelLookup:
         end = _line_value(self.text, start)
         if end == start:
             return []
-        self._proposed_end = end
-        draft = self.text[start:end]
-        if self.kinds and n > 1:
-            draft = self._chain(draft, end, in_string, n)
-        self._proposed = self.tokenize(draft)
-        self._offered = min(n, len(self._proposed))
-        return self._proposed[:n]
+        draft = bytearray(self.text[start:end])
+        self._values = [(0, end)]
+        if self.kinds:
+            current = self._value(start, "string" if in_string else "number")
+            if current is not None:
+                draft = bytearray(current)
+                self._chain(draft, end, in_string, key)
+        return self._offer(draft, n)
 
-    def propose_rest(self, n: int) -> list[int]:
-        """Up to ``n`` more tokens of the last proposal, whose offered part was all kept (the
-        draft was longer than the batch could take), or []."""
-        if n <= 0 or not self.pending:
+    def propose_key(self, n: int) -> list[int]:
+        """Up to ``n`` tokens for an output that has just opened a key (``{"`` or ``,"``): the
+        next labelled line after the last accepted value, when it labels a known string or
+        number property, as ``name":value`` and the fields chained after it; or []."""
+        if n <= 0 or not self.kinds:
             return []
-        self._proposed = self.pending
-        self._offered = min(n, len(self.pending))
-        self.pending = []
-        return self._proposed[:n]
+        m = _NEXT_LABEL.search(self.text, max(self.cursor - 1, 0))
+        if m is None:
+            return []
+        found = self.kinds.get(label_words(m.group(1).decode("utf-8", "replace")))
+        if found is None or found[1] == "other":
+            return []
+        name, kind = found
+        value = self._value(m.end(), kind)
+        if value is None:
+            return []
+        draft = bytearray(name.encode("utf-8") + (b'":"' if kind == "string" else b'":'))
+        end = _line_value(self.text, m.end())
+        self._values = [(len(draft), end)]
+        draft += value
+        self._chain(draft, end, kind == "string", name)
+        return self._offer(draft, n)
 
-    def _chain(self, draft: bytes, end: int, in_string: bool, n: int) -> bytes:
-        """``draft`` followed by the fields labelled on the next lines, while they are known."""
-        current = self._value(end - len(draft), "string" if in_string else "number")
-        if current is None:
-            return draft
-        out = bytearray(current)
-        pos = end
-        while len(out) < 4 * n:
+    def _chain(self, draft: bytearray, pos: int, in_string: bool, first: str = "") -> None:
+        """Appends to ``draft`` the fields labelled on the lines after ``pos``, while known.
+
+        A property that comes again (``first`` is the draft's own) starts the next object of a
+        list: ``},{"`` instead of ``,"``."""
+        seen = {first} if first else set()
+        while len(draft) < MAX_CHAIN:
             m = _NEXT_LABEL.match(self.text, pos)
             if m is None:
-                break
+                return
             found = self.kinds.get(label_words(m.group(1).decode("utf-8", "replace")))
             if found is None or found[1] == "other":
-                break
+                return
             name, kind = found
             value = self._value(m.end(), kind)
             if value is None:
-                break
-            out += b'","' if in_string else b',"'
-            out += name.encode("utf-8") + (b'":"' if kind == "string" else b'":') + value
-            in_string = kind == "string"
+                return
+            draft += b'"' if in_string else b""
+            draft += b'},{"' if name in seen else b',"'
+            seen = {name} if name in seen else seen | {name}
+            draft += name.encode("utf-8") + (b'":"' if kind == "string" else b'":')
             pos = _line_value(self.text, m.end())
-        return bytes(out)
+            self._values.append((len(draft), pos))
+            draft += value
+            in_string = kind == "string"
+
+    def pending(self) -> int | None:
+        """The next draft token, when the last offer was kept whole and the draft goes on."""
+        if self._offer_end > self._offer_start and self._kept == self._offer_end < len(
+                self._draft):
+            return self._draft[self._kept]
+        return None
+
+    def propose_rest(self, n: int) -> list[int]:
+        """After the output took :meth:`pending` as its own choice: up to ``n`` more tokens of
+        the draft, or []."""
+        if self.pending() is None:
+            return []
+        self._kept += 1
+        self._offer_start = self._kept
+        self._offer_end = min(self._kept + n, len(self._draft))
+        return self._draft[self._offer_start:self._offer_end]
+
+    def drop(self) -> None:
+        """Forgets the draft (the output went another way)."""
+        self._draft, self._offer_start, self._offer_end, self._kept = [], 0, 0, 0
 
     def accepted(self, n_accepted: int) -> None:
-        """Records that the first ``n_accepted`` tokens of the last proposal were kept."""
-        if n_accepted > 0 and self._proposed_end >= 0:
-            self.cursor = self._proposed_end
-        self.pending = (self._proposed[n_accepted:]
-                        if n_accepted >= self._offered > 0 else [])
+        """Records that the first ``n_accepted`` tokens of the last offer were kept."""
+        self._kept = self._offer_start + n_accepted
+        if self._kept == 0:
+            return
+        kept = self._draft[:self._kept]
+        n_bytes = (len(b"".join(self.pieces[t] for t in kept)) if self.pieces is not None
+                   else len(kept))
+        # Past the line of the last labelled value that the kept tokens began.
+        begun = [text_end for before, text_end in self._values if before < n_bytes]
+        if begun:
+            self.cursor = begun[-1]
+
+    def rest_starts_with(self, data: bytes) -> bool:
+        """Whether the draft after :meth:`pending` spells ``data`` first."""
+        spelled = bytearray()
+        for t in self._draft[self._kept + 1:]:
+            if len(spelled) >= len(data):
+                break
+            spelled += self.pieces[t] if self.pieces is not None else bytes([t])
+        return bytes(spelled[:len(data)]) == data

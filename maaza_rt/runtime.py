@@ -169,7 +169,6 @@ class LlamaModel:
         self.eos_token = self._special_text(self.eos_id)
         self.chat_template = self._meta("tokenizer.chat_template")
         self._pieces: list[bytes] | None = None
-        self._extendable: frozenset[bytes] | None = None
         self._byte_tokens: dict[int, int] | None = None
         self._control_tokens: frozenset[int] | None = None
         self._short_tokens: frozenset[int] | None = None
@@ -223,17 +222,6 @@ class LlamaModel:
         return self._pieces
 
     @property
-    def extendable(self) -> frozenset[bytes]:
-        """Every proper prefix of a token piece: a token whose bytes are here can be extended."""
-        if self._extendable is None:
-            prefixes: set[bytes] = set()
-            for piece in self.pieces:
-                for i in range(1, len(piece)):
-                    prefixes.add(piece[:i])
-            self._extendable = frozenset(prefixes)
-        return self._extendable
-
-    @property
     def control_tokens(self) -> frozenset[int]:
         """Tokens whose text holds a raw control byte (a newline, a tab...), or no text at all."""
         if self._control_tokens is None:
@@ -278,7 +266,7 @@ class LlamaModel:
         if not self._spells_text:
             return None
         return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False),
-                           property_kinds(schema))
+                           property_kinds(schema), self.pieces)
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -545,9 +533,10 @@ def _forced_tokens(model: LlamaModel, last: int, forced: bytes, budget: int) -> 
 
     Tokenizes ``piece(last) + forced`` so the split is one the model saw in training, and uses
     it only if ``last`` is reproduced (else the forced bytes alone are tokenized: ``last`` is
-    already committed). Keeps the tokens only if they detokenize to exactly ``forced``, and holds
-    back a final token that a longer token could extend. Every token is still checked against
-    the model's own choice by the caller, so this only decides how much work is speculative.
+    already committed). Keeps the tokens only if they detokenize to exactly ``forced``. A final
+    token that a longer one could extend (``":`` before ``":"``) is kept too: every token is
+    checked against the model's own constrained choice by the caller, so this only decides how
+    much work is speculative.
     """
     pieces = model.pieces
     head = pieces[last]
@@ -558,8 +547,6 @@ def _forced_tokens(model: LlamaModel, last: int, forced: bytes, budget: int) -> 
         tokens = model.tokenize(forced, False, False)
     if b"".join(pieces[t] for t in tokens) != forced:
         return []
-    while tokens and pieces[tokens[-1]] in model.extendable:
-        tokens.pop()
     return tokens[:budget]
 
 
@@ -672,9 +659,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         return ok
 
     def prefer_copy(logits: np.ndarray, choice: int, copy: int) -> int:
-        """The copy bias: ``copy`` over ``choice`` when near-tied and neither ends a value."""
+        """The copy bias: ``copy`` over ``choice`` when near-tied, neither ends a value and
+        the output is not writing a key."""
         if (copy != choice and copy not in value_enders and choice not in value_enders
-                and logits[copy] >= logits[choice] - copy_bias and allows(copy)):
+                and logits[copy] >= logits[choice] - copy_bias
+                and not (out_text is not None and writing_key(bytes(out_text[-80:])))
+                and allows(copy)):
             return copy
         return choice
 
@@ -756,15 +746,15 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if fb and jump_forward:
             budget = min(max_tokens - len(out), session.jump_cap)
             forced = _forced_tokens(model, choice, fb, budget)
-        if labels is not None and labels.pending:
+        if labels is not None and labels.pending() is not None:
             # The rest of a labelled draft that was longer than its batch, while the output
             # follows it.
-            if not forced and labels.pending[0] == choice:
-                labels.pending = labels.pending[1:]
+            if labels.pending() == choice and labels.rest_starts_with(fb):
+                forced = []  # the draft spells the forced bytes (as the model writes them)
                 drafted = labels.propose_rest(min(max_tokens - len(out), label_cap))
                 source = labels
             else:
-                labels.pending = []
+                labels.drop()
         tail = bytes(out_text[-80:]) if out_text is not None else b""
         if (labels is not None and not drafted
                 and (fb == b"" or b"".join(pieces[t] for t in forced) == fb)):
@@ -773,11 +763,16 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 drafted = labels.propose(key, min(max_tokens - len(out) - len(forced),
                                                   label_cap), (tail + fb).endswith(b'"'))
                 source = labels
-        if not forced and not drafted and lookup is not None and not writing_key(tail):
-            drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
-            source = lookup
+        if not forced and not drafted and lookup is not None:
+            if not writing_key(tail):
+                drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
+                source = lookup
+            elif labels is not None and tail[-2:] in (b'{"', b',"'):
+                drafted = labels.propose_key(min(max_tokens - len(out), label_cap))
+                source = labels
         # The copy bias applies to copies that continue the output: a prompt-lookup draft, or a
-        # labelled value once its first token is the model's own choice.
+        # labelled value once its first token is the model's own choice (and never inside a
+        # key: which properties to write is the model's call, see prefer_copy).
         copies = biased and source is not None
         speculative = forced + drafted
         if len(speculative) < _MIN_SPECULATIVE:

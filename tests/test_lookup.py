@@ -154,11 +154,34 @@ def test_writing_key_tells_keys_from_values() -> None:
     assert not writing_key(b"")
 
 
-def test_label_lookup_keeps_the_rest_of_a_draft_the_batch_cut() -> None:
+def test_label_lookup_offers_the_rest_of_a_draft_the_batch_cut() -> None:
     lookup = LabelLookup(b"Name: Ada Lovelace\n", spell)
     assert bytes(lookup.propose("name", 4)) == b"Ada "
-    lookup.accepted(4)  # all offered tokens kept: the rest is pending
-    assert bytes(lookup.pending) == b"Lovelace"
-    assert bytes(lookup.propose_rest(3)) == b"Lov"
-    lookup.accepted(2)  # a mismatch: nothing pending
-    assert lookup.pending == [] and lookup.propose_rest(3) == []
+    lookup.accepted(4)  # all offered tokens kept: the draft goes on
+    assert lookup.pending() == ord("L")
+    assert bytes(lookup.propose_rest(3)) == b"ove"  # after the output took "L" itself
+    lookup.accepted(1)  # a mismatch: nothing pending
+    assert lookup.pending() is None and lookup.propose_rest(3) == []
+
+
+def test_label_lookup_moves_past_the_values_the_output_kept() -> None:
+    text = b"Description: Red pen\nQuantity: 72\nColor: blue\n"
+    kinds = {"description": ("description", "string"), "quantity": ("quantity", "number"),
+             "color": ("color", "string")}
+    lookup = LabelLookup(text, spell, kinds)
+    draft = b'Red pen","quantity":72,"color":"blue'
+    assert bytes(lookup.propose("description", 100)) == draft
+    lookup.accepted(10)  # 'Red pen","q': the first value only
+    assert bytes(lookup.propose_key(100)) == b'quantity":72,"color":"blue'
+    lookup.accepted(12)  # 'quantity":72': the next line is the one left
+    assert bytes(lookup.propose_key(100)) == b'color":"blue'
+    lookup.accepted(12)
+    assert lookup.propose_key(100) == []  # no labelled line after the last value
+
+
+def test_label_lookup_starts_the_next_list_item_when_a_property_comes_again() -> None:
+    text = b"Description: Pen\nQuantity: 2\nDescription: Ink\nQuantity: 3\n"
+    kinds = {"description": ("description", "string"), "quantity": ("quantity", "number")}
+    lookup = LabelLookup(text, spell, kinds)
+    assert bytes(lookup.propose("description", 100)) == (
+        b'Pen","quantity":2},{"description":"Ink","quantity":3')
