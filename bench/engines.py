@@ -148,9 +148,10 @@ class MaazaEngine:
         # Everything read once per process belongs to loading, not to the first extraction.
         grammar_vocabulary(self.extractor.model)
         _ = self.extractor.model.pieces
-        _ = self.extractor.model.extendable
         _ = self.extractor.model.control_tokens
         _ = self.extractor.model.short_tokens
+        _ = self.extractor.model.closing_tokens
+        self.extractor.model.label_lookup("")  # probes the tokenizer once
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
         from maaza_rt.errors import MaazaError

@@ -228,3 +228,15 @@ def test_bench_edgejson_end_to_end_on_smollm2(tmp_path: Path) -> None:
     assert report["engines"]["free"]["extract_json"] is True
     for name in ("report.md", "accuracy_by_complexity.png", "latency.png", "config.json"):
         assert (out / name).stat().st_size > 0
+
+
+@pytest.mark.model
+def test_bench_edgejson_maaza_engines_start_and_extract() -> None:
+    import engines
+
+    schema = {"type": "object", "properties": {"name": {"type": "string"}},
+              "required": ["name"]}
+    for name in engines.MAAZA_MODES:
+        engine = engines.make_engine(name, "default", 1, 1024)
+        result = engine.extract("Name: Ada Lovelace", schema, 16)
+        assert result.ok and isinstance(result.value, dict) and "name" in result.value, result
