@@ -58,8 +58,8 @@ _LABEL_START = 16  # label-draft tokens fed at the first label draft of a genera
 _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
 # Fewest speculative tokens worth a batch. On llama.cpp's CPU backend a batch of n > 1 tokens
 # costs far more than one token (SmolLM2 Q8_0, 500 tokens of context, one thread: n = 2 costs
-# 3.2 single-token passes, 4: 4.8, 8: 5.4, 16: 6.7; two threads: 2.4, 3.3, 4.0, 5.4), so a run of
-# one or two speculative tokens is decoded token by token instead (bench/RESULTS.md).
+# 3.0 single-token passes, 4: 4.3, 8: 5.0, 16: 6.3; two threads: 2.3, 3.2, 3.9, 5.0;
+# bench/batch_cost.py), so a run of one or two speculative tokens is decoded token by token.
 _MIN_SPECULATIVE = 3
 # Greedy decoding takes a token copied from the input over the model's choice when the copy's
 # logit is at most this far below (see Extractor.extract); measured on the EdgeJSON validation
