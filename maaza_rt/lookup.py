@@ -112,6 +112,34 @@ def finished_key(output_tail: bytes) -> str | None:
         return None
 
 
+def root_keys(output: bytes) -> tuple[int, set[str]] | None:
+    """The nesting depth at the end of a JSON output and the keys written in its root object
+    (None when the output does not start with an object)."""
+    if not output.startswith(b"{"):
+        return None
+    depth = 0
+    in_string = escaped = False
+    keys: set[str] = set()
+    start = -1
+    for i, b in enumerate(output):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:
+                escaped = True
+            elif b == 0x22:
+                in_string = False
+                if depth == 1 and output[i + 1:i + 2] == b":":
+                    keys.add(output[start:i].decode("utf-8", "replace"))
+        elif b == 0x22:
+            in_string, start = True, i + 1
+        elif b in b"{[":
+            depth += 1
+        elif b in b"}]":
+            depth -= 1
+    return depth, keys
+
+
 def property_kinds(schema: object) -> dict[str, tuple[str, str]]:
     """Label words -> (property name, kind) for every property the schema names anywhere.
 
@@ -181,6 +209,7 @@ class LabelLookup:
         self.tokenize = tokenize
         self.kinds = kinds or {}
         self.pieces = pieces
+        self.root: list[str] = []  # the schema's top-level property names
         self.cursor = 0
         self._patterns: dict[str, re.Pattern[bytes] | None] = {}
         self._draft: list[int] = []  # the tokens of the current draft
@@ -283,6 +312,11 @@ class LabelLookup:
             self._values.append((len(draft), pos))
             draft += value
             in_string = kind == "string"
+
+    def labels_after_cursor(self, key: str) -> bool:
+        """Whether the text labels ``key`` after the last value the output took."""
+        pattern = self._pattern(key)
+        return pattern is not None and pattern.search(self.lower, self.cursor) is not None
 
     def pending(self) -> int | None:
         """The next draft token, when the last offer was kept whole and the draft goes on."""

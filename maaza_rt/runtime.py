@@ -43,7 +43,14 @@ import llama_cpp as llama
 import numpy as np
 
 from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
-from .lookup import LabelLookup, PromptLookup, finished_key, property_kinds, writing_key
+from .lookup import (
+    LabelLookup,
+    PromptLookup,
+    finished_key,
+    property_kinds,
+    root_keys,
+    writing_key,
+)
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
 from .prompt import Prompt, build_prompt, encode_prompt
 
@@ -265,8 +272,12 @@ class LlamaModel:
                 self.pieces[t] for t in self.tokenize(probe, False, False)) == probe
         if not self._spells_text:
             return None
-        return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False),
-                           property_kinds(schema), self.pieces)
+        lookup = LabelLookup(text.encode("utf-8"),
+                             lambda data: self.tokenize(data, False, False),
+                             property_kinds(schema), self.pieces)
+        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+            lookup.root = [str(k) for k in schema["properties"]]
+        return lookup
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -668,6 +679,28 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             return copy
         return choice
 
+    # Presence bias: closing the root object while the text labels a root property the output
+    # has not written, near-tied with going on to another property, goes on instead.
+    go_on: dict[bytes, int] = {}
+    if biased and labels is not None and labels.root:
+        for close, more in ((b'"}', b'","'), (b"}", b',"')):
+            ids = model.tokenize(more, False, False)
+            if len(ids) == 1:
+                go_on[close] = ids[0]
+
+    def prefer_presence(logits: np.ndarray, choice: int) -> int:
+        """``choice``, or the token that goes on to another root property (see go_on)."""
+        alt = go_on.get(pieces[choice]) if go_on else None
+        if alt is None or logits[alt] < logits[choice] - copy_bias or labels is None:
+            return choice
+        state = root_keys(bytes(out_text)) if out_text is not None else None
+        if state is None or state[0] != 1:
+            return choice
+        if any(k not in state[1] and labels.labels_after_cursor(k) for k in labels.root) and (
+                allows(alt)):
+            return alt
+        return choice
+
     def accept(token: int) -> None:
         nonlocal grammar_ns
         t = time.perf_counter_ns()
@@ -792,6 +825,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             is_forced = i < len(forced)
             if copies and not is_forced and (source is lookup or i > len(forced)):
                 c = prefer_copy(logits, c, f)
+            c = prefer_presence(logits, c)
             if c != f:
                 session.truncate(base + 1 + i)
                 if is_forced:
@@ -844,6 +878,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 choice = prefer_copy(logits, choice, hint[0])
                 if choice == hint[0]:
                     lookup.accepted(1)
+            choice = prefer_presence(logits, choice)
     text = _text(model, out)
     gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing,
                      n_drafted)
@@ -1088,9 +1123,11 @@ class Extractor:
             copy_bias: in greedy decoding with prompt lookup, choose a token copied from the
                 input over the model's own choice when its logit is at most this much lower,
                 the grammar allows it and the model's choice does not end the value: a small
-                model's near-miss copies of ids, numbers and names become exact. None means
-                ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt lookup, else 0; 0 is plain
-                greedy decoding.
+                model's near-miss copies of ids, numbers and names become exact. The same
+                margin lets the output go on to another top-level property instead of closing
+                the object when the text labels one it has not written (``Order Date: ...`` as
+                the last line). None means ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt
+                lookup, else 0; 0 is plain greedy decoding.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
             return_details: return an :class:`Extraction` instead of the bare value.
 

@@ -133,6 +133,26 @@ def test_edgejson_copy_bias_mends_near_miss_copies(
         assert _at(mended, path) == expected, (row_id, _at(mended, path))
 
 
+# Rows whose output left out a root property that the text labels (its last line), and which
+# the presence bias completes.
+LEFT_OUT = (("edgejson_order_details_template_015", "order_date"),
+            ("edgejson_order_details_template_028", "order_date"))
+
+
+@pytest.mark.model
+def test_edgejson_presence_bias_writes_labelled_root_properties(
+    extractor: maaza_rt.Extractor, edgejson_rows: list[dict], edgejson_schemas: dict[str, dict],
+) -> None:
+    by_id = {row["id"]: row for row in edgejson_rows}
+    for row_id, key in LEFT_OUT:
+        row = by_id[row_id]
+        schema = edgejson_schemas[row["schema_id"]]
+        plain = extractor.extract(row["prompt"], schema, max_tokens=768, copy_bias=0.0)
+        biased = extractor.extract(row["prompt"], schema, max_tokens=768)  # the default bias
+        assert key not in plain, (row_id, plain)
+        assert biased.get(key) == row["expected_output"][key], (row_id, biased)
+
+
 def first_difference(a: list[int], b: list[int]) -> int:
     i = 0
     while i < min(len(a), len(b)) and a[i] == b[i]:

@@ -8,6 +8,7 @@ from maaza_rt.lookup import (
     finished_key,
     label_words,
     property_kinds,
+    root_keys,
     writing_key,
 )
 
@@ -185,3 +186,19 @@ def test_label_lookup_starts_the_next_list_item_when_a_property_comes_again() ->
     lookup = LabelLookup(text, spell, kinds)
     assert bytes(lookup.propose("description", 100)) == (
         b'Pen","quantity":2},{"description":"Ink","quantity":3')
+
+
+def test_root_keys_reads_depth_and_the_root_object_keys() -> None:
+    assert root_keys(b'{"a":1,"b":{"c":"x}"},"d":"q\\""') == (1, {"a", "b", "d"})
+    assert root_keys(b'{"a":[{"z":1}],"b":2}') == (0, {"a", "b"})
+    assert root_keys(b'{"a":{"b":') == (2, {"a"})
+    assert root_keys(b"[1]") is None
+
+
+def test_label_lookup_tells_labels_after_the_cursor() -> None:
+    lookup = LabelLookup(b"Name: Ann\nStatus: ok\nOrder Date: 2022-07-20\n", spell)
+    assert lookup.labels_after_cursor("order_date") and lookup.labels_after_cursor("name")
+    assert not lookup.labels_after_cursor("coupon_code")
+    assert bytes(lookup.propose("status", 9)) == b"ok"
+    lookup.accepted(2)
+    assert lookup.labels_after_cursor("order_date") and not lookup.labels_after_cursor("name")
