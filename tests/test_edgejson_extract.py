@@ -119,15 +119,21 @@ def _at(value: Any, path: tuple[str | int, ...]) -> Any:
     return value
 
 
+def _without_and_with_bias(extractor: maaza_rt.Extractor, rows: list[dict],
+                           schemas: dict[str, dict], row_id: str) -> tuple[dict, Any, Any]:
+    """A row, its extraction with ``copy_bias=0`` and with the default bias."""
+    row = next(r for r in rows if r["id"] == row_id)
+    schema = schemas[row["schema_id"]]
+    plain = extractor.extract(row["prompt"], schema, max_tokens=768, copy_bias=0.0)
+    return row, plain, extractor.extract(row["prompt"], schema, max_tokens=768)
+
+
 def test_edgejson_copy_bias_mends_near_miss_copies(
     extractor: maaza_rt.Extractor, edgejson_rows: list[dict], edgejson_schemas: dict[str, dict],
 ) -> None:
-    by_id = {row["id"]: row for row in edgejson_rows}
     for row_id, path in NEAR_MISSES:
-        row = by_id[row_id]
-        schema = edgejson_schemas[row["schema_id"]]
-        plain = extractor.extract(row["prompt"], schema, max_tokens=768, copy_bias=0.0)
-        mended = extractor.extract(row["prompt"], schema, max_tokens=768)  # the default bias
+        row, plain, mended = _without_and_with_bias(extractor, edgejson_rows, edgejson_schemas,
+                                                    row_id)
         expected = _at(row["expected_output"], path)
         assert _at(plain, path) != expected, (row_id, _at(plain, path))
         assert _at(mended, path) == expected, (row_id, _at(mended, path))
@@ -143,12 +149,9 @@ LEFT_OUT = (("edgejson_order_details_template_015", "order_date"),
 def test_edgejson_presence_bias_writes_labelled_root_properties(
     extractor: maaza_rt.Extractor, edgejson_rows: list[dict], edgejson_schemas: dict[str, dict],
 ) -> None:
-    by_id = {row["id"]: row for row in edgejson_rows}
     for row_id, key in LEFT_OUT:
-        row = by_id[row_id]
-        schema = edgejson_schemas[row["schema_id"]]
-        plain = extractor.extract(row["prompt"], schema, max_tokens=768, copy_bias=0.0)
-        biased = extractor.extract(row["prompt"], schema, max_tokens=768)  # the default bias
+        row, plain, biased = _without_and_with_bias(extractor, edgejson_rows, edgejson_schemas,
+                                                    row_id)
         assert key not in plain, (row_id, plain)
         assert biased.get(key) == row["expected_output"][key], (row_id, biased)
 
