@@ -199,17 +199,18 @@ class LabelLookup:
     A batch takes at most ``n`` tokens of it; when it kept them all, :meth:`pending` is the next
     draft token and :meth:`propose_rest` offers more. ``pieces`` (token id -> bytes) lets the
     lookup tell which labelled values the kept tokens covered; without it a token is one byte.
+    ``root`` names the schema's top-level properties (for the runtime's presence bias).
     """
 
     def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]],
                  kinds: dict[str, tuple[str, str]] | None = None,
-                 pieces: Sequence[bytes] | None = None) -> None:
+                 pieces: Sequence[bytes] | None = None, root: Sequence[str] = ()) -> None:
         self.text = text
         self.lower = text.lower()
         self.tokenize = tokenize
         self.kinds = kinds or {}
         self.pieces = pieces
-        self.root: list[str] = []  # the schema's top-level property names
+        self.root = list(root)  # the schema's top-level property names
         self.cursor = 0
         self._patterns: dict[str, re.Pattern[bytes] | None] = {}
         self._draft: list[int] = []  # the tokens of the current draft

@@ -272,12 +272,10 @@ class LlamaModel:
                 self.pieces[t] for t in self.tokenize(probe, False, False)) == probe
         if not self._spells_text:
             return None
-        lookup = LabelLookup(text.encode("utf-8"),
-                             lambda data: self.tokenize(data, False, False),
-                             property_kinds(schema), self.pieces)
-        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
-            lookup.root = [str(k) for k in schema["properties"]]
-        return lookup
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False),
+                           property_kinds(schema), self.pieces,
+                           [str(k) for k in props] if isinstance(props, dict) else [])
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -638,8 +636,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     pieces = model.pieces
     # The output's bytes, for label lookup and to leave keys undrafted.
     out_text = bytearray() if lookup is not None else None
-    draft_cap = _DRAFT_START
-    label_cap = _LABEL_START
+    # Draft tokens per batch, adapted per draft source (see the loop).
+    caps: dict[PromptLookup | LabelLookup | None, int] = {lookup: _DRAFT_START,
+                                                          labels: _LABEL_START}
     biased = copy_bias > 0.0 and sample is None and lookup is not None
     value_enders = model.closing_tokens if biased else frozenset()
     n_closing = 0
@@ -779,12 +778,13 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if fb and jump_forward:
             budget = min(max_tokens - len(out), session.jump_cap)
             forced = _forced_tokens(model, choice, fb, budget)
-        if labels is not None and labels.pending() is not None:
+        pending = labels.pending() if labels is not None else None
+        if labels is not None and pending is not None:
             # The rest of a labelled draft that was longer than its batch, while the output
             # follows it.
-            if labels.pending() == choice and labels.rest_starts_with(fb):
+            if pending == choice and labels.rest_starts_with(fb):
                 forced = []  # the draft spells the forced bytes (as the model writes them)
-                drafted = labels.propose_rest(min(max_tokens - len(out), label_cap))
+                drafted = labels.propose_rest(min(max_tokens - len(out), caps[labels]))
                 source = labels
             else:
                 labels.drop()
@@ -794,14 +794,14 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             key = finished_key(tail + fb)
             if key is not None:
                 drafted = labels.propose(key, min(max_tokens - len(out) - len(forced),
-                                                  label_cap), (tail + fb).endswith(b'"'))
+                                                  caps[labels]), (tail + fb).endswith(b'"'))
                 source = labels
         if not forced and not drafted and lookup is not None:
             if not writing_key(tail):
-                drafted = lookup.propose(out, min(max_tokens - len(out), draft_cap))
+                drafted = lookup.propose(out, min(max_tokens - len(out), caps[lookup]))
                 source = lookup
             elif labels is not None and tail[-2:] in (b'{"', b',"'):
-                drafted = labels.propose_key(min(max_tokens - len(out), label_cap))
+                drafted = labels.propose_key(min(max_tokens - len(out), caps[labels]))
                 source = labels
         # The copy bias applies to copies that continue the output: a prompt-lookup draft, or a
         # labelled value once its first token is the model's own choice (and never inside a
@@ -830,12 +830,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 session.truncate(base + 1 + i)
                 if is_forced:
                     session.jump_cap = max(_MIN_SPECULATIVE, i)
-                elif source is lookup:
-                    lookup.accepted(i - len(forced))
-                    draft_cap = max(_MIN_SPECULATIVE, i - len(forced) + 1)
-                elif source is labels:
-                    labels.accepted(i - len(forced))
-                    label_cap = max(_MIN_SPECULATIVE, i - len(forced) + 1)
+                elif source is not None:
+                    source.accepted(i - len(forced))
+                    caps[source] = max(_MIN_SPECULATIVE, i - len(forced) + 1)
                 n_kept = i
                 nxt = c
                 break
@@ -857,15 +854,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             break
         if forced and n_kept >= len(forced) and len(forced) >= session.jump_cap:
             session.jump_cap = min(2 * session.jump_cap, _MAX_JUMP)
-        if drafted and nxt < 0:
-            if source is lookup:
-                lookup.accepted(len(drafted))
-                if len(drafted) >= draft_cap:
-                    draft_cap = min(2 * draft_cap, _MAX_DRAFT)
-            elif source is labels:
-                labels.accepted(len(drafted))
-                if len(drafted) >= label_cap:
-                    label_cap = min(2 * label_cap, _MAX_DRAFT)
+        if drafted and nxt < 0 and source is not None:
+            source.accepted(len(drafted))
+            if len(drafted) >= caps[source]:
+                caps[source] = min(2 * caps[source], _MAX_DRAFT)
         if nxt >= 0:
             choice = nxt
         else:
