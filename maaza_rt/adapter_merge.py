@@ -7,11 +7,12 @@ and llama.cpp's own quantizer:
 
 1. every base tensor that the adapter adapts is dequantized, and ``alpha / r * B @ A`` is added
    to it (the adapter's tensors are already in the GGUF layout of the base: ``lora_a`` is
-   ``r x in``, ``lora_b`` is ``out x r``); it is written as F16 (F32 for ``qtype="f32"``),
-   every other tensor is copied byte for byte, and all metadata (tokenizer, chat template) is
-   copied;
-2. llama.cpp quantizes that file to the requested type (``q8_0`` by default; ``f16`` and
-   ``f32`` stop after step 1).
+   ``r x in``, ``lora_b`` is ``out x r``); it is written as F16 (F32 for ``qtype="f32"``, BF16
+   for ``qtype="bf16"``), every other tensor is copied byte for byte (with ``bf16``, quantized
+   ones such as the token embedding become BF16 too), and all metadata (tokenizer, chat
+   template) is copied;
+2. llama.cpp quantizes that file to the requested type (``q8_0`` by default; ``f16``, ``bf16``
+   and ``f32`` stop after step 1).
 
 Both steps write temporary files beside the output and rename at the end, so an interrupted merge
 never leaves a half-written model behind.
@@ -29,7 +30,10 @@ import numpy as np
 from .errors import ModelError
 
 # name -> llama_ftype (llama.h)
-MERGE_TYPES: dict[str, int] = {"f32": 0, "f16": 1, "q8_0": 7, "q4_0": 2, "q4_k_m": 15}
+MERGE_TYPES: dict[str, int] = {"f32": 0, "f16": 1, "bf16": 32, "q8_0": 7, "q4_0": 2,
+                                "q4_k_m": 15}
+# Types written directly (no llama.cpp quantize pass): every adapted tensor in that type.
+_WRITTEN_TYPES = ("f32", "f16", "bf16")
 _SKIP_KEYS = ("GGUF.", "general.architecture", "general.file_type")
 
 
@@ -79,7 +83,10 @@ def read_adapter(adapter: Path) -> LoraAdapter:
     return LoraAdapter(arch, alpha, pairs)
 
 
-def _write_merged(base: Path, adapter: Path, out: Path, f32: bool) -> None:
+def _write_merged(base: Path, adapter: Path, out: Path, dtype: str) -> None:
+    """Writes the merged weights in ``dtype`` (``f32``, ``f16`` or ``bf16``). Tensors the adapter
+    does not touch (the token embedding, norms) are copied as the base stores them, except that
+    ``bf16`` converts every quantized one to BF16 too."""
     import gguf
 
     lora = read_adapter(adapter)
@@ -101,11 +108,18 @@ def _write_merged(base: Path, adapter: Path, out: Path, f32: bool) -> None:
         vtype = field.types[0]
         sub_type = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
         writer.add_key_value(field.name, field.contents(), vtype, sub_type=sub_type)
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32 if f32 else gguf.LlamaFileType.MOSTLY_F16)
+    writer.add_file_type({"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
+                          "bf16": gguf.LlamaFileType.MOSTLY_BF16}[dtype])
+    bf16 = gguf.GGMLQuantizationType.BF16
     for t in reader.tensors:
         pair = pairs.get(t.name)
         if pair is None:
-            writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
+            if dtype == "bf16" and t.tensor_type not in (gguf.GGMLQuantizationType.F32, bf16):
+                # The token embedding (also the output matrix): BF16 products are the fast ones.
+                plain = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+                writer.add_tensor(t.name, gguf.quants.quantize(plain, bf16), raw_dtype=bf16)
+            else:
+                writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
             continue
         weight = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
         a, b = pair
@@ -115,7 +129,10 @@ def _write_merged(base: Path, adapter: Path, out: Path, f32: bool) -> None:
                              f"{(b.shape[0], a.shape[1])}", path=str(adapter))
         scale = alpha / a.shape[0] if alpha else 1.0
         weight += scale * (b @ a)
-        writer.add_tensor(t.name, weight if f32 else weight.astype(np.float16))
+        if dtype == "bf16":
+            writer.add_tensor(t.name, gguf.quants.quantize(weight, bf16), raw_dtype=bf16)
+        else:
+            writer.add_tensor(t.name, weight if dtype == "f32" else weight.astype(np.float16))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -144,7 +161,8 @@ def merge_adapter(base: str | os.PathLike[str], adapter: str | os.PathLike[str],
                   threads: int | None = None) -> Path:
     """Write ``base`` with ``adapter`` merged into it, quantized to ``qtype``, at ``out``.
 
-    ``qtype`` is ``q8_0`` (default), ``q4_k_m``, ``q4_0``, ``f16`` or ``f32``. Returns ``out``.
+    ``qtype`` is ``q8_0`` (default), ``q4_k_m``, ``q4_0``, ``bf16``, ``f16`` or ``f32``. Returns
+    ``out``.
 
     Raises:
         ModelError: a file is missing or not GGUF, the adapter does not fit the base, or
@@ -163,10 +181,10 @@ def merge_adapter(base: str | os.PathLike[str], adapter: str | os.PathLike[str],
     merged = out_path.with_name(out_path.name + tag + ".f16")
     final = out_path.with_name(out_path.name + tag)
     try:
-        if qtype in ("f32", "f16"):
-            _write_merged(base_path, adapter_path, final, f32=qtype == "f32")
+        if qtype in _WRITTEN_TYPES:
+            _write_merged(base_path, adapter_path, final, qtype)
         else:
-            _write_merged(base_path, adapter_path, merged, f32=False)
+            _write_merged(base_path, adapter_path, merged, "f16")
             _quantize(merged, final, MERGE_TYPES[qtype], threads or os.cpu_count() or 1)
         os.replace(final, out_path)
     except OSError as e:

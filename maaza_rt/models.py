@@ -49,7 +49,8 @@ class ModelSpec:
         adapter_sha256: the expected digest of the adapter file.
         merge: for an adapter model, ``None`` applies the adapter at load time; a type such as
             ``"q8_0"`` merges it into the base once, quantized to that type, into the user cache
-            (:func:`maaza_rt.adapter_merge.merge_adapter`), and loads that file instead.
+            (:func:`maaza_rt.adapter_merge.merge_adapter`), and loads that file instead;
+            ``"auto"`` merges to the type :func:`auto_merge_type` picks for this CPU.
     """
 
     name: str
@@ -95,15 +96,31 @@ _MLM_135M = replace(
     _MLM_135M_LORA,
     name="maaza-mlm-135m",
     description="Maaza-MLM-135M: SmolLM2-135M-Instruct fine-tuned for extraction on EdgeJSON; "
-                "its LoRA adapter ships in this package and is merged into the base once, as "
-                "Q8_0, in the user cache; the default",
+                "its LoRA adapter ships in this package and is merged into the base once, in "
+                "the user cache, as BF16 where the CPU computes BF16 natively, else as Q8_0; "
+                "the default",
+    merge="auto",
+)
+_MLM_135M_Q8_0 = replace(
+    _MLM_135M,
+    name="maaza-mlm-135m-q8_0",
+    description="Maaza-MLM-135M merged as Q8_0 (138 MB) on every CPU",
     merge="q8_0",
+)
+_MLM_135M_BF16 = replace(
+    _MLM_135M,
+    name="maaza-mlm-135m-bf16",
+    description="Maaza-MLM-135M merged as BF16 (258 MB) on every CPU (fast only where the CPU "
+                "computes BF16 natively)",
+    merge="bf16",
 )
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         _MLM_135M,
+        _MLM_135M_Q8_0,
+        _MLM_135M_BF16,
         _MLM_135M_LORA,
         _SMOLLM2,
         ModelSpec(
@@ -256,19 +273,43 @@ def resolve_model(model: ModelLike = None) -> ResolvedModel:
     adapter = check_gguf(weights_dir() / spec.adapter)
     if spec.merge is None:
         return ResolvedModel(check_gguf(path), spec, adapter)
+    qtype = merge_type(spec)
     merged = merged_path(spec)
     if not merged.is_file():
         from .adapter_merge import merge_adapter
 
-        merge_adapter(check_gguf(path), adapter, merged, qtype=spec.merge)
+        merge_adapter(check_gguf(path), adapter, merged, qtype=qtype)
     return ResolvedModel(check_gguf(merged), spec)
+
+
+def native_bf16() -> bool:
+    """True when llama.cpp computes BF16 dot products with native instructions on this CPU
+    (x86 AVX512_BF16, as its system info reports). Elsewhere it converts BF16 to F32 first."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    return "AVX512_BF16 = 1" in info
+
+
+def auto_merge_type() -> str:
+    """The merge type of ``merge="auto"`` on this CPU: ``bf16`` where BF16 is native (prompt
+    and decoding about 1.6x faster than Q8_0 there, the same accuracy; 258 against 138 MB),
+    else ``q8_0``."""
+    return "bf16" if native_bf16() else "q8_0"
+
+
+def merge_type(spec: ModelSpec) -> str | None:
+    """The type an adapter model is merged to on this machine (None: applied at load time)."""
+    return auto_merge_type() if spec.merge == "auto" else spec.merge
 
 
 def merged_path(spec: ModelSpec) -> Path:
     """Where the merged file of an adapter model with ``merge`` set lives in the user cache
-    (named by the adapter's digest, so a new adapter never reuses an old merge)."""
+    (named by the adapter and its digest, so a new adapter never reuses an old merge, and by
+    the merge type, so names that merge one adapter to one type share the file)."""
     digest = (spec.adapter_sha256 or "unknown")[:12]
-    return cache_dir() / f"{spec.name}-{digest}.{spec.merge}.gguf"
+    stem = Path(spec.adapter).stem.removesuffix("-lora") if spec.adapter else spec.name
+    return cache_dir() / f"{stem}-{digest}.{merge_type(spec)}.gguf"
 
 
 def verify_model(resolved: ResolvedModel) -> bool:
@@ -305,6 +346,9 @@ __all__ = [
     "ResolvedModel",
     "cache_dir",
     "merged_path",
+    "merge_type",
+    "auto_merge_type",
+    "native_bf16",
     "check_gguf",
     "model_location",
     "resolve_model",

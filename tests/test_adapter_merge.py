@@ -93,3 +93,36 @@ def test_merge_rejects_adapter_for_another_base(tmp_path: Path, base: Path, writ
     with pytest.raises(ModelError, match="does not fit the base model.*blk.99.attn_q.weight"):
         merge_adapter(base, odd, tmp_path / "out.gguf")
     assert not list(tmp_path.glob("out.gguf*"))
+
+
+@pytest.mark.model
+def test_bf16_merge_is_bf16_but_the_norms_and_matches_f16(tmp_path: Path, base: Path,
+                                                           adapter: Path) -> None:
+    import gguf
+
+    merged = merge_adapter(base, adapter, tmp_path / "merged-bf16.gguf", qtype="bf16")
+    f16 = merge_adapter(base, adapter, tmp_path / "merged-f16.gguf", qtype="f16")
+    base_types = {t.name: t.tensor_type for t in gguf.GGUFReader(base).tensors}
+    ours = {t.name: t for t in gguf.GGUFReader(merged).tensors}
+    halves = {t.name: t for t in gguf.GGUFReader(f16).tensors}
+    assert set(ours) == set(base_types)
+    adapted = {n for n, t in halves.items() if t.tensor_type == gguf.GGMLQuantizationType.F16}
+    assert len(adapted) == 30 * 7  # every projection of every layer
+    for name, t in ours.items():
+        if base_types[name] == gguf.GGMLQuantizationType.F32:  # norms are copied as they are
+            assert t.tensor_type == base_types[name] and name not in adapted, name
+        else:  # the projections and the token embedding (Q8_0 in the base)
+            assert t.tensor_type == gguf.GGMLQuantizationType.BF16, name
+    embedding = ours["token_embd.weight"]
+    assert base_types["token_embd.weight"] == gguf.GGMLQuantizationType.Q8_0
+    assert np.allclose(gguf.quants.dequantize(embedding.data, embedding.tensor_type),
+                       gguf.quants.dequantize(halves["token_embd.weight"].data,
+                                              gguf.GGMLQuantizationType.Q8_0),
+                       rtol=2 ** -8, atol=0)
+    name = "blk.3.ffn_down.weight"
+    ours_w = gguf.quants.dequantize(ours[name].data, ours[name].tensor_type)
+    f16_w = halves[name].data.astype(np.float32)
+    assert np.abs(ours_w - f16_w).max() <= 2 ** -8 * np.abs(f16_w).max()  # BF16 rounding
+    a, b = _logits(merged), _logits(f16)
+    assert _rel(a, b) <= 0.03
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.95

@@ -13,6 +13,7 @@ from maaza_rt.models import (
     ENV_MODEL,
     MODELS,
     cache_dir,
+    merge_type,
     model_location,
     resolve_model,
     verify_model,
@@ -23,11 +24,13 @@ def test_models_default_resolves_to_packaged_gguf(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv(ENV_MODEL, raising=False)
     resolved = resolve_model(None)
     assert resolved.spec is not None and resolved.spec.name == DEFAULT_MODEL
-    # The fine-tuned default: its adapter merged into the packaged base, cached as Q8_0.
+    # The fine-tuned default: its adapter merged into the packaged base, cached as BF16 where
+    # the CPU computes BF16 natively, else as Q8_0.
     assert resolved.spec.adapter is not None and resolved.adapter is None
     assert resolved.path.parent == cache_dir()
+    assert resolved.spec.merge == "auto" and merge_type(resolved.spec) in ("bf16", "q8_0")
     assert resolved.path.name.startswith(DEFAULT_MODEL) and resolved.path.suffixes[-2:] == [
-        ".q8_0", ".gguf"]
+        f".{merge_type(resolved.spec)}", ".gguf"]
     assert resolved.path.read_bytes()[:4] == b"GGUF"
     assert resolve_model(DEFAULT_MODEL).path == resolved.path
     base = resolve_model("smollm2-135m-instruct").path
@@ -158,3 +161,43 @@ def test_models_merged_adapter_model_is_merged_once_into_cache(
     assert spec.adapter_sha256[:12] in first.path.name and first.path.name.endswith(".q8_0.gguf")
     assert calls == [(model_location(spec)[0], weights / "tiny-lora.gguf", "q8_0")]
     assert verify_model(first)
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bf16"), (False, "q8_0")])
+def test_models_auto_merge_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           native: bool, expected: str) -> None:
+    from maaza_rt import adapter_merge, models
+
+    spec, _ = _adapter_spec(tmp_path, monkeypatch, merge="auto")
+    fixed = dataclasses.replace(spec, name="tiny-ft-q8_0", merge="q8_0")
+    monkeypatch.setitem(MODELS, "tiny-ft-q8_0", fixed)
+    monkeypatch.setattr(models, "native_bf16", lambda: native)
+    calls = []
+
+    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str) -> Path:
+        calls.append(qtype)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(b"GGUF merged")
+        return out
+
+    monkeypatch.setattr(adapter_merge, "merge_adapter", fake_merge)
+    assert models.merge_type(spec) == expected
+    auto = resolve_model("tiny-ft").path
+    assert auto.name.endswith(f".{expected}.gguf")
+    q8 = resolve_model("tiny-ft-q8_0").path
+    # One adapter merged to one type is one cache file, whichever name asked for it.
+    assert (auto == q8) == (expected == "q8_0")
+    assert calls == ([expected] if expected == "q8_0" else [expected, "q8_0"])
+
+
+def test_models_native_bf16_reads_llama_cpp_system_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llama_cpp
+
+    from maaza_rt import models
+
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info",
+                        lambda: b"CPU : AVX2 = 1 | AVX512 = 1 | AVX512_BF16 = 1 | ")
+    assert models.native_bf16() and models.auto_merge_type() == "bf16"
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info",
+                        lambda: b"CPU : AVX2 = 1 | AVX512 = 1 | AVX512_BF16 = 0 | ")
+    assert not models.native_bf16() and models.auto_merge_type() == "q8_0"
