@@ -171,6 +171,107 @@ def property_kinds(schema: object) -> dict[str, tuple[str, str]]:
     return kinds
 
 
+class Shape:
+    """What a schema node holds, as far as drafting needs: ``kind`` is ``string``, ``number``,
+    ``object`` (with ``props``: name -> Shape, and ``words``: label words -> name), ``array``
+    (with ``item``) or ``other``."""
+
+    __slots__ = ("kind", "props", "words", "item")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.props: dict[str, Shape] = {}
+        self.words: dict[str, str] = {}
+        self.item: Shape | None = None
+
+
+_OTHER = Shape("other")
+
+
+def schema_shape(schema: object, root: object = None, depth: int = 0) -> Shape:
+    """The :class:`Shape` of a schema node (local ``$ref`` resolved; the properties of
+    ``allOf``/``anyOf``/``oneOf`` alternatives merged; at most 16 levels deep)."""
+    from .prompt import resolve_ref
+
+    root = schema if root is None else root
+    if depth > 16 or not isinstance(schema, dict):
+        return _OTHER
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target = resolve_ref(root, ref)
+        return schema_shape(target, root, depth + 1) if target is not None else _OTHER
+    t = schema.get("type")
+    if t == "string":
+        return Shape("string")
+    if t in ("number", "integer"):
+        return Shape("number")
+    if t == "array" or (t is None and "items" in schema):
+        shape = Shape("array")
+        shape.item = schema_shape(schema.get("items"), root, depth + 1)
+        return shape
+    parts = [schema] + [sub for key in ("allOf", "anyOf", "oneOf")
+                        for sub in (schema.get(key) or []) if isinstance(sub, dict)]
+    if t == "object" or any(isinstance(p.get("properties"), dict) for p in parts):
+        shape = Shape("object")
+        for part in parts:
+            props = part.get("properties")
+            if not isinstance(props, dict):
+                continue
+            for name, sub in props.items():
+                if str(name) not in shape.props:
+                    shape.props[str(name)] = schema_shape(sub, root, depth + 1)
+                    shape.words.setdefault(label_words(str(name)), str(name))
+        return shape
+    return _OTHER
+
+
+class _Frame:
+    """An open object or array of the output: its shape and, for an object, its keys so far."""
+
+    __slots__ = ("shape", "seen", "key")
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.seen: set[str] = set()
+        self.key = ""
+
+
+_JSON_SCAN = re.compile(rb'"(?:[^"\\]|\\.)*"?|[{}\[\],:]')
+
+
+def open_frames(output: bytes, top: Shape) -> list[_Frame] | None:
+    """The objects and arrays a JSON output prefix leaves open, outermost first, each with its
+    schema shape (``top`` for the root); None when the output is not such a prefix."""
+    frames: list[_Frame] = []
+    prev = b""
+    for m in _JSON_SCAN.finditer(output):
+        tok = m.group()
+        c = tok[:1]
+        if c == b'"':
+            if frames and frames[-1].shape.kind == "object" and prev in (b"{", b","):
+                frame = frames[-1]
+                frame.key = tok[1:-1].decode("utf-8", "replace") if tok.endswith(b'"') and len(
+                    tok) > 1 else ""
+                frame.seen.add(frame.key)
+        elif c in b"{[":
+            if not frames:
+                shape = top
+            elif frames[-1].shape.kind == "object":
+                shape = frames[-1].shape.props.get(frames[-1].key, _OTHER)
+            else:
+                shape = frames[-1].shape.item or _OTHER
+            if (c == b"{") != (shape.kind == "object") and shape.kind != "other":
+                return None
+            frames.append(_Frame(shape if shape.kind != "other" else Shape(
+                "object" if c == b"{" else "array")))
+        elif c in b"}]":
+            if not frames:
+                return None
+            frames.pop()
+        prev = c
+    return frames
+
+
 _NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
 # The next labelled line: indentation, a label of words, a colon, the value.
 _NEXT_LABEL = re.compile(rb"\n[ \t]*([A-Za-z][A-Za-z0-9 _\-]{0,40}?)[ \t]*:[ \t]*")
@@ -200,12 +301,17 @@ class LabelLookup:
     draft token and :meth:`propose_rest` offers more. ``pieces`` (token id -> bytes) lets the
     lookup tell which labelled values the kept tokens covered; without it a token is one byte.
     ``root`` names the schema's top-level properties (for the runtime's presence bias).
+    With ``shape`` (:func:`schema_shape` of an object schema) and the output passed to
+    :meth:`propose` / :meth:`propose_key`, the chain follows the schema's nesting: it closes
+    and opens objects and lists of objects as the labelled lines move between them.
     """
 
     def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]],
                  kinds: dict[str, tuple[str, str]] | None = None,
-                 pieces: Sequence[bytes] | None = None, root: Sequence[str] = ()) -> None:
+                 pieces: Sequence[bytes] | None = None, root: Sequence[str] = (),
+                 shape: Shape | None = None) -> None:
         self.text = text
+        self.shape = shape if shape is not None and shape.kind == "object" else None
         self.lower = text.lower()
         self.tokenize = tokenize
         self.kinds = kinds or {}
@@ -241,10 +347,17 @@ class LabelLookup:
         self._offer_end = min(n, len(self._draft))
         return self._draft[:self._offer_end]
 
-    def propose(self, key: str, n: int, in_string: bool = True) -> list[int]:
+    def _frames(self, output: bytes | None) -> list[_Frame] | None:
+        if self.shape is None or output is None:
+            return None
+        return open_frames(output, self.shape) or None
+
+    def propose(self, key: str, n: int, in_string: bool = True,
+                output: bytes | None = None) -> list[int]:
         """Up to ``n`` tokens of the value that the text labels with ``key``, or [].
 
         ``in_string``: the output has opened the value's string (it ends with ``"key":"``).
+        ``output``: the output so far (with ``shape``, the chain follows the schema's nesting).
         """
         pattern = self._pattern(key) if n > 0 else None
         if pattern is None:
@@ -262,18 +375,30 @@ class LabelLookup:
             current = self._value(start, "string" if in_string else "number")
             if current is not None:
                 draft = bytearray(current)
-                self._chain(draft, end, in_string, key)
+                frames = self._frames(output)
+                if frames is not None:
+                    self._chain_framed(draft, end, in_string, frames)
+                else:
+                    self._chain(draft, end, in_string, key)
         return self._offer(draft, n)
 
-    def propose_key(self, n: int) -> list[int]:
+    def propose_key(self, n: int, output: bytes | None = None) -> list[int]:
         """Up to ``n`` tokens for an output that has just opened a key (``{"`` or ``,"``): the
         next labelled line after the last accepted value, when it labels a known string or
-        number property, as ``name":value`` and the fields chained after it; or []."""
+        number property, as ``name":value`` and the fields chained after it; or []. With
+        ``output`` and ``shape`` the property must belong to the object the key is in, and a
+        line that labels an object (or a list of objects) opens it."""
         if n <= 0 or not self.kinds:
             return []
         m = _NEXT_LABEL.search(self.text, max(self.cursor - 1, 0))
         if m is None:
             return []
+        frames = self._frames(output)
+        if frames is not None:
+            draft = bytearray()
+            self._values = []
+            self._chain_framed(draft, m.start(), False, frames, key_sep=b"")
+            return self._offer(draft, n) if draft else []
         found = self.kinds.get(label_words(m.group(1).decode("utf-8", "replace")))
         if found is None or found[1] == "other":
             return []
@@ -313,6 +438,71 @@ class LabelLookup:
             self._values.append((len(draft), pos))
             draft += value
             in_string = kind == "string"
+
+    def _chain_framed(self, draft: bytearray, pos: int, in_string: bool, frames: list[_Frame],
+                      key_sep: bytes | None = None) -> None:
+        """Appends to ``draft`` the fields labelled on the lines after ``pos``, following the
+        schema's nesting (``frames``: the output's open objects and arrays, changed here).
+
+        A line that labels a property of an enclosing object first closes what is open inside
+        it (``"},"status":``); a property that comes again in a list item starts the next item
+        (``},{"``); a line that labels an object or a list of objects and holds nothing after
+        its colon opens it (``,"shipping_address":{"``) for the lines that follow. ``key_sep``
+        (not None): the draft continues inside a key just opened, written with this prefix;
+        its property must belong to the innermost object."""
+        while len(draft) < MAX_CHAIN:
+            m = _NEXT_LABEL.match(self.text, pos)
+            if m is None:
+                return
+            words = label_words(m.group(1).decode("utf-8", "replace"))
+            k = len(frames) - 1
+            while k >= 0 and not (frames[k].shape.kind == "object"
+                                  and words in frames[k].shape.words):
+                k -= 1
+            if k < 0 or (key_sep is not None and k != len(frames) - 1):
+                return
+            frame = frames[k]
+            name = frame.shape.words[words]
+            prop = frame.shape.props[name]
+            closers = b"".join(b"}" if f.shape.kind == "object" else b"]"
+                               for f in reversed(frames[k + 1:]))
+            if name in frame.seen:
+                if key_sep is not None or k == 0 or frames[k - 1].shape.kind != "array":
+                    return
+                sep = closers + b'},{"'
+                frame = frames[k] = _Frame(frame.shape)
+            else:
+                sep = key_sep if key_sep is not None else closers + b',"'
+            end = _line_value(self.text, m.end())
+            head = (b'"' if in_string else b"") + sep + name.encode("utf-8")
+            if prop.kind in ("string", "number"):
+                value = self._value(m.end(), prop.kind)
+                if value is None:
+                    return
+                draft += head + (b'":"' if prop.kind == "string" else b'":')
+                self._values.append((len(draft), end))
+                draft += value
+                in_string = prop.kind == "string"
+                new_frames: list[_Frame] = []
+            elif end == m.end() and prop.kind == "object":
+                draft += head + b'":{'
+                new_frames = [_Frame(prop)]
+            elif (end == m.end() and prop.kind == "array" and prop.item is not None
+                  and prop.item.kind == "object"):
+                draft += head + b'":[{'
+                new_frames = [_Frame(prop), _Frame(prop.item)]
+            else:
+                return
+            del frames[k + 1:]
+            frame.seen.add(name)
+            frame.key = name
+            pos = end
+            if new_frames:
+                self._values.append((len(draft) - 1, end))  # keeping the opener passes the line
+                frames.extend(new_frames)
+                in_string, key_sep = False, b'"'
+            else:
+                key_sep = None
 
     def labels_after_cursor(self, key: str) -> bool:
         """Whether the text labels ``key`` after the last value the output took."""

@@ -49,6 +49,7 @@ from .lookup import (
     finished_key,
     property_kinds,
     root_keys,
+    schema_shape,
     writing_key,
 )
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
@@ -275,7 +276,8 @@ class LlamaModel:
         props = schema.get("properties") if isinstance(schema, dict) else None
         return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False),
                            property_kinds(schema), self.pieces,
-                           [str(k) for k in props] if isinstance(props, dict) else [])
+                           [str(k) for k in props] if isinstance(props, dict) else [],
+                           schema_shape(schema))
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""
@@ -794,14 +796,16 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             key = finished_key(tail + fb)
             if key is not None:
                 drafted = labels.propose(key, min(max_tokens - len(out) - len(forced),
-                                                  caps[labels]), (tail + fb).endswith(b'"'))
+                                                  caps[labels]), (tail + fb).endswith(b'"'),
+                                         bytes(out_text) + fb if out_text is not None else None)
                 source = labels
         if not forced and not drafted and lookup is not None:
             if not writing_key(tail):
                 drafted = lookup.propose(out, min(max_tokens - len(out), caps[lookup]))
                 source = lookup
             elif labels is not None and tail[-2:] in (b'{"', b',"'):
-                drafted = labels.propose_key(min(max_tokens - len(out), caps[labels]))
+                drafted = labels.propose_key(min(max_tokens - len(out), caps[labels]),
+                                             bytes(out_text) if out_text is not None else None)
                 source = labels
         # The copy bias applies to copies that continue the output: a prompt-lookup draft, or a
         # labelled value once its first token is the model's own choice (and never inside a

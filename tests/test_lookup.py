@@ -7,8 +7,10 @@ from maaza_rt.lookup import (
     PromptLookup,
     finished_key,
     label_words,
+    open_frames,
     property_kinds,
     root_keys,
+    schema_shape,
     writing_key,
 )
 
@@ -202,3 +204,81 @@ def test_label_lookup_tells_labels_after_the_cursor() -> None:
     assert bytes(lookup.propose("status", 9)) == b"ok"
     lookup.accepted(2)
     assert lookup.labels_after_cursor("order_date") and not lookup.labels_after_cursor("name")
+
+
+ORDER = {"type": "object", "properties": {
+    "order_id": {"type": "string"},
+    "items": {"type": "array", "items": {"$ref": "#/definitions/item"}},
+    "total": {"type": "number"},
+    "address": {"type": "object", "properties": {
+        "street": {"type": "string"}, "zip_code": {"type": "string"}}},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "status": {"type": "string"}},
+    "definitions": {"item": {"type": "object", "properties": {
+        "name": {"type": "string"}, "qty": {"type": "integer"}}}}}
+ORDER_TEXT = (b"Order Id: A1\nItems:\n  Name: Pen\n  Qty: 2\n  Name: Ink\n  Qty: 3\nTotal: 9.5\n"
+              b"Address:\n  Street: 1 Main St\n  Zip Code: 02134\nStatus: shipped\n")
+
+
+def test_schema_shape_reads_nesting_kinds_and_refs() -> None:
+    shape = schema_shape(ORDER)
+    assert shape.kind == "object" and list(shape.props) == [
+        "order_id", "items", "total", "address", "tags", "status"]
+    assert shape.words["order id"] == "order_id"
+    item = shape.props["items"].item
+    assert shape.props["items"].kind == "array" and item is not None and item.kind == "object"
+    assert [item.props[k].kind for k in ("name", "qty")] == ["string", "number"]  # via $ref
+    assert shape.props["tags"].item is not None and shape.props["tags"].item.kind == "string"
+    assert schema_shape({"anyOf": [{"properties": {"a": {"type": "string"}}},
+                                   {"properties": {"b": {"type": "number"}}}]}).words == {
+        "a": "a", "b": "b"}
+    assert schema_shape(True).kind == "other"
+    recursive = {"type": "object", "properties": {"child": {"$ref": "#"}}}
+    assert schema_shape(recursive).props["child"].kind == "object"  # bounded, no recursion error
+
+
+def test_open_frames_tracks_open_objects_arrays_and_keys() -> None:
+    shape = schema_shape(ORDER)
+    frames = open_frames(b'{"order_id":"A1","items":[{"name":"P\\"en","qty":2', shape)
+    assert frames is not None
+    assert [f.shape.kind for f in frames] == ["object", "array", "object"]
+    assert frames[0].seen == {"order_id", "items"} and frames[2].seen == {"name", "qty"}
+    assert frames[2].shape is shape.props["items"].item
+    frames = open_frames(b'{"order_id":"A1","items":[{"name":"P"}],"address":{"st', shape)
+    assert frames is not None and [f.shape for f in frames] == [shape, shape.props["address"]]
+    assert open_frames(b'{"a":1}}', shape) is None  # closes more than it opened
+    assert open_frames(b'{"items":{', shape) is None  # an object where the schema has a list
+
+
+def test_label_lookup_drafts_through_the_schema_nesting() -> None:
+    shape = schema_shape(ORDER)
+    lookup = LabelLookup(ORDER_TEXT, spell, property_kinds(ORDER), shape=shape)
+    # From the order id on: into the list of items (a repeated property starts the next
+    # item), out of it for the total, into the address object and out of it for the status.
+    assert bytes(lookup.propose("order_id", 500, output=b'{"order_id":"')) == (
+        b'A1","items":[{"name":"Pen","qty":2},{"name":"Ink","qty":3}],"total":9.5,'
+        b'"address":{"street":"1 Main St","zip_code":"02134"},"status":"shipped')
+    # Without the output (or the shape) the draft stops at the first nested field, as before.
+    assert bytes(lookup.propose("order_id", 500)) == b"A1"
+    # A key just opened inside the address takes the next line of the address only.
+    lookup = LabelLookup(ORDER_TEXT, spell, property_kinds(ORDER), shape=shape)
+    lookup.cursor = ORDER_TEXT.index(b"  Street")
+    assert bytes(lookup.propose_key(500, output=b'{"order_id":"A1","address":{"')) == (
+        b'street":"1 Main St","zip_code":"02134"},"status":"shipped')
+    lookup.cursor = ORDER_TEXT.index(b"Status")
+    # The status belongs to the root object, not to the address whose key is open.
+    assert lookup.propose_key(500, output=b'{"order_id":"A1","address":{"street":"1","') == []
+    # A line labelling an object opens it for the lines that follow.
+    lookup.cursor = ORDER_TEXT.index(b"Address")
+    assert bytes(lookup.propose_key(500, output=b'{"order_id":"A1","')) == (
+        b'address":{"street":"1 Main St","zip_code":"02134"},"status":"shipped')
+
+
+def test_label_lookup_nested_draft_moves_the_cursor_past_an_opened_object() -> None:
+    shape = schema_shape(ORDER)
+    lookup = LabelLookup(ORDER_TEXT, spell, property_kinds(ORDER), shape=shape)
+    lookup.cursor = ORDER_TEXT.index(b"Address")
+    draft = bytes(lookup.propose_key(500, output=b'{"total":9.5,"'))
+    assert draft.startswith(b'address":{"street')
+    lookup.accepted(len(b'address":{'))  # the opener kept, not the street
+    assert lookup.cursor == ORDER_TEXT.index(b"\n  Street")  # the end of the "Address:" line
