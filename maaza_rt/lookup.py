@@ -332,14 +332,28 @@ class LabelLookup:
                 rb"\ ", rb"[ _\-]?") + rb"[ \t]*:[ \t]*") if words else None)
         return self._patterns[key]
 
-    def _value(self, start: int, kind: str) -> bytes | None:
-        """The JSON text of a ``kind`` value labelled at ``start`` (a string without its quotes)."""
-        end = _line_value(self.text, start)
-        raw = self.text[start:end].rstrip()
+    def _value(self, start: int, kind: str) -> tuple[bytes, int] | None:
+        """The JSON text of a ``kind`` value labelled at ``start`` (a string without its quotes)
+        and where it ends in the text. A string goes on over the lines after its own while each
+        is neither empty nor labelled (``993 Hayes Mills\\nNew Susanville, WV``: an address)."""
+        text = self.text
+        end = _line_value(text, start)
+        raw = text[start:end].rstrip()
         if kind == "number":
             m = _NUMBER.match(raw)
-            return m.group(0) if m and m.end() == len(raw) else None
-        return raw or None
+            return (m.group(0), end) if m and m.end() == len(raw) else None
+        if not raw:
+            return None
+        value = bytearray(raw)
+        while end < len(text) and text[end] == 0x0A and len(value) < MAX_LABEL_VALUE:
+            line_end = _line_value(text, end + 1)
+            line = text[end + 1:line_end].rstrip()
+            if not line.strip() or _NEXT_LABEL.match(text, end) or (
+                    line_end < len(text) and text[line_end] != 0x0A):
+                break
+            value += b"\\n" + line
+            end = line_end
+        return bytes(value), end
 
     def _offer(self, draft: bytearray, n: int) -> list[int]:
         self._draft = self.tokenize(bytes(draft))
@@ -374,7 +388,9 @@ class LabelLookup:
         if self.kinds:
             current = self._value(start, "string" if in_string else "number")
             if current is not None:
-                draft = bytearray(current)
+                draft = bytearray(current[0])
+                end = current[1]
+                self._values = [(0, end)]
                 frames = self._frames(output)
                 if frames is not None:
                     self._chain_framed(draft, end, in_string, frames)
@@ -403,11 +419,11 @@ class LabelLookup:
         if found is None or found[1] == "other":
             return []
         name, kind = found
-        value = self._value(m.end(), kind)
-        if value is None:
+        found_value = self._value(m.end(), kind)
+        if found_value is None:
             return []
+        value, end = found_value
         draft = bytearray(name.encode("utf-8") + (b'":"' if kind == "string" else b'":'))
-        end = _line_value(self.text, m.end())
         self._values = [(len(draft), end)]
         draft += value
         self._chain(draft, end, kind == "string", name)
@@ -427,14 +443,14 @@ class LabelLookup:
             if found is None or found[1] == "other":
                 return
             name, kind = found
-            value = self._value(m.end(), kind)
-            if value is None:
+            found_value = self._value(m.end(), kind)
+            if found_value is None:
                 return
+            value, pos = found_value
             draft += b'"' if in_string else b""
             draft += b'},{"' if name in seen else b',"'
             seen = {name} if name in seen else seen | {name}
             draft += name.encode("utf-8") + (b'":"' if kind == "string" else b'":')
-            pos = _line_value(self.text, m.end())
             self._values.append((len(draft), pos))
             draft += value
             in_string = kind == "string"
@@ -476,9 +492,10 @@ class LabelLookup:
             end = _line_value(self.text, m.end())
             head = (b'"' if in_string else b"") + sep + name.encode("utf-8")
             if prop.kind in ("string", "number"):
-                value = self._value(m.end(), prop.kind)
-                if value is None:
+                found_value = self._value(m.end(), prop.kind)
+                if found_value is None:
                     return
+                value, end = found_value
                 draft += head + (b'":"' if prop.kind == "string" else b'":')
                 self._values.append((len(draft), end))
                 draft += value

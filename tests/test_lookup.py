@@ -282,3 +282,20 @@ def test_label_lookup_nested_draft_moves_the_cursor_past_an_opened_object() -> N
     assert draft.startswith(b'address":{"street')
     lookup.accepted(len(b'address":{'))  # the opener kept, not the street
     assert lookup.cursor == ORDER_TEXT.index(b"\n  Street")  # the end of the "Address:" line
+
+
+def test_label_lookup_string_values_go_on_over_unlabelled_lines() -> None:
+    text = (b"Address: 993 Hayes Mills\nNew Susanville, WV 27736\nTimezone: 00:59\n"
+            b"Note: one\n\nPlease extract it.\n")
+    kinds = {"address": ("address", "string"), "timezone": ("timezone", "string"),
+             "note": ("note", "string")}
+    lookup = LabelLookup(text, spell, kinds)
+    # The address takes its second line (as the JSON escape \n); the labelled lines after it
+    # are fields of their own, and an empty line ends the last value.
+    assert bytes(lookup.propose("address", 500)) == (
+        b'993 Hayes Mills\\nNew Susanville, WV 27736","timezone":"00:59","note":"one')
+    lookup.accepted(len(b'993 Hayes Mills\\nNew Susanville, WV 27736","t'))
+    assert lookup.cursor == text.index(b"\nTimezone")  # past both lines of the address
+    # A number never does.
+    assert bytes(LabelLookup(b"Qty: 3\n4 more\n", spell, {"qty": ("qty", "number")}).propose(
+        "qty", 50, in_string=False)) == b"3"
