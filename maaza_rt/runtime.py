@@ -680,6 +680,15 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             return copy
         return choice
 
+    def prefer_layout(logits: np.ndarray, choice: int, drafted: int) -> int:
+        """The layout bias: where a label draft ends a value one way (``"},{"``: the next
+        list item, as the text's next line labels a property the item has) and the model's
+        choice ends it another (``","``: one more property), the draft's way when near-tied."""
+        if (drafted != choice and drafted in value_enders and choice in value_enders
+                and logits[drafted] >= logits[choice] - copy_bias and allows(drafted)):
+            return drafted
+        return choice
+
     # Presence bias: closing the root object while the text labels a root property the output
     # has not written, near-tied with going on to another property, goes on instead.
     go_on: dict[bytes, int] = {}
@@ -829,6 +838,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             is_forced = i < len(forced)
             if copies and not is_forced and (source is lookup or i > len(forced)):
                 c = prefer_copy(logits, c, f)
+            if copies and not is_forced and source is labels:
+                c = prefer_layout(logits, c, f)
             c = prefer_presence(logits, c)
             if c != f:
                 session.truncate(base + 1 + i)
@@ -874,6 +885,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 choice = prefer_copy(logits, choice, hint[0])
                 if choice == hint[0]:
                     lookup.accepted(1)
+            pending = labels.pending() if biased and labels is not None else None
+            if pending is not None:
+                choice = prefer_layout(logits, choice, pending)
             choice = prefer_presence(logits, choice)
     text = _text(model, out)
     gen = Generation(text, out, n_forced, decode_ns / 1e6, grammar_ns / 1e6, closed, n_closing,
@@ -1122,8 +1136,10 @@ class Extractor:
                 model's near-miss copies of ids, numbers and names become exact. The same
                 margin lets the output go on to another top-level property instead of closing
                 the object when the text labels one it has not written (``Order Date: ...`` as
-                the last line). None means ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt
-                lookup, else 0; 0 is plain greedy decoding.
+                the last line), and end a value the way a label draft does (the next list item
+                when the text's next line labels a property the item has). None means
+                ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt lookup, else 0; 0 is plain
+                greedy decoding.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
             return_details: return an :class:`Extraction` instead of the bare value.
 

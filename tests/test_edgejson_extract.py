@@ -158,6 +158,24 @@ def test_edgejson_presence_bias_writes_labelled_root_properties(
         assert biased.get(key) == row["expected_output"][key], (row_id, biased)
 
 
+# Rows where a list item without an optional field (the text's next line labels the next
+# item) took the next item's field instead, and the layout bias keeps the items apart:
+# (row id, the list).
+MERGED_ITEMS = (("edgejson_medical_record_qwen_018", "results"),
+                ("edgejson_invoice_template_017", "line_items"))
+
+
+@pytest.mark.model
+def test_edgejson_layout_bias_keeps_list_items_apart(
+    extractor: maaza_rt.Extractor, edgejson_rows: list[dict], edgejson_schemas: dict[str, dict],
+) -> None:
+    for row_id, key in MERGED_ITEMS:
+        row, plain, biased = _without_and_with_bias(extractor, edgejson_rows, edgejson_schemas,
+                                                    row_id)
+        assert plain[key] != row["expected_output"][key], (row_id, plain)
+        assert biased[key] == row["expected_output"][key], (row_id, biased)
+
+
 def first_difference(a: list[int], b: list[int]) -> int:
     i = 0
     while i < min(len(a), len(b)) and a[i] == b[i]:
