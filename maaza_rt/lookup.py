@@ -273,6 +273,8 @@ def open_frames(output: bytes, top: Shape) -> list[_Frame] | None:
 
 
 _NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
+# The end of a block of labelled lines: an empty line next, or the end of the text.
+_BLOCK_END = re.compile(rb"[ \t]*(?:\r?\n[ \t]*(?:\r?\n|$)|$)")
 # The next labelled line: indentation, a label of words, a colon, the value.
 _NEXT_LABEL = re.compile(rb"\n[ \t]*([A-Za-z][A-Za-z0-9 _\-]{0,40}?)[ \t]*:[ \t]*")
 
@@ -469,6 +471,11 @@ class LabelLookup:
         while len(draft) < MAX_CHAIN:
             m = _NEXT_LABEL.match(self.text, pos)
             if m is None:
+                if key_sep is None and _BLOCK_END.match(self.text, pos):
+                    # The labelled block ends (an empty line, or the text does): so does the
+                    # output, unless the model finds more in the text.
+                    draft += (b'"' if in_string else b"") + b"".join(
+                        b"}" if f.shape.kind == "object" else b"]" for f in reversed(frames))
                 return
             words = label_words(m.group(1).decode("utf-8", "replace"))
             k = len(frames) - 1

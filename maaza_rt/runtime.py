@@ -69,6 +69,8 @@ _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
 # 3.0 single-token passes, 4: 4.3, 8: 5.0, 16: 6.3; two threads: 2.3, 3.2, 3.9, 5.0;
 # bench/batch_cost.py), so a run of one or two speculative tokens is decoded token by token.
 _MIN_SPECULATIVE = 3
+# The bytes a token that ends a JSON value starts with (the layout bias compares two of them).
+_VALUE_ENDS = (b'"', b",", b"}", b"]")
 # Greedy decoding takes a token copied from the input over the model's choice when the copy's
 # logit is at most this far below (see Extractor.extract); measured on the EdgeJSON validation
 # split, where it fixes near-miss copies of ids, numbers and sentences (bench/RESULTS.md).
@@ -684,9 +686,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         """The layout bias: where a label draft ends a value one way (``"},{"``: the next
         list item, as the text's next line labels a property the item has) and the model's
         choice ends it another (``","``: one more property), the draft's way when near-tied."""
-        if (drafted != choice and drafted in value_enders and choice in value_enders
+        if (drafted != choice and pieces[drafted][:1] in _VALUE_ENDS
+                and pieces[choice][:1] in _VALUE_ENDS
                 and logits[drafted] >= logits[choice] - copy_bias and allows(drafted)):
-            return drafted
+            return drafted  # both end the value where it is (neither adds to it first)
         return choice
 
     # Presence bias: closing the root object while the text labels a root property the output

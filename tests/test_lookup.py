@@ -254,24 +254,33 @@ def test_label_lookup_drafts_through_the_schema_nesting() -> None:
     shape = schema_shape(ORDER)
     lookup = LabelLookup(ORDER_TEXT, spell, property_kinds(ORDER), shape=shape)
     # From the order id on: into the list of items (a repeated property starts the next
-    # item), out of it for the total, into the address object and out of it for the status.
+    # item), out of it for the total, into the address object and out of it for the status;
+    # the labelled lines end with the text, and so does the draft: it closes the object.
     assert bytes(lookup.propose("order_id", 500, output=b'{"order_id":"')) == (
         b'A1","items":[{"name":"Pen","qty":2},{"name":"Ink","qty":3}],"total":9.5,'
-        b'"address":{"street":"1 Main St","zip_code":"02134"},"status":"shipped')
+        b'"address":{"street":"1 Main St","zip_code":"02134"},"status":"shipped"}')
     # Without the output (or the shape) the draft stops at the first nested field, as before.
     assert bytes(lookup.propose("order_id", 500)) == b"A1"
     # A key just opened inside the address takes the next line of the address only.
     lookup = LabelLookup(ORDER_TEXT, spell, property_kinds(ORDER), shape=shape)
     lookup.cursor = ORDER_TEXT.index(b"  Street")
     assert bytes(lookup.propose_key(500, output=b'{"order_id":"A1","address":{"')) == (
-        b'street":"1 Main St","zip_code":"02134"},"status":"shipped')
+        b'street":"1 Main St","zip_code":"02134"},"status":"shipped"}')
     lookup.cursor = ORDER_TEXT.index(b"Status")
     # The status belongs to the root object, not to the address whose key is open.
     assert lookup.propose_key(500, output=b'{"order_id":"A1","address":{"street":"1","') == []
     # A line labelling an object opens it for the lines that follow.
     lookup.cursor = ORDER_TEXT.index(b"Address")
     assert bytes(lookup.propose_key(500, output=b'{"order_id":"A1","')) == (
-        b'address":{"street":"1 Main St","zip_code":"02134"},"status":"shipped')
+        b'address":{"street":"1 Main St","zip_code":"02134"},"status":"shipped"}')
+    # An empty line ends the labelled block too; a line that labels nothing known does not.
+    text = b"Total: 9.5\n\nPlease extract it.\n"
+    lookup = LabelLookup(text, spell, property_kinds(ORDER), shape=shape)
+    assert bytes(lookup.propose("total", 50, False, b'{"items":[{"qty":1}],"total":')) == (
+        b"9.5}")
+    text = b"Total: 9.5\nCourier: DHL\n"
+    lookup = LabelLookup(text, spell, property_kinds(ORDER), shape=shape)
+    assert bytes(lookup.propose("total", 50, False, b'{"total":')) == b"9.5"
 
 
 def test_label_lookup_nested_draft_moves_the_cursor_past_an_opened_object() -> None:
@@ -299,3 +308,4 @@ def test_label_lookup_string_values_go_on_over_unlabelled_lines() -> None:
     # A number never does.
     assert bytes(LabelLookup(b"Qty: 3\n4 more\n", spell, {"qty": ("qty", "number")}).propose(
         "qty", 50, in_string=False)) == b"3"
+
