@@ -83,9 +83,10 @@ class PromptLookup:
 
 
 # A key that the output has just finished: ``"key":`` or ``"key":"``, at the end of the output.
-_KEY_END = re.compile(rb'"((?:[^"\\]|\\.){1,64})":"?\Z')
+_KEY_END = re.compile(rb'"((?:[^"\\]|\\.){1,64})":\[?"?\Z')
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 MAX_LABEL_VALUE = 96  # bytes of text after a label that a draft copies
+MAX_ITEMS = 64  # list items, one per line, that a draft copies
 MAX_CHAIN = 1024  # bytes of JSON a label draft holds at most
 
 
@@ -357,6 +358,33 @@ class LabelLookup:
             end = line_end
         return bytes(value), end
 
+    def _items(self, pos: int, indent: int, kind: str) -> tuple[list[bytes], int]:
+        """The items of a list laid out one per line after a label line ending at ``pos``
+        (each line indented deeper than ``indent``, not labelled, JSON-safe; numbers only
+        where ``kind`` is ``number``) and where the last one ends."""
+        text = self.text
+        items: list[bytes] = []
+        while pos < len(text) and text[pos] == 0x0A and len(items) < MAX_ITEMS:
+            first = pos + 1
+            while first < len(text) and text[first] in b" \t":
+                first += 1
+            end = _line_value(text, first)
+            item = text[first:end].rstrip()
+            if (first - pos - 1 <= indent or not item or _NEXT_LABEL.match(text, pos)
+                    or (end < len(text) and text[end] != 0x0A)
+                    or (kind == "number" and _NUMBER.fullmatch(item) is None)):
+                break
+            items.append(item)
+            pos = end
+        return items, pos
+
+    @staticmethod
+    def _list_json(items: list[bytes], kind: str) -> bytes:
+        """The items as the inside of a JSON list, from just after its ``[``, with its ``]``."""
+        if kind == "number":
+            return b",".join(items) + b"]"
+        return b'"' + b'","'.join(items) + b'"]'
+
     def _offer(self, draft: bytearray, n: int) -> list[int]:
         self._draft = self.tokenize(bytes(draft))
         self._offer_start, self._kept = 0, 0
@@ -383,6 +411,22 @@ class LabelLookup:
             return []
         start = m.end()
         end = _line_value(self.text, start)
+        frames = self._frames(output) if output is not None and output.rstrip(b'"').endswith(
+            b"[") else None
+        if frames and frames[-1].shape.kind == "array" and end == start:
+            # A list just opened (``"tags":[`` or ``"tags":["``): its items, one per line.
+            item = frames[-1].shape.item
+            kind = item.kind if item is not None else "other"
+            indent = m.start() - (self.text.rfind(b"\n", 0, m.start()) + 1)
+            items, end = self._items(end, indent, kind) if kind in ("string", "number") else (
+                [], end)
+            if not items or (kind == "number" and in_string):
+                return []
+            draft = bytearray(self._list_json(items, kind)[1 if in_string else 0:])
+            self._values = [(0, end)]
+            frames.pop()
+            self._chain_framed(draft, end, False, frames)
+            return self._offer(draft, n)
         if end == start:
             return []
         draft = bytearray(self.text[start:end])
@@ -515,6 +559,16 @@ class LabelLookup:
                   and prop.item.kind == "object"):
                 draft += head + b'":[{'
                 new_frames = [_Frame(prop), _Frame(prop.item)]
+            elif (end == m.end() and prop.kind == "array" and prop.item is not None
+                  and prop.item.kind in ("string", "number")):
+                items, end = self._items(end, m.start(1) - m.start() - 1, prop.item.kind)
+                if not items:
+                    return
+                draft += head + b'":['
+                self._values.append((len(draft), end))
+                draft += self._list_json(items, prop.item.kind)
+                in_string = False
+                new_frames = []
             else:
                 return
             del frames[k + 1:]

@@ -309,3 +309,30 @@ def test_label_lookup_string_values_go_on_over_unlabelled_lines() -> None:
     assert bytes(LabelLookup(b"Qty: 3\n4 more\n", spell, {"qty": ("qty", "number")}).propose(
         "qty", 50, in_string=False)) == b"3"
 
+
+def test_label_lookup_drafts_lists_laid_out_one_item_per_line() -> None:
+    schema = {"type": "object", "properties": {
+        "item_id": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "scores": {"type": "array", "items": {"type": "number"}},
+        "created_by": {"type": "string"}}}
+    text = (b"Item Id: 474e\nTags:\n  Maintain\n  Enjoy\n  Two\nScores:\n  1.5\n  2\n"
+            b"Created By: Level\n\nPlease extract it.\n")
+    shape = schema_shape(schema)
+    lookup = LabelLookup(text, spell, property_kinds(schema), shape=shape)
+    # In a chain: the list, closed, then the next labelled line, then the end of the block.
+    assert bytes(lookup.propose("item_id", 500, output=b'{"item_id":"')) == (
+        b'474e","tags":["Maintain","Enjoy","Two"],"scores":[1.5,2],"created_by":"Level"}')
+    # Right after the list opened (the grammar forced '["' or '[').
+    assert bytes(lookup.propose("tags", 500, True, b'{"item_id":"474e","tags":["')) == (
+        b'Maintain","Enjoy","Two"],"scores":[1.5,2],"created_by":"Level"}')
+    assert bytes(lookup.propose("scores", 500, False, b'{"scores":[')) == (
+        b'1.5,2],"created_by":"Level"}')
+    # An item that is not a number ends a list of numbers before it: no list to draft.
+    odd = LabelLookup(b"Scores:\n  1.5\n  many\n", spell, property_kinds(schema), shape=shape)
+    assert bytes(odd.propose("scores", 500, False, b'{"scores":[')) == b"1.5]"
+    assert finished_key(b'{"tags":["') == "tags" and finished_key(b'{"tags":[') == "tags"
+    assert finished_key(b'{"tags":[1') is None
+    # Items must be indented under their label.
+    flat = LabelLookup(b"Tags:\nMaintain\n", spell, property_kinds(schema), shape=shape)
+    assert flat.propose("tags", 500, True, b'{"tags":["') == []
