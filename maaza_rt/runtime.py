@@ -69,8 +69,25 @@ _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
 # 3.0 single-token passes, 4: 4.3, 8: 5.0, 16: 6.3; two threads: 2.3, 3.2, 3.9, 5.0;
 # bench/batch_cost.py), so a run of one or two speculative tokens is decoded token by token.
 _MIN_SPECULATIVE = 3
-# The bytes a token that ends a JSON value starts with (the layout bias compares two of them).
-_VALUE_ENDS = (b'"', b",", b"}", b"]")
+def _in_string(output: bytes) -> bool:
+    """Whether a JSON output prefix ends inside a string (an odd number of unescaped quotes)."""
+    inside = escaped = False
+    for b in output:
+        if escaped:
+            escaped = False
+        elif inside and b == 0x5C:
+            escaped = True
+        elif b == 0x22:
+            inside = not inside
+    return inside
+
+
+def _ends_alike(choice: bytes, drafted: bytes, in_string: bool) -> bool:
+    """Whether two tokens both end the value being written where it is, each its own way: inside
+    a string both start with its closing quote; elsewhere both with ``,``, ``}`` or ``]``. (A
+    comma inside a string is text, not an ending.)"""
+    ends = (b'"',) if in_string else (b",", b"}", b"]")
+    return choice[:1] in ends and drafted[:1] in ends
 # Greedy decoding takes a token copied from the input over the model's choice when the copy's
 # logit is at most this far below (see Extractor.extract); measured on the EdgeJSON validation
 # split, where it fixes near-miss copies of ids, numbers and sentences (bench/RESULTS.md).
@@ -686,10 +703,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         """The layout bias: where a label draft ends a value one way (``"},{"``: the next
         list item, as the text's next line labels a property the item has) and the model's
         choice ends it another (``","``: one more property), the draft's way when near-tied."""
-        if (drafted != choice and pieces[drafted][:1] in _VALUE_ENDS
-                and pieces[choice][:1] in _VALUE_ENDS
+        if (drafted != choice and out_text is not None
+                and _ends_alike(pieces[choice], pieces[drafted], _in_string(bytes(out_text)))
                 and logits[drafted] >= logits[choice] - copy_bias and allows(drafted)):
-            return drafted  # both end the value where it is (neither adds to it first)
+            return drafted
         return choice
 
     # Presence bias: closing the root object while the text labels a root property the output

@@ -390,6 +390,18 @@ def test_runtime_generation_limit_below_the_shortest_value(one_thread: maaza_rt.
     assert info.value.n_tokens == 8 and info.value.partial_text.startswith('{"summary":"')
 
 
+def test_runtime_layout_bias_compares_only_tokens_that_end_the_value() -> None:
+    assert rt._in_string(b'{"name":"Ada') and not rt._in_string(b'{"name":"Ada",')
+    assert rt._in_string(b'{"q":"say \\"hi') and not rt._in_string(b'{"q":"a\\\\"')
+    assert not rt._in_string(b'{"n":12')
+    # In a string only the closing quote ends it: a comma there is text.
+    assert rt._ends_alike(b'","', b'"},{"', True)
+    assert not rt._ends_alike(b'",', b",", True) and not rt._ends_alike(b",", b'"}', True)
+    # After a number (or a closed value) a comma or a bracket does.
+    assert rt._ends_alike(b',"', b"},{", False) and rt._ends_alike(b"}]", b",", False)
+    assert not rt._ends_alike(b"5", b",", False) and not rt._ends_alike(b'"', b",", False)
+
+
 def test_runtime_closing_tokens_spell_the_completion() -> None:
     class Model:
         pieces = [b"a", b"b", b"ab", b'"', b"}", b'"}', b"\xc3", b"\xa9"]
