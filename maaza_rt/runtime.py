@@ -625,6 +625,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     With ``labels`` (and both options on), a key the output ends on is followed in the same
     batch by the value the input text labels with it, and the labelled fields after it
     (:class:`LabelLookup`); the copy bias applies to such a draft from its second token on.
+    With the same margin, the presence bias goes on past a closing of the root object while
+    the text labels a root property not yet written, and the layout bias takes a label draft's
+    way of ending a value over the model's other way of ending it (docs/runtime.md).
 
     Budget closing: when the shortest complete value fits in ``max_tokens``, a chosen token is
     committed only if the shortest completion after it still fits (its bytes bound its tokens;
