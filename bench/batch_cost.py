@@ -32,13 +32,14 @@ SCHEMA = {"type": "object", "properties": {"summary": {"type": "string", "maxLen
 FILLER = "The quick brown fox jumps over the lazy dog near the river bank. "
 
 
-def fill(extractor: maaza_rt.Extractor, context: int) -> runtime.Session:
-    """An extraction whose prompt holds about ``context`` tokens; returns its session."""
+def fill(extractor: maaza_rt.Extractor, context: int, room: int) -> runtime.Session:
+    """An extraction whose prompt holds about ``context`` tokens and whose context window has
+    ``room`` more; returns its session."""
     model = extractor.model
     text = FILLER
     while len(model.prompt_tokens(model.build_prompt(text, SCHEMA))) < context:
         text += FILLER
-    extractor.extract(text, SCHEMA, max_tokens=16)
+    extractor.extract(text, SCHEMA, max_tokens=16 + room)
     return extractor.session
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for threads in (int(t) for t in args.threads.split(",")):
         extractor = maaza_rt.Extractor(args.model, n_threads=threads)
         try:
-            ms = measure(fill(extractor, args.context), sizes, args.reps)
+            ms = measure(fill(extractor, args.context, max(sizes)), sizes, args.reps)
         finally:
             extractor.close()
         cells = " | ".join(f"{ms[n]:.1f} ms ({ms[n] / ms[1]:.1f}x)" for n in sizes)

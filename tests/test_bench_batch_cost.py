@@ -14,9 +14,9 @@ batch_cost = load_bench_script("batch_cost")
 def test_batch_cost_fills_the_context_and_restores_the_cache() -> None:
     extractor = maaza_rt.Extractor(n_threads=1)
     try:
-        session = batch_cost.fill(extractor, 200)
+        session = batch_cost.fill(extractor, 200, 64)
         before = list(session.tokens)
-        assert len(before) >= 200
+        assert len(before) >= 200 and session.n_ctx >= len(before) + 64
         ms = batch_cost.measure(session, [1, 4], reps=1)
         assert set(ms) == {1, 4} and all(v > 0 for v in ms.values())
         assert session.tokens == before  # every timed batch was dropped again
