@@ -85,7 +85,7 @@ class PromptLookup:
 # A key that the output has just finished: ``"key":`` or ``"key":"``, at the end of the output.
 _KEY_END = re.compile(rb'"((?:[^"\\]|\\.){1,64})":\[?"?\Z')
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-MAX_LABEL_VALUE = 96  # bytes of text after a label that a draft copies
+MAX_LABEL_VALUE = 1024  # bytes of text after a label that a draft copies
 MAX_ITEMS = 64  # list items, one per line, that a draft copies
 MAX_CHAIN = 1024  # bytes of JSON a label draft holds at most
 
@@ -318,6 +318,12 @@ class LabelLookup:
         self.lower = text.lower()
         self.tokenize = tokenize
         self.kinds = kinds or {}
+        # Another known property labelled later on a value's line (``Name: Ada; city: Paris``)
+        # ends the value there.
+        self._inline = re.compile(rb"[;,|][ \t]*(?<![a-z0-9])(?:" + b"|".join(
+            re.escape(w.encode("utf-8")).replace(rb"\ ", rb"[ _\-]?")
+            for w in sorted(self.kinds, key=len, reverse=True) if w) + rb")[ \t]*:"
+        ) if any(self.kinds) else None
         self.pieces = pieces
         self.root = list(root)  # the schema's top-level property names
         self.cursor = 0
@@ -327,6 +333,7 @@ class LabelLookup:
         self._offer_start = 0  # the draft index where the last offer began
         self._offer_end = 0  # ... and ended
         self._kept = 0  # draft tokens kept so far
+        self._resumable = False  # the output follows the draft up to _kept: it may go on
 
     def _pattern(self, key: str) -> re.Pattern[bytes] | None:
         if key not in self._patterns:
@@ -337,10 +344,15 @@ class LabelLookup:
 
     def _value(self, start: int, kind: str) -> tuple[bytes, int] | None:
         """The JSON text of a ``kind`` value labelled at ``start`` (a string without its quotes)
-        and where it ends in the text. A string goes on over the lines after its own while each
-        is neither empty nor labelled (``993 Hayes Mills\\nNew Susanville, WV``: an address)."""
+        and where it ends in the text: at the end of its line, or where the line labels another
+        known property (``Name: Ada; city: Paris``). A string goes on over the lines after its
+        own while each is neither empty nor labelled (``993 Hayes Mills\\nNew Susanville,
+        WV``: an address)."""
         text = self.text
         end = _line_value(text, start)
+        inline = self._inline.search(self.lower, start, end) if self._inline else None
+        if inline is not None:
+            end = inline.start()
         raw = text[start:end].rstrip()
         if kind == "number":
             m = _NUMBER.match(raw)
@@ -348,7 +360,8 @@ class LabelLookup:
         if not raw:
             return None
         value = bytearray(raw)
-        while end < len(text) and text[end] == 0x0A and len(value) < MAX_LABEL_VALUE:
+        while (inline is None and end < len(text) and text[end] == 0x0A
+               and len(value) < MAX_LABEL_VALUE):
             line_end = _line_value(text, end + 1)
             line = text[end + 1:line_end].rstrip()
             if not line.strip() or _NEXT_LABEL.match(text, end) or (
@@ -387,7 +400,7 @@ class LabelLookup:
 
     def _offer(self, draft: bytearray, n: int) -> list[int]:
         self._draft = self.tokenize(bytes(draft))
-        self._offer_start, self._kept = 0, 0
+        self._offer_start, self._kept, self._resumable = 0, 0, False
         self._offer_end = min(n, len(self._draft))
         return self._draft[:self._offer_end]
 
@@ -588,9 +601,9 @@ class LabelLookup:
         return pattern is not None and pattern.search(self.lower, self.cursor) is not None
 
     def pending(self) -> int | None:
-        """The next draft token, when the last offer was kept whole and the draft goes on."""
-        if self._offer_end > self._offer_start and self._kept == self._offer_end < len(
-                self._draft):
+        """The next draft token, when the output follows the draft and the draft goes on: the
+        last offer was kept whole, or :meth:`respell` took the model's token into it."""
+        if self._resumable and self._kept < len(self._draft):
             return self._draft[self._kept]
         return None
 
@@ -602,21 +615,45 @@ class LabelLookup:
         self._kept += 1
         self._offer_start = self._kept
         self._offer_end = min(self._kept + n, len(self._draft))
+        self._resumable = False
         return self._draft[self._offer_start:self._offer_end]
 
     def drop(self) -> None:
         """Forgets the draft (the output went another way)."""
         self._draft, self._offer_start, self._offer_end, self._kept = [], 0, 0, 0
+        self._resumable = False
 
     def accepted(self, n_accepted: int) -> None:
         """Records that the first ``n_accepted`` tokens of the last offer were kept."""
         self._kept = self._offer_start + n_accepted
-        if self._kept == 0:
-            return
+        self._resumable = n_accepted > 0 and self._kept == self._offer_end
+        if self._kept > 0:
+            self._advance(self._kept_bytes())
+
+    def respell(self, token: int) -> bool:
+        """After :meth:`accepted` recorded that the output took ``token`` where the draft had
+        another token: when ``token`` spells the draft's next bytes another way (``la`` where
+        the draft has ``l`` ``aur``), the draft goes on with it (:meth:`pending` is ``token``)
+        and the rest of its bytes are tokenized anew. Returns whether it goes on."""
+        if self.pieces is None or self._kept >= len(self._draft):
+            return False
+        piece = self.pieces[token]
+        rest = b"".join(self.pieces[t] for t in self._draft[self._kept:])
+        if not piece or len(piece) >= len(rest) or not rest.startswith(piece):
+            return False
+        self._draft = self._draft[:self._kept] + [token] + self.tokenize(rest[len(piece):])
+        self._resumable = True
+        self._advance(self._kept_bytes() + len(piece))
+        return True
+
+    def _kept_bytes(self) -> int:
         kept = self._draft[:self._kept]
-        n_bytes = (len(b"".join(self.pieces[t] for t in kept)) if self.pieces is not None
-                   else len(kept))
-        # Past the line of the last labelled value that the kept tokens began.
+        return (len(b"".join(self.pieces[t] for t in kept)) if self.pieces is not None
+                else len(kept))
+
+    def _advance(self, n_bytes: int) -> None:
+        """Moves the cursor past the line of the last labelled value that the first
+        ``n_bytes`` of the draft began."""
         begun = [text_end for before, text_end in self._values if before < n_bytes]
         if begun:
             self.cursor = begun[-1]

@@ -167,6 +167,42 @@ def test_label_lookup_offers_the_rest_of_a_draft_the_batch_cut() -> None:
     assert lookup.pending() is None and lookup.propose_rest(3) == []
 
 
+def test_label_lookup_goes_on_when_the_model_spells_the_draft_another_way() -> None:
+    pieces = [bytes([i]) for i in range(256)] + [b"Ad", b"Ax"]
+    lookup = LabelLookup(b"Name: Ada Lovelace\nName: Bob\n", spell, pieces=pieces)
+    assert bytes(lookup.propose("name", 4)) == b"Ada "
+    lookup.accepted(0)  # the model wrote "Ad" (256) where the draft has "A"
+    assert lookup.pending() is None
+    assert lookup.respell(256) and lookup.pending() == 256
+    assert bytes(lookup.propose_rest(3)) == b"a L"  # the rest, tokenized anew
+    lookup.accepted(1)  # then "a" kept and a token the draft does not spell
+    assert not lookup.respell(257) and lookup.pending() is None
+    assert not lookup.respell(ord("x"))
+    # The value was begun (by the model's own token): the next "Name:" label is Bob's.
+    lookup.drop()
+    assert bytes(lookup.propose("name", 10)) == b"Bob"
+
+
+def test_label_lookup_respell_needs_the_draft_to_go_on_after_the_token() -> None:
+    pieces = [bytes([i]) for i in range(256)] + [b"Ada"]
+    lookup = LabelLookup(b"Name: Ada\n", spell, pieces=pieces)
+    assert bytes(lookup.propose("name", 8)) == b"Ada"
+    lookup.accepted(0)
+    assert not lookup.respell(256)  # the token spells the whole rest: nothing to go on with
+    assert LabelLookup(b"Name: Ada\n", spell).respell(ord("A")) is False  # no draft
+
+
+def test_label_lookup_ends_a_value_where_its_line_labels_another_property() -> None:
+    kinds = {"name": ("name", "string"), "city": ("city", "string"), "age": ("age", "number")}
+    lookup = LabelLookup(b"Name: Ada Lovelace; city: London, age: 36\n", spell, kinds)
+    assert bytes(lookup.propose("name", 100)) == b"Ada Lovelace"
+    assert bytes(lookup.propose("city", 100)) == b"London"
+    assert bytes(lookup.propose("age", 100, in_string=False)) == b"36"
+    # A comma before words that label no known property is text.
+    lookup = LabelLookup(b"Name: Ada, the countess: of Lovelace\n", spell, kinds)
+    assert bytes(lookup.propose("name", 100)) == b"Ada, the countess: of Lovelace"
+
+
 def test_label_lookup_moves_past_the_values_the_output_kept() -> None:
     text = b"Description: Red pen\nQuantity: 72\nColor: blue\n"
     kinds = {"description": ("description", "string"), "quantity": ("quantity", "number"),
