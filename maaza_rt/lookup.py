@@ -96,10 +96,42 @@ def label_words(key: str) -> str:
     return " ".join(re.split(r"[\s_.\-]+", _CAMEL.sub(" ", key).lower())).strip()
 
 
-def writing_key(output_tail: bytes) -> bool:
-    """Whether the output ends inside an object key (its last quote opens a key)."""
-    q = output_tail.rfind(b'"')
-    return q >= 1 and output_tail[q - 1] in b"{," and b":" not in output_tail[q + 1:]
+class JsonScan:
+    """Where a JSON output ends, read as its bytes come (:meth:`feed`): inside a string or not,
+    and whether that string is an object key (``"key`` after ``{`` or ``,`` in an object; in a
+    list, ``,"`` opens a string item)."""
+
+    __slots__ = ("in_string", "in_key", "_escaped", "_expect_key", "_stack")
+
+    def __init__(self) -> None:
+        self.in_string = False
+        self.in_key = False
+        self._escaped = False
+        self._expect_key = False  # the next string opened is a key
+        self._stack = bytearray()  # the open containers: ``{`` or ``[``
+
+    def feed(self, data: bytes) -> None:
+        for b in data:
+            if self.in_string:
+                if self._escaped:
+                    self._escaped = False
+                elif b == 0x5C:
+                    self._escaped = True
+                elif b == 0x22:
+                    self.in_string = self.in_key = False
+            elif b == 0x22:
+                self.in_string, self.in_key, self._expect_key = True, self._expect_key, False
+            elif b == 0x7B or b == 0x5B:
+                self._stack.append(b)
+                self._expect_key = b == 0x7B
+            elif b == 0x7D or b == 0x5D:
+                if self._stack:
+                    self._stack.pop()
+                self._expect_key = False
+            elif b == 0x2C:
+                self._expect_key = bool(self._stack) and self._stack[-1] == 0x7B
+            elif b == 0x3A:
+                self._expect_key = False
 
 
 def finished_key(output_tail: bytes) -> str | None:

@@ -44,13 +44,13 @@ import numpy as np
 
 from .errors import GenerationLimitError, InputTooLongError, InternalError, ModelError
 from .lookup import (
+    JsonScan,
     LabelLookup,
     PromptLookup,
     finished_key,
     property_kinds,
     root_keys,
     schema_shape,
-    writing_key,
 )
 from .models import ModelLike, ResolvedModel, check_gguf, resolve_model
 from .prompt import Prompt, build_prompt, encode_prompt
@@ -69,29 +69,50 @@ _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
 # 3.0 single-token passes, 4: 4.3, 8: 5.0, 16: 6.3; two threads: 2.3, 3.2, 3.9, 5.0;
 # bench/batch_cost.py), so a run of one or two speculative tokens is decoded token by token.
 _MIN_SPECULATIVE = 3
-def _in_string(output: bytes) -> bool:
-    """Whether a JSON output prefix ends inside a string (an odd number of unescaped quotes)."""
-    inside = escaped = False
-    for b in output:
-        if escaped:
-            escaped = False
-        elif inside and b == 0x5C:
-            escaped = True
-        elif b == 0x22:
-            inside = not inside
-    return inside
-
-
 def _ends_alike(choice: bytes, drafted: bytes, in_string: bool) -> bool:
-    """Whether two tokens both end the value being written where it is, each its own way: inside
-    a string both start with its closing quote; elsewhere both with ``,``, ``}`` or ``]``. (A
-    comma inside a string is text, not an ending.)"""
-    ends = (b'"',) if in_string else (b",", b"}", b"]")
-    return choice[:1] in ends and drafted[:1] in ends
+    """Whether two tokens both end the value being written, after the same text, each its own
+    way: inside a string both close it (``.",`` and ``."``: the same text, then the quote);
+    elsewhere both hold ``,``, ``}`` or ``]`` after the same text (``5,`` and ``5}``). A comma
+    inside a string is text, not an ending."""
+    i, j = _ending(choice, in_string), _ending(drafted, in_string)
+    return i >= 0 and i == j and choice[:i] == drafted[:i]
+
+
+def _ending(piece: bytes, in_string: bool) -> int:
+    """Where in ``piece`` the value being written ends (-1: it does not): the first unescaped
+    quote inside a string, else the first ``,``, ``}`` or ``]``."""
+    if in_string:
+        escaped = False
+        for k, b in enumerate(piece):
+            if escaped:
+                escaped = False
+            elif b == 0x5C:
+                escaped = True
+            elif b == 0x22:
+                return k
+        return -1
+    return next((k for k, b in enumerate(piece) if b in b",}]"), -1)
+
+
+def _ends_early(choice: bytes, drafted: bytes, in_string: bool) -> bool:
+    """Whether, inside a string, ``choice`` closes it where ``drafted`` writes more of it on
+    the same line (no quote, no escape)."""
+    if not in_string or b'"' in drafted or b"\\" in drafted:
+        return False
+    return _ending(choice, True) >= 0
+
+
 # Greedy decoding takes a token copied from the input over the model's choice when the copy's
 # logit is at most this far below (see Extractor.extract); measured on the EdgeJSON validation
 # split, where it fixes near-miss copies of ids, numbers and sentences (bench/RESULTS.md).
 DEFAULT_COPY_BIAS = 2.0
+# Biases toward a label draft (a copy of the value the text labels with the key, and the
+# layout bias: a label draft's way of ending a value, or of going on with it) take this many
+# times the copy bias as their margin: a value the text labels with the key, and where that
+# label's line ends, are firmer evidence than a copy found by prompt lookup. EdgeJSON
+# validation split, Q8_0: the layout misses it mends were 2.0-3.0 logits apart (a scale of 3
+# mended no more), a UUID copied from the wrong line 2.7 (bench/RESULTS.md).
+LABEL_BIAS_SCALE = 2.0
 
 
 class Matcher(Protocol):
@@ -624,10 +645,12 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     decides where a value ends, so a bias neither runs a copy on past the value nor cuts it.
     With ``labels`` (and both options on), a key the output ends on is followed in the same
     batch by the value the input text labels with it, and the labelled fields after it
-    (:class:`LabelLookup`); the copy bias applies to such a draft from its second token on.
-    With the same margin, the presence bias goes on past a closing of the root object while
-    the text labels a root property not yet written, and the layout bias takes a label draft's
-    way of ending a value over the model's other way of ending it (docs/runtime.md).
+    (:class:`LabelLookup`); the copy bias applies to such a draft from its second token on,
+    with ``LABEL_BIAS_SCALE`` times the margin. With the copy margin, the presence bias goes on
+    past a closing of the root object while the text labels a root property not yet written;
+    with the label margin, the layout bias takes a label draft's way of ending a value over
+    the model's other way of ending it, and a label draft's string going on over the model's
+    closing it (docs/runtime.md).
 
     Budget closing: when the shortest complete value fits in ``max_tokens``, a chosen token is
     committed only if the shortest completion after it still fits (its bytes bound its tokens;
@@ -658,12 +681,14 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     if not (prompt_lookup and jump_forward):
         labels = None
     pieces = model.pieces
-    # The output's bytes, for label lookup and to leave keys undrafted.
+    # The output's bytes, for label lookup, and where they end (in a key, a string, ...).
     out_text = bytearray() if lookup is not None else None
+    scan = JsonScan()
     # Draft tokens per batch, adapted per draft source (see the loop).
     caps: dict[PromptLookup | LabelLookup | None, int] = {lookup: _DRAFT_START,
                                                           labels: _LABEL_START}
     biased = copy_bias > 0.0 and sample is None and lookup is not None
+    label_margin = LABEL_BIAS_SCALE * copy_bias  # biases toward a label draft
     value_enders = model.closing_tokens if biased else frozenset()
     n_closing = 0
     closed = False
@@ -692,23 +717,28 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         grammar_ns += time.perf_counter_ns() - t
         return ok
 
-    def prefer_copy(logits: np.ndarray, choice: int, copy: int) -> int:
-        """The copy bias: ``copy`` over ``choice`` when near-tied, neither ends a value and
-        the output is not writing a key."""
+    def prefer_copy(logits: np.ndarray, choice: int, copy: int, margin: float) -> int:
+        """The copy bias: ``copy`` over ``choice`` when within ``margin``, neither ends a value
+        and the output is not writing a key."""
         if (copy != choice and copy not in value_enders and choice not in value_enders
-                and logits[copy] >= logits[choice] - copy_bias
-                and not (out_text is not None and writing_key(bytes(out_text[-80:])))
-                and allows(copy)):
+                and logits[copy] >= logits[choice] - margin
+                and not scan.in_key and allows(copy)):
             return copy
         return choice
 
     def prefer_layout(logits: np.ndarray, choice: int, drafted: int) -> int:
         """The layout bias: where a label draft ends a value one way (``"},{"``: the next
         list item, as the text's next line labels a property the item has) and the model's
-        choice ends it another (``","``: one more property), the draft's way when near-tied."""
-        if (drafted != choice and out_text is not None
-                and _ends_alike(pieces[choice], pieces[drafted], _in_string(bytes(out_text)))
-                and logits[drafted] >= logits[choice] - copy_bias and allows(drafted)):
+        choice ends it another (``","``: one more property), or where the draft goes on with a
+        string that the model's choice closes (the labelled line goes on), the draft's way when
+        near-tied (``LABEL_BIAS_SCALE`` times the copy bias)."""
+        if drafted == choice:
+            return choice
+        if ((_ends_alike(pieces[choice], pieces[drafted], scan.in_string)
+                or (_ends_early(pieces[choice], pieces[drafted], scan.in_string)
+                    and not scan.in_key))
+                and logits[drafted] >= logits[choice] - label_margin
+                and allows(drafted)):
             return drafted
         return choice
 
@@ -742,6 +772,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if not ok:
             raise InternalError(f"the grammar rejected token {token} it had allowed")
         out.append(token)
+        scan.feed(pieces[token])
         if out_text is not None:
             out_text.extend(pieces[token])
 
@@ -832,7 +863,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                                          bytes(out_text) + fb if out_text is not None else None)
                 source = labels
         if not forced and not drafted and lookup is not None:
-            if not writing_key(tail):
+            if not scan.in_key:
                 drafted = lookup.propose(out, min(max_tokens - len(out), caps[lookup]))
                 source = lookup
             elif labels is not None and tail[-2:] in (b'{"', b',"'):
@@ -860,7 +891,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             c = pick(logits)
             is_forced = i < len(forced)
             if copies and not is_forced and (source is lookup or i > len(forced)):
-                c = prefer_copy(logits, c, f)
+                c = prefer_copy(logits, c, f, copy_bias if source is lookup else label_margin)
             if copies and not is_forced and source is labels:
                 c = prefer_layout(logits, c, f)
             c = prefer_presence(logits, c)
@@ -871,6 +902,10 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 elif source is not None:
                     source.accepted(i - len(forced))
                     caps[source] = max(_MIN_SPECULATIVE, i - len(forced) + 1)
+                    if source is labels and labels is not None:
+                        # The model may spell the draft's next bytes another way: the draft
+                        # then goes on after its token.
+                        labels.respell(c)
                 n_kept = i
                 nxt = c
                 break
@@ -905,7 +940,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             # must not decide whether a copy is preferred.
             hint = lookup.propose(out, 1) if biased and lookup is not None else []
             if hint:
-                choice = prefer_copy(logits, choice, hint[0])
+                choice = prefer_copy(logits, choice, hint[0], copy_bias)
                 if choice == hint[0]:
                     lookup.accepted(1)
             pending = labels.pending() if biased and labels is not None else None
@@ -1159,8 +1194,10 @@ class Extractor:
                 model's near-miss copies of ids, numbers and names become exact. The same
                 margin lets the output go on to another top-level property instead of closing
                 the object when the text labels one it has not written (``Order Date: ...`` as
-                the last line), and end a value the way a label draft does (the next list item
-                when the text's next line labels a property the item has). None means
+                the last line). Twice the margin (``LABEL_BIAS_SCALE``) holds for a copy of the
+                value the text labels with the key, and lets a value end the way that label's
+                line does (the next list item when the text's next line labels a property the
+                item has; a labelled sentence at the end of its line, not before). None means
                 ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt lookup, else 0; 0 is plain
                 greedy decoding.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from maaza_rt.lookup import (
+    JsonScan,
     LabelLookup,
     PromptLookup,
     finished_key,
@@ -11,7 +12,6 @@ from maaza_rt.lookup import (
     property_kinds,
     root_keys,
     schema_shape,
-    writing_key,
 )
 
 NL = 0  # a barrier (a newline)
@@ -148,13 +148,30 @@ def test_label_lookup_chains_the_fields_labelled_on_the_next_lines() -> None:
     assert bytes(LabelLookup(text, spell).propose("description", 200)) == b"Red pen"
 
 
-def test_writing_key_tells_keys_from_values() -> None:
-    assert writing_key(b'{"na')
-    assert writing_key(b'{"a":1,"')
-    assert not writing_key(b'{"name":"Ad')
-    assert not writing_key(b'{"name":')
-    assert not writing_key(b'{"a":"x","b":3')
-    assert not writing_key(b"")
+def scanned(data: bytes, pieces: int = 1) -> JsonScan:
+    """A scan fed ``data`` in ``pieces`` parts (where it ends must not depend on the cuts)."""
+    scan = JsonScan()
+    step = max(1, -(-len(data) // pieces))
+    for i in range(0, len(data), step):
+        scan.feed(data[i:i + step])
+    return scan
+
+
+def test_json_scan_tells_keys_from_values_and_list_items() -> None:
+    for pieces in (1, 3, 50):
+        assert scanned(b'{"na', pieces).in_key
+        assert scanned(b'{"a":1,"', pieces).in_key
+        assert scanned(b'{"a":[{"b":2},{"', pieces).in_key
+        value = scanned(b'{"name":"Ad', pieces)
+        assert value.in_string and not value.in_key
+        item = scanned(b'{"tags":["Beautiful","Reflect","', pieces)  # a list's string item
+        assert item.in_string and not item.in_key
+        assert not scanned(b'{"name":', pieces).in_string
+        assert not scanned(b'{"a":"x","b":3', pieces).in_key
+        quoted = scanned(b'{"q":"say \\"hi', pieces)
+        assert quoted.in_string and not scanned(b'{"q":"a\\\\"', pieces).in_string
+        assert scanned(b'{"a":"x,\\"y\\"","', pieces).in_key  # escaped quotes are text
+    assert not JsonScan().in_string and not JsonScan().in_key
 
 
 def test_label_lookup_offers_the_rest_of_a_draft_the_batch_cut() -> None:

@@ -391,15 +391,24 @@ def test_runtime_generation_limit_below_the_shortest_value(one_thread: maaza_rt.
 
 
 def test_runtime_layout_bias_compares_only_tokens_that_end_the_value() -> None:
-    assert rt._in_string(b'{"name":"Ada') and not rt._in_string(b'{"name":"Ada",')
-    assert rt._in_string(b'{"q":"say \\"hi') and not rt._in_string(b'{"q":"a\\\\"')
-    assert not rt._in_string(b'{"n":12')
     # In a string only the closing quote ends it: a comma there is text.
     assert rt._ends_alike(b'","', b'"},{"', True)
     assert not rt._ends_alike(b'",', b",", True) and not rt._ends_alike(b",", b'"}', True)
     # After a number (or a closed value) a comma or a bracket does.
     assert rt._ends_alike(b',"', b"},{", False) and rt._ends_alike(b"}]", b",", False)
     assert not rt._ends_alike(b"5", b",", False) and not rt._ends_alike(b'"', b",", False)
+    # The same text first, then the ending: still alike; other text first: not.
+    assert rt._ends_alike(b'.",', b'."', True) and rt._ends_alike(b"5,", b"5}", False)
+    assert not rt._ends_alike(b'.",', b'!"', True) and not rt._ends_alike(b'a"', b'"', True)
+    assert not rt._ends_alike(b'\\",', b'"', True)  # an escaped quote ends nothing
+
+
+def test_runtime_goes_on_bias_compares_a_closing_quote_with_more_of_the_string() -> None:
+    assert rt._ends_early(b'.",', b".", True) and rt._ends_early(b'"', b" Including", True)
+    assert not rt._ends_early(b'.",', b".", False)  # not in a string
+    assert not rt._ends_early(b'\\"', b"x", True)  # an escaped quote is text
+    assert not rt._ends_early(b'"', b'"}', True) and not rt._ends_early(b'"', b"\\n", True)
+    assert not rt._ends_early(b" a", b" b", True)  # the choice does not close the string
 
 
 def test_runtime_closing_tokens_spell_the_completion() -> None:
