@@ -646,7 +646,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     With ``labels`` (and both options on), a key the output ends on is followed in the same
     batch by the value the input text labels with it, and the labelled fields after it
     (:class:`LabelLookup`); the copy bias applies to such a draft from its second token on,
-    with ``LABEL_BIAS_SCALE`` times the margin. With the copy margin, the presence bias goes on
+    with ``LABEL_BIAS_SCALE`` times the margin, inside keys too (a drafted key is the property
+    the text's next labelled line names). With the copy margin, the presence bias goes on
     past a closing of the root object while the text labels a root property not yet written;
     with the label margin, the layout bias takes a label draft's way of ending a value over
     the model's other way of ending it, and a label draft's string going on over the model's
@@ -717,12 +718,14 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         grammar_ns += time.perf_counter_ns() - t
         return ok
 
-    def prefer_copy(logits: np.ndarray, choice: int, copy: int, margin: float) -> int:
+    def prefer_copy(logits: np.ndarray, choice: int, copy: int, margin: float,
+                    keys: bool = False) -> int:
         """The copy bias: ``copy`` over ``choice`` when within ``margin``, neither ends a value
-        and the output is not writing a key."""
+        and the output is not writing a key (unless ``keys``: a label draft's key is the one
+        the text's next labelled line names)."""
         if (copy != choice and copy not in value_enders and choice not in value_enders
                 and logits[copy] >= logits[choice] - margin
-                and not scan.in_key and allows(copy)):
+                and (keys or not scan.in_key) and allows(copy)):
             return copy
         return choice
 
@@ -891,7 +894,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             c = pick(logits)
             is_forced = i < len(forced)
             if copies and not is_forced and (source is lookup or i > len(forced)):
-                c = prefer_copy(logits, c, f, copy_bias if source is lookup else label_margin)
+                c = (prefer_copy(logits, c, f, copy_bias) if source is lookup
+                     else prefer_copy(logits, c, f, label_margin, keys=True))
             if copies and not is_forced and source is labels:
                 c = prefer_layout(logits, c, f)
             c = prefer_presence(logits, c)
@@ -1195,9 +1199,11 @@ class Extractor:
                 margin lets the output go on to another top-level property instead of closing
                 the object when the text labels one it has not written (``Order Date: ...`` as
                 the last line). Twice the margin (``LABEL_BIAS_SCALE``) holds for a copy of the
-                value the text labels with the key, and lets a value end the way that label's
-                line does (the next list item when the text's next line labels a property the
-                item has; a labelled sentence at the end of its line, not before). None means
+                value the text labels with the key (and of the key its next labelled line
+                names, so that no labelled line is skipped), and lets a value end the way
+                that label's line does (the next list item when the text's next line labels a
+                property the item has; a labelled sentence at the end of its line, not
+                before). None means
                 ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt lookup, else 0; 0 is plain
                 greedy decoding.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
