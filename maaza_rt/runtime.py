@@ -645,7 +645,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     decides where a value ends, so a bias neither runs a copy on past the value nor cuts it.
     With ``labels`` (and both options on), a key the output ends on is followed in the same
     batch by the value the input text labels with it, and the labelled fields after it
-    (:class:`LabelLookup`); the copy bias applies to such a draft from its second token on,
+    (:class:`LabelLookup`); the copy bias applies to such a draft from its first token on,
     with ``LABEL_BIAS_SCALE`` times the margin, inside keys too (a drafted key is the property
     the text's next labelled line names). With the copy margin, the presence bias goes on
     past a closing of the root object while the text labels a root property not yet written;
@@ -873,9 +873,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
                 drafted = labels.propose_key(min(max_tokens - len(out), caps[labels]),
                                              bytes(out_text) if out_text is not None else None)
                 source = labels
-        # The copy bias applies to copies that continue the output: a prompt-lookup draft, or a
-        # labelled value once its first token is the model's own choice (and never inside a
-        # key: which properties to write is the model's call, see prefer_copy).
+        # The copy bias applies to drafted copies: a prompt-lookup draft (never inside a key:
+        # which properties to write is the model's call), or a label draft from its first token
+        # (the value the text labels with the key, and inside keys the next labelled line's).
         copies = biased and source is not None
         speculative = forced + drafted
         if len(speculative) < _MIN_SPECULATIVE:
@@ -893,7 +893,7 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
             logits = session.logits(i)
             c = pick(logits)
             is_forced = i < len(forced)
-            if copies and not is_forced and (source is lookup or i > len(forced)):
+            if copies and not is_forced:
                 c = (prefer_copy(logits, c, f, copy_bias) if source is lookup
                      else prefer_copy(logits, c, f, label_margin, keys=True))
             if copies and not is_forced and source is labels:

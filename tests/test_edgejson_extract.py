@@ -120,7 +120,8 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
 # - label copies: a UUID taken from the wrong line (the label's own is 2.7 logits behind), a
 #   list item skipped (its copy was held back: ``,"`` in a list was taken for a key), a
 #   status-history timestamp half copied from another line and two items merged (a complex
-#   row, exact with the bias).
+#   row, exact with the bias), a value's first token miscopied (``fae3a4705`` for
+#   ``fa3a4705``; a company name begun with another word of the text).
 MENDED = (("edgejson_meeting_notes_template_000", ("attendees", 0, "email")),
           ("edgejson_invoice_template_002", ("line_items", 1, "description")),
           ("edgejson_order_details_template_015", ("order_date",)),
@@ -134,7 +135,9 @@ MENDED = (("edgejson_meeting_notes_template_000", ("attendees", 0, "email")),
           ("edgejson_meeting_notes_template_022", ("action_items",)),
           ("edgejson_shopping_cart_template_025", ("user_id",)),
           ("edgejson_user_profile_qwen_027", ("preferences",)),
-          ("edgejson_multi_party_transaction_template_015", ("status_history",)))
+          ("edgejson_multi_party_transaction_template_015", ("status_history",)),
+          ("edgejson_nested_organization_template_002", ("company_id",)),
+          ("edgejson_multi_party_transaction_template_022", ("transaction_id",)))
 
 
 def _at(value: Any, path: tuple[str | int, ...]) -> Any:
