@@ -327,7 +327,9 @@ class LabelLookup:
     For key ``transaction_id`` it looks in the text for ``Transaction ID:`` (the key's words,
     any case, at the start of a word, then a colon) and proposes what follows on that line, up
     to a byte a JSON string would escape. Labels are taken in the text's order: the first one
-    at or after the end of the last accepted value, else the first in the text.
+    at or after the end of the last accepted value, none when there is no such label (the
+    labels before it gave values the output took already; drafting them again, with the label
+    margin, fed lists that repeat their items).
 
     With ``kinds`` (:func:`property_kinds`), the proposal goes on through the following lines
     while each is labelled with a string or number property: ``Quantity: 72`` after a
@@ -451,7 +453,7 @@ class LabelLookup:
         pattern = self._pattern(key) if n > 0 else None
         if pattern is None:
             return []
-        m = pattern.search(self.lower, self.cursor) or pattern.search(self.lower)
+        m = pattern.search(self.lower, self.cursor)
         if m is None:
             return []
         start = m.end()
