@@ -682,7 +682,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
     if not (prompt_lookup and jump_forward):
         labels = None
     pieces = model.pieces
-    # The output's bytes, for label lookup, and where they end (in a key, a string, ...).
+    # The output's bytes, for label lookup, and where they end (in a key, a string, ...); kept
+    # only with prompt lookup, the one user of either.
     out_text = bytearray() if lookup is not None else None
     scan = JsonScan()
     # Draft tokens per batch, adapted per draft source (see the loop).
@@ -775,9 +776,9 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         if not ok:
             raise InternalError(f"the grammar rejected token {token} it had allowed")
         out.append(token)
-        scan.feed(pieces[token])
-        if out_text is not None:
+        if out_text is not None:  # only prompt lookup and its biases read these
             out_text.extend(pieces[token])
+            scan.feed(pieces[token])
 
     def fits(token: int) -> bool:
         """Whether committing ``token`` leaves room for the shortest completion after it."""
