@@ -133,6 +133,22 @@ class JsonScan:
             elif b == 0x3A:
                 self._expect_key = False
 
+    def ending(self, piece: bytes) -> int:
+        """Where in ``piece``, written next, the value being written ends (-1: it does not):
+        in a string its first unescaped quote (an escape left open by the output counts),
+        elsewhere its first ``,``, ``}`` or ``]``."""
+        if not self.in_string:
+            return next((k for k, b in enumerate(piece) if b in b",}]"), -1)
+        escaped = self._escaped
+        for k, b in enumerate(piece):
+            if escaped:
+                escaped = False
+            elif b == 0x5C:
+                escaped = True
+            elif b == 0x22:
+                return k
+        return -1
+
 
 def finished_key(output_tail: bytes) -> str | None:
     """The property name the output ends on (it ends with ``"name":`` or ``"name":"``)."""

@@ -69,37 +69,21 @@ _MAX_DRAFT = 32  # cap on draft tokens fed in one batch
 # 3.0 single-token passes, 4: 4.3, 8: 5.0, 16: 6.3; two threads: 2.3, 3.2, 3.9, 5.0;
 # bench/batch_cost.py), so a run of one or two speculative tokens is decoded token by token.
 _MIN_SPECULATIVE = 3
-def _ends_alike(choice: bytes, drafted: bytes, in_string: bool) -> bool:
-    """Whether two tokens both end the value being written, after the same text, each its own
-    way: inside a string both close it (``.",`` and ``."``: the same text, then the quote);
-    elsewhere both hold ``,``, ``}`` or ``]`` after the same text (``5,`` and ``5}``). A comma
-    inside a string is text, not an ending."""
-    i, j = _ending(choice, in_string), _ending(drafted, in_string)
+def _ends_alike(choice: bytes, drafted: bytes, scan: JsonScan) -> bool:
+    """Whether two tokens, written after the output ``scan`` has read, both end the value being
+    written, after the same text, each its own way: inside a string both close it (``.",`` and
+    ``."``: the same text, then the quote); elsewhere both hold ``,``, ``}`` or ``]`` after the
+    same text (``5,`` and ``5}``). A comma inside a string is text, not an ending."""
+    i, j = scan.ending(choice), scan.ending(drafted)
     return i >= 0 and i == j and choice[:i] == drafted[:i]
 
 
-def _ending(piece: bytes, in_string: bool) -> int:
-    """Where in ``piece`` the value being written ends (-1: it does not): the first unescaped
-    quote inside a string, else the first ``,``, ``}`` or ``]``."""
-    if in_string:
-        escaped = False
-        for k, b in enumerate(piece):
-            if escaped:
-                escaped = False
-            elif b == 0x5C:
-                escaped = True
-            elif b == 0x22:
-                return k
-        return -1
-    return next((k for k, b in enumerate(piece) if b in b",}]"), -1)
-
-
-def _ends_early(choice: bytes, drafted: bytes, in_string: bool) -> bool:
+def _ends_early(choice: bytes, drafted: bytes, scan: JsonScan) -> bool:
     """Whether, inside a string, ``choice`` closes it where ``drafted`` writes more of it on
     the same line (no quote, no escape)."""
-    if not in_string or b'"' in drafted or b"\\" in drafted:
+    if not scan.in_string or b'"' in drafted or b"\\" in drafted:
         return False
-    return _ending(choice, True) >= 0
+    return scan.ending(choice) >= 0
 
 
 # Greedy decoding takes a token copied from the input over the model's choice when the copy's
@@ -738,8 +722,8 @@ def generate(session: Session, matcher: Matcher, prompt_tokens: list[int], *, ma
         near-tied (``LABEL_BIAS_SCALE`` times the copy bias)."""
         if drafted == choice:
             return choice
-        if ((_ends_alike(pieces[choice], pieces[drafted], scan.in_string)
-                or (_ends_early(pieces[choice], pieces[drafted], scan.in_string)
+        if ((_ends_alike(pieces[choice], pieces[drafted], scan)
+                or (_ends_early(pieces[choice], pieces[drafted], scan)
                     and not scan.in_key))
                 and logits[drafted] >= logits[choice] - label_margin
                 and allows(drafted)):

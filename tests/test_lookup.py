@@ -174,6 +174,14 @@ def test_json_scan_tells_keys_from_values_and_list_items() -> None:
     assert not JsonScan().in_string and not JsonScan().in_key
 
 
+def test_json_scan_tells_where_a_next_piece_ends_the_value() -> None:
+    assert scanned(b'{"a":"x').ending(b'yz",') == 2
+    assert scanned(b'{"a":"x').ending(b"y, z") == -1  # a comma in a string is text
+    assert scanned(b'{"a":12').ending(b"3},") == 1
+    # An escape the output left open makes the next quote text.
+    assert scanned(b'{"a":"x\\').ending(b'"",') == 1
+
+
 def test_label_lookup_offers_the_rest_of_a_draft_the_batch_cut() -> None:
     lookup = LabelLookup(b"Name: Ada Lovelace\n", spell)
     assert bytes(lookup.propose("name", 4)) == b"Ada "

@@ -16,6 +16,7 @@ import pytest
 
 from maaza_rt import GenerationLimitError, InputTooLongError, ModelError, SchemaError
 from maaza_rt import runtime as rt
+from maaza_rt.lookup import JsonScan
 
 sys.path.insert(0, str(Path(__file__).parent))
 from choice_matcher import ChoiceMatcher  # noqa: E402
@@ -390,25 +391,35 @@ def test_runtime_generation_limit_below_the_shortest_value(one_thread: maaza_rt.
     assert info.value.n_tokens == 8 and info.value.partial_text.startswith('{"summary":"')
 
 
+def scan_of(output: bytes) -> JsonScan:
+    scan = JsonScan()
+    scan.feed(output)
+    return scan
+
+
+IN = scan_of(b'{"name":"Ada')  # the output is inside a string
+OUT = scan_of(b'{"n":12')  # ... after a number
+
+
 def test_runtime_layout_bias_compares_only_tokens_that_end_the_value() -> None:
     # In a string only the closing quote ends it: a comma there is text.
-    assert rt._ends_alike(b'","', b'"},{"', True)
-    assert not rt._ends_alike(b'",', b",", True) and not rt._ends_alike(b",", b'"}', True)
+    assert rt._ends_alike(b'","', b'"},{"', IN)
+    assert not rt._ends_alike(b'",', b",", IN) and not rt._ends_alike(b",", b'"}', IN)
     # After a number (or a closed value) a comma or a bracket does.
-    assert rt._ends_alike(b',"', b"},{", False) and rt._ends_alike(b"}]", b",", False)
-    assert not rt._ends_alike(b"5", b",", False) and not rt._ends_alike(b'"', b",", False)
+    assert rt._ends_alike(b',"', b"},{", OUT) and rt._ends_alike(b"}]", b",", OUT)
+    assert not rt._ends_alike(b"5", b",", OUT) and not rt._ends_alike(b'"', b",", OUT)
     # The same text first, then the ending: still alike; other text first: not.
-    assert rt._ends_alike(b'.",', b'."', True) and rt._ends_alike(b"5,", b"5}", False)
-    assert not rt._ends_alike(b'.",', b'!"', True) and not rt._ends_alike(b'a"', b'"', True)
-    assert not rt._ends_alike(b'\\",', b'"', True)  # an escaped quote ends nothing
+    assert rt._ends_alike(b'.",', b'."', IN) and rt._ends_alike(b"5,", b"5}", OUT)
+    assert not rt._ends_alike(b'.",', b'!"', IN) and not rt._ends_alike(b'a"', b'"', IN)
+    assert not rt._ends_alike(b'\\",', b'"', IN)  # an escaped quote ends nothing
 
 
 def test_runtime_goes_on_bias_compares_a_closing_quote_with_more_of_the_string() -> None:
-    assert rt._ends_early(b'.",', b".", True) and rt._ends_early(b'"', b" Including", True)
-    assert not rt._ends_early(b'.",', b".", False)  # not in a string
-    assert not rt._ends_early(b'\\"', b"x", True)  # an escaped quote is text
-    assert not rt._ends_early(b'"', b'"}', True) and not rt._ends_early(b'"', b"\\n", True)
-    assert not rt._ends_early(b" a", b" b", True)  # the choice does not close the string
+    assert rt._ends_early(b'.",', b".", IN) and rt._ends_early(b'"', b" Including", IN)
+    assert not rt._ends_early(b'.",', b".", OUT)  # not in a string
+    assert not rt._ends_early(b'\\"', b"x", IN)  # an escaped quote is text
+    assert not rt._ends_early(b'"', b'"}', IN) and not rt._ends_early(b'"', b"\\n", IN)
+    assert not rt._ends_early(b" a", b" b", IN)  # the choice does not close the string
 
 
 def test_runtime_closing_tokens_spell_the_completion() -> None:
