@@ -106,6 +106,9 @@ class Engine(Protocol):
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult: ...
 
+    def clear_cache(self) -> None:
+        """Forgets every prompt evaluated so far (the next one is evaluated whole)."""
+
 
 def first_json_value(text: str) -> Any:
     """The first JSON object or array in ``text`` (how ``free`` output is read).
@@ -152,6 +155,9 @@ class MaazaEngine:
         _ = self.extractor.model.short_tokens
         _ = self.extractor.model.closing_tokens
         self.extractor.model.label_lookup("")  # probes the tokenizer once
+
+    def clear_cache(self) -> None:
+        self.extractor.clear_cache()
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
         from maaza_rt.errors import MaazaError
@@ -247,6 +253,9 @@ class LlamaCppEngine:
             prompt, lambda s, add: self.llm.tokenize(s.encode("utf-8"), add_bos=add, special=True),
             add_bos=True, bos_token=self.bos_token)
 
+    def clear_cache(self) -> None:
+        self.llm.reset()  # its next generate finds no common prefix to keep
+
     def _grammar(self, schema: dict) -> Any:
         key = json.dumps(schema, sort_keys=True)
         grammar = self._grammars.get(key)
@@ -339,6 +348,9 @@ class HFEngine:
         self.model.eval()
         torch.set_num_threads(n_threads)
 
+    def clear_cache(self) -> None:
+        pass  # generate keeps no cache between calls
+
     def extract(self, text: str, schema: dict, max_tokens: int) -> EngineResult:
         from maaza_rt.prompt import build_prompt
 
@@ -420,6 +432,9 @@ def worker_main(args: argparse.Namespace) -> int:
         req = json.loads(line)
         t_req = time.perf_counter_ns()
         try:
+            if req.get("cold"):
+                engine.clear_cache()
+                t_req = time.perf_counter_ns()
             result = engine.extract(req["text"], req["schema"], int(req["max_tokens"]))
         except Exception as e:  # one failed extraction, not a failed worker
             result = EngineResult(engine.name, error=f"{type(e).__name__}: {e}",
@@ -539,8 +554,11 @@ class EngineWorker:
                 stream.close()
 
     def extract(self, text: str, schema: dict, max_tokens: int,
-                timeout_s: float | None = None) -> EngineResult:
+                timeout_s: float | None = None, cold: bool = False) -> EngineResult:
         """Runs one extraction in the child; a timeout or crash gives an error result.
+
+        With ``cold`` the engine first forgets the prompts it has cached (untimed), so the
+        extraction evaluates its whole prompt, as the first one of a process does.
 
         Raises:
             WorkerError: the child cannot (re)load its engine.
@@ -549,8 +567,8 @@ class EngineWorker:
         assert self._proc is not None and self._proc.stdin is not None
         t0 = time.perf_counter_ns()
         try:
-            self._proc.stdin.write((json.dumps({"text": text, "schema": schema,
-                                                "max_tokens": max_tokens}) + "\n").encode())
+            request = {"text": text, "schema": schema, "max_tokens": max_tokens, "cold": cold}
+            self._proc.stdin.write((json.dumps(request) + "\n").encode())
             self._proc.stdin.flush()
         except BrokenPipeError:
             pass

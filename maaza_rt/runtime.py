@@ -1255,6 +1255,13 @@ class Extractor:
         target = pydantic_cls if pydantic_cls is not None else value_schema
         return [self.extract(text, target, **options) for text in texts]
 
+    def clear_cache(self) -> None:
+        """Drops the prompt tokens kept in the KV cache: the next extraction evaluates its
+        whole prompt, as the first one of a process does (the context stays allocated)."""
+        with self._lock:
+            if self.session.ctx is not None:
+                self.session.truncate(0)
+
     def close(self) -> None:
         """Frees the context (the shared model stays loaded)."""
         with self._lock:

@@ -38,7 +38,12 @@ class FakeEngine:
                 row = json.loads(line)
                 self.expected[row["prompt"]] = row["expected_output"]
         self.seen_schemas: set[str] = set()
+        self.cleared = False
         print(f"fake engine {name} loaded")
+
+    def clear_cache(self) -> None:
+        self.seen_schemas.clear()
+        self.cleared = True
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> engines.EngineResult:
         if text.startswith("SLEEP"):
@@ -50,10 +55,14 @@ class FakeEngine:
         prompt_ms, decode_ms, grammar_ms, total_ms = TIMINGS[self.name]
         key = json.dumps(schema, sort_keys=True)
         reused = key in self.seen_schemas
+        cold, self.cleared = self.cleared, False
         self.seen_schemas.add(key)
         if reused:  # the schema part of the prompt came from the cache: half the prompt time
             prompt_ms /= 2
             total_ms -= prompt_ms
+        elif cold:  # after clear_cache not even the template is cached: 10 ms more
+            prompt_ms += 10.0
+            total_ms += 10.0
         value = self.expected.get(text)
         return engines.EngineResult(
             self.name, value=value, text="" if value is None else json.dumps(value),

@@ -348,6 +348,9 @@ def test_worker_round_trip_timeout_and_crash_recovery(edgejson_rows: list[dict])
         assert r.error == "ValueError: fake failure" and r.engine == "maaza"
         r = w.extract(row["prompt"], {}, 64, timeout_s=30)
         assert r.ok and r.text == json.dumps(row["expected_output"]) and w.n_restarts == 2
+        # A cold request clears the engine's cache first: the schema is new to it again.
+        r = w.extract(row["prompt"], {}, 64, timeout_s=30, cold=True)
+        assert r.ok and (r.total_ms, r.n_prompt_eval) == (110.0, 100)
 
 
 def test_worker_start_is_eager_and_logs_the_child_stderr(tmp_path: Path) -> None:
@@ -378,6 +381,8 @@ def test_sweep_end_to_end_with_fake_engines(tmp_path: Path) -> None:
     maaza = next(r for r in rows if r["engine"] == "maaza" and r["threads"] == "1")
     assert float(maaza["p50_ms"]) == 100.0
     assert float(maaza["second_over_first"]) == pytest.approx(0.9)
+    assert float(maaza["second_over_cold"]) == pytest.approx(90 / 110, abs=1e-4)  # cold: +10
+    assert float(maaza["cold_p50_ms"]) == 110.0
     assert float(maaza["grammar_share"]) == pytest.approx(0.01)
     assert maaza["n_valid"] == maaza["n"] == "3"
     data = json.loads(out.with_suffix(".json").read_text())
@@ -388,12 +393,15 @@ def test_sweep_end_to_end_with_fake_engines(tmp_path: Path) -> None:
         assert r["maaza_over_maaza-nolookup"] == pytest.approx(100 / 110)
     with open(out.with_suffix(".extractions.csv"), encoding="utf-8") as f:
         phases = [r["phase"] for r in csv.DictReader(f)]
-    # per configuration: warm-up + 3 rows, and for maaza a partner and a second run per row
-    assert len(phases) == 2 * (4 * (len(engines.ENGINES) - 1) + 10)
+    # per configuration: warm-up + 3 rows, and for maaza a partner, a second and a cold run
+    # per row
+    assert len(phases) == 2 * (4 * (len(engines.ENGINES) - 1) + 13)
     live = out.with_suffix(".partial.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["phase"] for line in live) == sorted(phases)
     md = out.with_suffix(".md").read_text()
     assert "maaza/llama-gbnf 0.250 (bar <= 0.333: meets)" in md
+    assert ("second/first extraction of a process 0.818 (bar <= 0.7: misses by 1.17x), "
+            "second/first with that schema after another 0.900") in md
 
 
 # ---- the real model ---------------------------------------------------------------------------
@@ -415,6 +423,9 @@ def test_sweep_smoke_on_the_default_model(tmp_path: Path) -> None:
     first, second = recs[("maaza", "first")], recs[("maaza", "second")]
     assert first["n_output_tokens"] == second["n_output_tokens"]
     assert second["n_prompt_eval"] < first["n_prompt_eval"]  # the schema prefix came from cache
+    cold = recs[("maaza", "cold")]
+    assert cold["n_prompt_eval"] == cold["n_prompt_tokens"] > first["n_prompt_eval"]
+    assert cold["text_head"] == first["text_head"]
     free = recs[("free", "first")]
     assert free["n_output_tokens"] == 8 and free["hit_max_tokens"]
     assert free["n_prompt_tokens"] == first["n_prompt_tokens"]  # one prompt for every engine

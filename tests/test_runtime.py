@@ -245,6 +245,24 @@ def test_runtime_extract_returns_value_and_details(extractor: maaza_rt.Extractor
 
 
 @pytest.mark.model
+def test_runtime_clear_cache_makes_the_next_prompt_evaluate_whole(
+        extractor: maaza_rt.Extractor) -> None:
+    text = "Grace Hopper, grace@navy.mil"
+    warm = extractor.extract(text, CONTACT, return_details=True)
+    again = extractor.extract(text, CONTACT, return_details=True)
+    assert again.n_prompt_tokens_reused == again.n_prompt_tokens - 1
+    extractor.clear_cache()
+    cold = extractor.extract(text, CONTACT, return_details=True)
+    assert cold.n_prompt_tokens_reused == 0
+    assert cold.value == warm.value and cold.text == warm.text
+    extractor.clear_cache()
+    extractor.clear_cache()  # twice in a row is fine
+    extractor.close()
+    extractor.clear_cache()  # and so is a closed context
+    assert extractor.extract(text, CONTACT) == warm.value
+
+
+@pytest.mark.model
 def test_runtime_extract_accepts_empty_text_and_schema_forms(extractor: maaza_rt.Extractor,
                                                              tmp_path: Path) -> None:
     jsonschema.validate(extractor.extract("", CONTACT), CONTACT)
