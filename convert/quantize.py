@@ -1,10 +1,12 @@
 """Quantize a GGUF model with llama.cpp's own quantizer (through llama-cpp-python).
 
 Usage:
-    python -m convert.quantize IN.gguf OUT.gguf --type q4_k_m [--threads 2]
+    python -m convert.quantize IN.gguf OUT.gguf --type q4_k_m [--threads 2] [--imatrix FILE]
 
 Types: q8_0, q4_0, q4_k_m (and f16 / f32 for completeness). Tensors whose row length does not fit
 a type's block size are written in a fallback type chosen by llama.cpp, as its own tool does.
+``--imatrix`` takes an importance matrix from ``convert.imatrix``: the quantizer then weighs each
+input column's rounding error by how strongly calibration data drives it (Q8_0 ignores it).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ TYPES: dict[str, int] = {
 
 
 def quantize(src: str | Path, dst: str | Path, qtype: str, *, threads: int = 2,
-             quiet: bool = True) -> Path:
-    """Write ``src`` quantized to ``qtype`` at ``dst`` and return ``dst``.
+             quiet: bool = True, imatrix: str | Path | None = None) -> Path:
+    """Write ``src`` quantized to ``qtype`` at ``dst`` and return ``dst``; with ``imatrix``
+    (a file from :mod:`convert.imatrix`) the quantizer weighs rounding errors by it.
 
     Raises:
-        ConvertError: unknown type, unreadable input, or llama.cpp reports a failure.
+        ConvertError: unknown type, unreadable input or importance matrix, or llama.cpp reports
+            a failure.
     """
     import llama_cpp
     from llama_cpp._utils import suppress_stdout_stderr
@@ -46,9 +50,16 @@ def quantize(src: str | Path, dst: str | Path, qtype: str, *, threads: int = 2,
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = TYPES[key]
     params.nthread = threads
+    entries = None
+    if imatrix is not None:
+        from .imatrix import ImatrixEntries, read_imatrix
+
+        entries = ImatrixEntries(read_imatrix(imatrix))
+        params.imatrix = entries.pointer()
     with suppress_stdout_stderr(disable=not quiet):
         rc = llama_cpp.llama_model_quantize(str(src_path).encode(), str(dst_path).encode(),
                                             ctypes.byref(params))
+    del entries  # llama.cpp has copied what it needs
     if rc != 0:
         raise ConvertError(f"llama.cpp failed to quantize {src_path} to {key} (code {rc})")
     return dst_path
@@ -61,10 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dst", help="GGUF file to write")
     parser.add_argument("--type", required=True, choices=sorted(TYPES), dest="qtype")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--imatrix", default=None,
+                        help="importance matrix from python -m convert.imatrix")
     parser.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
     args = parser.parse_args(argv)
     return run_step(lambda: quantize(args.src, args.dst, args.qtype, threads=args.threads,
-                                     quiet=not args.verbose))
+                                     quiet=not args.verbose, imatrix=args.imatrix))
 
 
 if __name__ == "__main__":

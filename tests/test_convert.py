@@ -17,7 +17,7 @@ import json
 import numpy as np
 import pytest
 
-from convert import adapter_to_gguf, merge, quantize, to_gguf
+from convert import adapter_to_gguf, imatrix, merge, quantize, to_gguf
 from convert.common import ConvertError, checkpoint_architecture, gguf_architecture, smollm2_gguf
 from convert.to_gguf import gguf_tensor_name, permute_rotary
 from maaza_rt.errors import ModelError
@@ -148,9 +148,81 @@ def test_adapter_to_gguf_main_reports_missing_adapter(tmp_path: Path,
     assert "not a LoRA adapter" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", [to_gguf, quantize, merge, adapter_to_gguf])
+@pytest.mark.parametrize("module", [to_gguf, quantize, merge, adapter_to_gguf, imatrix])
 def test_every_command_has_help(module: object, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         module.main(["--help"])  # type: ignore[attr-defined]
     assert info.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+# ---- importance matrix ------------------------------------------------------------------------
+
+
+def _tiny_llama() -> object:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+        tie_word_embeddings=True)
+    return transformers.LlamaForCausalLM(config).eval()
+
+
+def test_imatrix_collects_squared_inputs_under_gguf_names() -> None:
+    import torch
+
+    model = _tiny_llama()
+    hooks_before = sum(len(m._forward_hooks) for m in model.modules())
+    sequences = [[1, 5, 9, 200, 7], [3, 4, 250]]
+    acc = imatrix.collect(model, "llama", sequences)
+    assert sum(len(m._forward_hooks) for m in model.modules()) == hooks_before
+    layer = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+    assert set(acc) == {f"blk.{i}.{n}.weight" for i in range(2) for n in layer} | {
+        "token_embd.weight"}  # tied embeddings: the output layer multiplies by token_embd
+    assert all(a.count == 8 for a in acc.values())
+    assert acc["blk.0.attn_q.weight"].sum2.shape == (32,)
+    assert acc["blk.1.ffn_down.weight"].sum2.shape == (64,)
+    # q, k and v read the same normed input, gate and up too
+    np.testing.assert_array_equal(acc["blk.1.attn_q.weight"].sum2, acc["blk.1.attn_v.weight"].sum2)
+    np.testing.assert_array_equal(acc["blk.0.ffn_gate.weight"].sum2,
+                                  acc["blk.0.ffn_up.weight"].sum2)
+    # the output layer's input is the final (normed) hidden state
+    expected = np.zeros(32)
+    with torch.no_grad():
+        for ids in sequences:
+            h = model(torch.tensor([ids]), output_hidden_states=True).hidden_states[-1][0]
+            expected += (h.double() ** 2).sum(0).numpy()
+    np.testing.assert_allclose(acc["token_embd.weight"].sum2, expected, rtol=1e-5)
+
+
+def test_imatrix_file_round_trip_and_errors(tmp_path: Path) -> None:
+    acc = {"blk.0.attn_q.weight": imatrix.Accumulator(np.array([4.0, 8.0, 0.0]), 4),
+           "blk.0.ffn_down.weight": imatrix.Accumulator(np.array([1.0, 3.0]), 2)}
+    path = imatrix.write_imatrix(tmp_path / "m.gguf", acc, datasets=["x"], n_sequences=1)
+    values = imatrix.read_imatrix(path)
+    assert set(values) == set(acc)
+    np.testing.assert_allclose(values["blk.0.attn_q.weight"], [1.0, 2.0, 0.0])
+    np.testing.assert_allclose(values["blk.0.ffn_down.weight"], [0.5, 1.5])
+    entries = imatrix.ImatrixEntries(values)
+    assert [entries.array[i].size for i in range(2)] == [3, 2]  # sorted by name
+    assert entries.array[0].name == b"blk.0.attn_q.weight" and entries.array[2].name is None
+    assert entries.array[0].data[1] == 2.0
+
+    with pytest.raises(ConvertError, match="no calibration input reached blk.0.attn_k.weight"):
+        imatrix.write_imatrix(tmp_path / "e.gguf",
+                              {"blk.0.attn_k.weight": imatrix.Accumulator(np.zeros(2))},
+                              datasets=[], n_sequences=0)
+    with pytest.raises(ConvertError, match="no such importance matrix"):
+        imatrix.read_imatrix(tmp_path / "missing.gguf")
+    with pytest.raises(ConvertError, match="not an importance matrix"):
+        imatrix.read_imatrix(smollm2_gguf())
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"nope")
+    with pytest.raises(ConvertError, match="not a GGUF file"):
+        imatrix.read_imatrix(bad)
+    with pytest.raises(ConvertError, match="no such importance matrix"):
+        quantize.quantize(smollm2_gguf(), tmp_path / "o.gguf", "q4_0",
+                          imatrix=tmp_path / "missing.gguf")

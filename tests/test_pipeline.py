@@ -200,6 +200,38 @@ def test_pipeline_quantized_variants_run(pipeline: dict[str, Any], qtype: str, f
     assert np.corrcoef(got.ravel(), ref.ravel())[0, 1] >= min_corr
 
 
+def test_pipeline_imatrix_command_and_weighted_quantization(pipeline: dict[str, Any]) -> None:
+    from conftest import EDGEJSON
+
+    from convert import imatrix
+    from convert.common import ConvertError
+
+    tmp, ids = pipeline["tmp"], pipeline["ids"]
+    path = tmp / "merged.imatrix.gguf"
+    # three EdgeJSON training rows through the merged model (its vocabulary from its GGUF)
+    assert imatrix.main([str(pipeline["merged_gguf"]), str(path), "--data", str(EDGEJSON),
+                         "--rows", "3", "--max-len", "500", "--threads", "1"]) == 0
+    values = imatrix.read_imatrix(path)
+    assert len(values) == 2 * 7 + 1 and values["blk.1.ffn_down.weight"].shape == (128,)
+    assert all(v.min() >= 0 and v.max() > 0 for v in values.values())
+
+    plain = quantize(pipeline["merged_gguf"], tmp / "plain-q4_0.gguf", "q4_0")
+    weighted = quantize(pipeline["merged_gguf"], tmp / "imatrix-q4_0.gguf", "q4_0",
+                        imatrix=path)
+    assert weighted.read_bytes() != plain.read_bytes()  # the weights steered the rounding
+    ref = llama_logits(open_llama(pipeline["merged_gguf"]), ids)
+    got = llama_logits(open_llama(weighted), ids)
+    assert np.corrcoef(got.ravel(), ref.ravel())[0, 1] >= 0.98
+
+    # an importance matrix of another model's shapes is llama.cpp's error, reported as ours
+    wrong = imatrix.write_imatrix(
+        tmp / "wrong.imatrix.gguf",
+        {name: imatrix.Accumulator(np.ones(v.size + 1), 1) for name, v in values.items()},
+        datasets=["x"], n_sequences=1)
+    with pytest.raises(ConvertError, match="failed to quantize"):
+        quantize(pipeline["merged_gguf"], tmp / "wrong-q4_0.gguf", "q4_0", imatrix=wrong)
+
+
 def test_pipeline_converted_gguf_tokenizes_like_base(pipeline: dict[str, Any],
                                                      edgejson_rows: list[dict]) -> None:
     ours = open_llama(pipeline["merged_gguf"], vocab_only=True)
