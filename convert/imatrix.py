@@ -19,7 +19,6 @@ column's rounding error by their ratio, the mean squared input.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import logging
 import random
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from maaza_rt.quantize import IMATRIX_TYPE
 
 from .common import (
     ConvertError,
@@ -44,7 +45,7 @@ from .to_gguf import default_vocab_from, gguf_tensor_name
 
 logger = logging.getLogger("convert.imatrix")
 
-GENERAL_TYPE = "imatrix"
+GENERAL_TYPE = IMATRIX_TYPE
 
 
 @dataclass
@@ -150,66 +151,6 @@ def write_imatrix(path: str | Path, acc: dict[str, Accumulator], *, datasets: Se
     writer.write_tensors_to_file()
     writer.close()
     return out
-
-
-def read_imatrix(path: str | Path) -> dict[str, np.ndarray]:
-    """Tensor name -> mean squared input per column, from a file :func:`write_imatrix` wrote.
-
-    Raises:
-        ConvertError: the file is missing, not an importance matrix, or inconsistent.
-    """
-    import gguf
-
-    p = Path(path)
-    if not p.is_file():
-        raise ConvertError(f"{p}: no such importance matrix file")
-    try:
-        reader = gguf.GGUFReader(str(p))
-    except Exception as e:  # gguf raises ValueError/struct.error on other files
-        raise ConvertError(f"{p}: not a GGUF file ({e})") from e
-    field = reader.get_field("general.type")
-    kind = field.contents() if field is not None else None
-    if kind != GENERAL_TYPE:
-        raise ConvertError(f"{p}: general.type is {kind!r}, not an importance matrix")
-    tensors = {t.name: np.asarray(t.data, dtype=np.float32).reshape(-1) for t in reader.tensors}
-    out: dict[str, np.ndarray] = {}
-    for key, sum2 in tensors.items():
-        if not key.endswith(".in_sum2"):
-            continue
-        name = key[: -len(".in_sum2")]
-        counts = tensors.get(f"{name}.counts")
-        if counts is None or counts.size != 1 or not counts[0] > 0:
-            raise ConvertError(f"{p}: {name} has no positive {name}.counts")
-        mean = sum2 / counts[0]
-        if not np.all(np.isfinite(mean)):
-            raise ConvertError(f"{p}: {name} holds values that are not finite")
-        out[name] = mean.astype(np.float32)
-    if not out:
-        raise ConvertError(f"{p}: no <tensor>.in_sum2 entries")
-    return out
-
-
-class ImatrixEntries:
-    """The ``llama_model_imatrix_data`` array llama.cpp's quantizer reads (ending in a NULL
-    name); it owns the memory the entries point into, so it must outlive the call."""
-
-    def __init__(self, values: dict[str, np.ndarray]) -> None:
-        import llama_cpp
-
-        self._names = [name.encode() for name in sorted(values)]
-        self._arrays = [np.ascontiguousarray(values[name], dtype=np.float32)
-                        for name in sorted(values)]
-        self.array = (llama_cpp.llama_model_imatrix_data * (len(self._names) + 1))()
-        for i, (name, data) in enumerate(zip(self._names, self._arrays)):
-            self.array[i].name = name
-            self.array[i].data = data.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-            self.array[i].size = data.size
-        self.array[len(self._names)].name = None
-
-    def pointer(self) -> Any:
-        import llama_cpp
-
-        return ctypes.cast(self.array, ctypes.POINTER(llama_cpp.llama_model_imatrix_data))
 
 
 def calibration_sequences(model_path: Path, data: Path, rows: int, max_len: int, seed: int,

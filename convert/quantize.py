@@ -12,20 +12,16 @@ input column's rounding error by how strongly calibration data drives it (Q8_0 i
 from __future__ import annotations
 
 import argparse
-import ctypes
 import sys
 from pathlib import Path
 
+from maaza_rt.errors import ModelError
+from maaza_rt.quantize import QUANT_TYPES, quantize_gguf
+
 from .common import ConvertError, gguf_architecture, run_step
 
-# Name -> llama_ftype value (llama.h).
-TYPES: dict[str, int] = {
-    "f32": 0,
-    "f16": 1,
-    "q4_0": 2,
-    "q8_0": 7,
-    "q4_k_m": 15,
-}
+# The types this command offers (llama_ftype values from maaza_rt.quantize).
+TYPES: dict[str, int] = {k: QUANT_TYPES[k] for k in ("f32", "f16", "q4_0", "q8_0", "q4_k_m")}
 
 
 def quantize(src: str | Path, dst: str | Path, qtype: str, *, threads: int = 2,
@@ -37,9 +33,6 @@ def quantize(src: str | Path, dst: str | Path, qtype: str, *, threads: int = 2,
         ConvertError: unknown type, unreadable input or importance matrix, or llama.cpp reports
             a failure.
     """
-    import llama_cpp
-    from llama_cpp._utils import suppress_stdout_stderr
-
     key = qtype.lower()
     if key not in TYPES:
         raise ConvertError(f"unknown quantization type {qtype!r}; choose one of "
@@ -47,22 +40,11 @@ def quantize(src: str | Path, dst: str | Path, qtype: str, *, threads: int = 2,
     src_path, dst_path = Path(src), Path(dst)
     gguf_architecture(src_path)  # fails clearly on a missing or non-GGUF input
     dst_path.parent.mkdir(parents=True, exist_ok=True)
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = TYPES[key]
-    params.nthread = threads
-    entries = None
-    if imatrix is not None:
-        from .imatrix import ImatrixEntries, read_imatrix
-
-        entries = ImatrixEntries(read_imatrix(imatrix))
-        params.imatrix = entries.pointer()
-    with suppress_stdout_stderr(disable=not quiet):
-        rc = llama_cpp.llama_model_quantize(str(src_path).encode(), str(dst_path).encode(),
-                                            ctypes.byref(params))
-    del entries  # llama.cpp has copied what it needs
-    if rc != 0:
-        raise ConvertError(f"llama.cpp failed to quantize {src_path} to {key} (code {rc})")
-    return dst_path
+    try:
+        return quantize_gguf(src_path, dst_path, key, threads=threads, imatrix=imatrix,
+                             quiet=quiet)
+    except ModelError as e:
+        raise ConvertError(str(e)) from e
 
 
 def main(argv: list[str] | None = None) -> int:

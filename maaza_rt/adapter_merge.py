@@ -20,7 +20,6 @@ never leaves a half-written model behind.
 
 from __future__ import annotations
 
-import ctypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .quantize import QUANT_TYPES, quantize_gguf
 
-# name -> llama_ftype (llama.h)
-MERGE_TYPES: dict[str, int] = {"f32": 0, "f16": 1, "bf16": 32, "q8_0": 7, "q4_0": 2,
-                                "q4_k_m": 15}
+MERGE_TYPES = QUANT_TYPES
 # Types written directly (no llama.cpp quantize pass): every adapted tensor in that type.
 _WRITTEN_TYPES = ("f32", "f16", "bf16")
 _SKIP_KEYS = ("GGUF.", "general.architecture", "general.file_type")
@@ -139,30 +137,15 @@ def _write_merged(base: Path, adapter: Path, out: Path, dtype: str) -> None:
     writer.close()
 
 
-def _quantize(src: Path, dst: Path, ftype: int, threads: int) -> None:
-    import llama_cpp
-
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    params.nthread = threads
-    params.allow_requantize = True  # copied base tensors may already be quantized
-    from llama_cpp._utils import suppress_stdout_stderr
-
-    with suppress_stdout_stderr(disable=False):  # llama.cpp logs every tensor it quantizes
-        status = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(),
-                                                ctypes.byref(params))
-    if status != 0:
-        raise ModelError(f"llama.cpp could not quantize the merged model {src} (status "
-                         f"{status})", path=str(src))
-
-
 def merge_adapter(base: str | os.PathLike[str], adapter: str | os.PathLike[str],
                   out: str | os.PathLike[str], *, qtype: str = "q8_0",
-                  threads: int | None = None) -> Path:
+                  threads: int | None = None,
+                  imatrix: str | os.PathLike[str] | None = None) -> Path:
     """Write ``base`` with ``adapter`` merged into it, quantized to ``qtype``, at ``out``.
 
-    ``qtype`` is ``q8_0`` (default), ``q4_k_m``, ``q4_0``, ``bf16``, ``f16`` or ``f32``. Returns
-    ``out``.
+    ``qtype`` is ``q8_0`` (default), ``q4_k_m``, ``q4_0``, ``bf16``, ``f16`` or ``f32``; the
+    quantizer weighs rounding errors by the importance matrix file ``imatrix`` when given
+    (:mod:`maaza_rt.quantize`; the types written directly ignore it). Returns ``out``.
 
     Raises:
         ModelError: a file is missing or not GGUF, the adapter does not fit the base, or
@@ -185,7 +168,8 @@ def merge_adapter(base: str | os.PathLike[str], adapter: str | os.PathLike[str],
             _write_merged(base_path, adapter_path, final, qtype)
         else:
             _write_merged(base_path, adapter_path, merged, "f16")
-            _quantize(merged, final, MERGE_TYPES[qtype], threads or os.cpu_count() or 1)
+            quantize_gguf(merged, final, qtype, threads=threads or os.cpu_count() or 1,
+                          imatrix=imatrix, allow_requantize=True)
         os.replace(final, out_path)
     except OSError as e:
         raise ModelError(f"could not write the merged model {out_path}: {e}",

@@ -50,7 +50,7 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.model
 def test_merged_adapter_matches_adapter_applied_at_load(tmp_path: Path, base: Path,
                                                         adapter: Path) -> None:
-    from maaza_rt.adapter_merge import MERGE_TYPES, _quantize
+    from maaza_rt.quantize import quantize_gguf
 
     merged = merge_adapter(base, adapter, tmp_path / "merged-f16.gguf", qtype="f16", threads=1)
     assert not list(tmp_path.glob("*.tmp*"))  # temporary files are gone
@@ -58,7 +58,7 @@ def test_merged_adapter_matches_adapter_applied_at_load(tmp_path: Path, base: Pa
     # Like for like: the same base weights in F16, the adapter applied by llama.cpp at load
     # time. The only difference left is the rounding of W + scale * B @ A to F16.
     base_f16 = tmp_path / "base-f16.gguf"
-    _quantize(base, base_f16, MERGE_TYPES["f16"], 1)
+    quantize_gguf(base, base_f16, "f16", threads=1, allow_requantize=True)
     with_adapter_f16 = _logits(base_f16, adapter)
     plain_f16 = _logits(base_f16)
     assert _rel(ours, with_adapter_f16) <= 0.03  # 0.010 of the logit scale here

@@ -151,11 +151,12 @@ def test_llama_cpp_applies_a_combined_q8_0_adapter(tmp_path: Path) -> None:
     drowned by the 8-bit activations llama.cpp uses against Q4_1 weights (test_adapter_merge.py
     measures that effect)."""
     from convert.common import llama_logits, open_llama
-    from maaza_rt.adapter_merge import MERGE_TYPES, _quantize
     from maaza_rt.models import MODELS, resolve_model, weights_dir
+    from maaza_rt.quantize import quantize_gguf
 
     base = tmp_path / "base-f16.gguf"
-    _quantize(resolve_model("smollm2-135m-instruct").path, base, MERGE_TYPES["f16"], 1)
+    quantize_gguf(resolve_model("smollm2-135m-instruct").path, base, "f16", threads=1,
+                  allow_requantize=True)
     shipped = weights_dir() / str(MODELS["maaza-mlm-135m"].adapter)
     q8 = combine_adapters([shipped], tmp_path / "q8.gguf", rank=32, outtype="q8_0").path
     text = ("<|im_start|>user\nExtract the name as JSON.\nGrace Hopper wrote the first "

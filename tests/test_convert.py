@@ -198,31 +198,20 @@ def test_imatrix_collects_squared_inputs_under_gguf_names() -> None:
     np.testing.assert_allclose(acc["token_embd.weight"].sum2, expected, rtol=1e-5)
 
 
-def test_imatrix_file_round_trip_and_errors(tmp_path: Path) -> None:
+def test_imatrix_writes_what_the_quantizer_reads(tmp_path: Path) -> None:
+    from maaza_rt.quantize import read_imatrix
+
     acc = {"blk.0.attn_q.weight": imatrix.Accumulator(np.array([4.0, 8.0, 0.0]), 4),
            "blk.0.ffn_down.weight": imatrix.Accumulator(np.array([1.0, 3.0]), 2)}
     path = imatrix.write_imatrix(tmp_path / "m.gguf", acc, datasets=["x"], n_sequences=1)
-    values = imatrix.read_imatrix(path)
+    values = read_imatrix(path)  # the mean squared input per column
     assert set(values) == set(acc)
     np.testing.assert_allclose(values["blk.0.attn_q.weight"], [1.0, 2.0, 0.0])
     np.testing.assert_allclose(values["blk.0.ffn_down.weight"], [0.5, 1.5])
-    entries = imatrix.ImatrixEntries(values)
-    assert [entries.array[i].size for i in range(2)] == [3, 2]  # sorted by name
-    assert entries.array[0].name == b"blk.0.attn_q.weight" and entries.array[2].name is None
-    assert entries.array[0].data[1] == 2.0
-
     with pytest.raises(ConvertError, match="no calibration input reached blk.0.attn_k.weight"):
         imatrix.write_imatrix(tmp_path / "e.gguf",
                               {"blk.0.attn_k.weight": imatrix.Accumulator(np.zeros(2))},
                               datasets=[], n_sequences=0)
-    with pytest.raises(ConvertError, match="no such importance matrix"):
-        imatrix.read_imatrix(tmp_path / "missing.gguf")
-    with pytest.raises(ConvertError, match="not an importance matrix"):
-        imatrix.read_imatrix(smollm2_gguf())
-    bad = tmp_path / "bad.gguf"
-    bad.write_bytes(b"nope")
-    with pytest.raises(ConvertError, match="not a GGUF file"):
-        imatrix.read_imatrix(bad)
     with pytest.raises(ConvertError, match="no such importance matrix"):
         quantize.quantize(smollm2_gguf(), tmp_path / "o.gguf", "q4_0",
                           imatrix=tmp_path / "missing.gguf")

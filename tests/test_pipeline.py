@@ -205,13 +205,14 @@ def test_pipeline_imatrix_command_and_weighted_quantization(pipeline: dict[str, 
 
     from convert import imatrix
     from convert.common import ConvertError
+    from maaza_rt.quantize import read_imatrix
 
     tmp, ids = pipeline["tmp"], pipeline["ids"]
     path = tmp / "merged.imatrix.gguf"
     # three EdgeJSON training rows through the merged model (its vocabulary from its GGUF)
     assert imatrix.main([str(pipeline["merged_gguf"]), str(path), "--data", str(EDGEJSON),
                          "--rows", "3", "--max-len", "500", "--threads", "1"]) == 0
-    values = imatrix.read_imatrix(path)
+    values = read_imatrix(path)
     assert len(values) == 2 * 7 + 1 and values["blk.1.ffn_down.weight"].shape == (128,)
     assert all(v.min() >= 0 and v.max() > 0 for v in values.values())
 
