@@ -51,6 +51,9 @@ class ModelSpec:
             ``"q8_0"`` merges it into the base once, quantized to that type, into the user cache
             (:func:`maaza_rt.adapter_merge.merge_adapter`), and loads that file instead;
             ``"auto"`` merges to the type :func:`auto_merge_type` picks for this CPU.
+        imatrix: for a merged adapter model, an importance matrix file in ``maaza_rt/weights/``
+            that the quantizer weighs rounding errors by (:mod:`maaza_rt.quantize`).
+        imatrix_sha256: the expected digest of the importance matrix file.
     """
 
     name: str
@@ -65,12 +68,16 @@ class ModelSpec:
     adapter: str | None = None
     adapter_sha256: str | None = None
     merge: str | None = None
+    imatrix: str | None = None
+    imatrix_sha256: str | None = None
 
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 MLM_135M_ADAPTER = "maaza-mlm-135m-lora.gguf"
 MLM_135M_ADAPTER_SHA256 = "413c6593e054167b9dcb56051e273e56fe459683d5681bcca5d93de62faa1908"
+MLM_135M_IMATRIX = "maaza-mlm-135m-imatrix.gguf"
+MLM_135M_IMATRIX_SHA256 = "79ec976dcd8521bb39d416542ea92979abfaec77ba9e0bcce2bcae246055f090"
 
 _SMOLLM2 = ModelSpec(
     name="smollm2-135m-instruct",
@@ -107,6 +114,15 @@ _MLM_135M_Q8_0 = replace(
     description="Maaza-MLM-135M merged as Q8_0 (138 MB) on every CPU",
     merge="q8_0",
 )
+_MLM_135M_Q4_K_M = replace(
+    _MLM_135M,
+    name="maaza-mlm-135m-q4_k_m",
+    description="Maaza-MLM-135M merged as Q4_K_M (105 MB) on every CPU, quantized with the "
+                "importance matrix shipped beside the adapter",
+    merge="q4_k_m",
+    imatrix=MLM_135M_IMATRIX,
+    imatrix_sha256=MLM_135M_IMATRIX_SHA256,
+)
 _MLM_135M_BF16 = replace(
     _MLM_135M,
     name="maaza-mlm-135m-bf16",
@@ -120,6 +136,7 @@ MODELS: dict[str, ModelSpec] = {
     for spec in (
         _MLM_135M,
         _MLM_135M_Q8_0,
+        _MLM_135M_Q4_K_M,
         _MLM_135M_BF16,
         _MLM_135M_LORA,
         _SMOLLM2,
@@ -278,7 +295,8 @@ def resolve_model(model: ModelLike = None) -> ResolvedModel:
     if not merged.is_file():
         from .adapter_merge import merge_adapter
 
-        merge_adapter(check_gguf(path), adapter, merged, qtype=qtype)
+        imatrix = weights_dir() / spec.imatrix if spec.imatrix else None
+        merge_adapter(check_gguf(path), adapter, merged, qtype=qtype, imatrix=imatrix)
     return ResolvedModel(check_gguf(merged), spec)
 
 
@@ -309,13 +327,15 @@ def merged_path(spec: ModelSpec) -> Path:
     the merge type, so names that merge one adapter to one type share the file)."""
     digest = (spec.adapter_sha256 or "unknown")[:12]
     stem = Path(spec.adapter).stem.removesuffix("-lora") if spec.adapter else spec.name
-    return cache_dir() / f"{stem}-{digest}.{merge_type(spec)}.gguf"
+    weighted = f"-imatrix-{(spec.imatrix_sha256 or 'unknown')[:8]}" if spec.imatrix else ""
+    return cache_dir() / f"{stem}-{digest}.{merge_type(spec)}{weighted}.gguf"
 
 
 def verify_model(resolved: ResolvedModel) -> bool:
     """True when the registered files behind a model match their sha256 digests: the model file,
     or for an adapter model its base file and its adapter (whether applied at load time or
-    merged). Always True for unregistered paths."""
+    merged) and the importance matrix it is quantized with. Always True for unregistered
+    paths."""
     spec = resolved.spec
     if spec is None:
         return True
@@ -323,7 +343,9 @@ def verify_model(resolved: ResolvedModel) -> bool:
         return file_sha256(resolved.path) == spec.sha256
     base, _ = model_location(spec)
     return (base is not None and file_sha256(base) == spec.sha256
-            and file_sha256(weights_dir() / spec.adapter) == spec.adapter_sha256)
+            and file_sha256(weights_dir() / spec.adapter) == spec.adapter_sha256
+            and (spec.imatrix is None
+                 or file_sha256(weights_dir() / spec.imatrix) == spec.imatrix_sha256))
 
 
 def file_sha256(path: Path) -> str:

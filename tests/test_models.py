@@ -43,6 +43,25 @@ def test_models_default_file_matches_registered_sha256() -> None:
     assert verify_model(resolve_model(DEFAULT_MODEL))
 
 
+def test_models_q4_k_m_ships_an_importance_matrix_that_fits_the_base() -> None:
+    import gguf
+
+    from maaza_rt.models import file_sha256, weights_dir
+    from maaza_rt.quantize import read_imatrix
+
+    spec = MODELS["maaza-mlm-135m-q4_k_m"]
+    assert spec.merge == "q4_k_m" and spec.imatrix is not None
+    path = weights_dir() / spec.imatrix
+    assert file_sha256(path) == spec.imatrix_sha256 and path.stat().st_size < 1_000_000
+    values = read_imatrix(path)
+    base, _ = model_location(spec)
+    assert base is not None
+    columns = {t.name: int(t.shape[0]) for t in gguf.GGUFReader(str(base)).tensors}
+    assert len(values) == 30 * 7 + 1  # every projection of 30 layers and the (tied) output
+    for name, mean_square in values.items():
+        assert columns[name] == mean_square.size and mean_square.min() >= 0
+
+
 def test_models_path_to_gguf_is_accepted() -> None:
     path = resolve_model(DEFAULT_MODEL).path
     resolved = resolve_model(str(path))
@@ -147,8 +166,9 @@ def test_models_merged_adapter_model_is_merged_once_into_cache(
     spec, weights = _adapter_spec(tmp_path, monkeypatch, merge="q8_0")
     calls = []
 
-    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str) -> Path:
-        calls.append((base, adapter, qtype))
+    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str,
+                   imatrix: Path | None) -> Path:
+        calls.append((base, adapter, qtype, imatrix))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(b"GGUF merged")
         return out
@@ -159,8 +179,35 @@ def test_models_merged_adapter_model_is_merged_once_into_cache(
     assert first.path == second.path and first.adapter is None
     assert first.path.parent == tmp_path / "cache" / "maaza-rt"
     assert spec.adapter_sha256[:12] in first.path.name and first.path.name.endswith(".q8_0.gguf")
-    assert calls == [(model_location(spec)[0], weights / "tiny-lora.gguf", "q8_0")]
+    assert calls == [(model_location(spec)[0], weights / "tiny-lora.gguf", "q8_0", None)]
     assert verify_model(first)
+
+
+def test_models_merge_with_an_importance_matrix_names_it_in_the_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maaza_rt import adapter_merge, models
+
+    spec, weights = _adapter_spec(tmp_path, monkeypatch, merge="q4_k_m")
+    (weights / "tiny-imatrix.gguf").write_bytes(b"GGUF imatrix")
+    spec = dataclasses.replace(spec, imatrix="tiny-imatrix.gguf",
+                               imatrix_sha256=models.file_sha256(weights / "tiny-imatrix.gguf"))
+    monkeypatch.setitem(MODELS, "tiny-ft", spec)
+    calls = []
+
+    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str,
+                   imatrix: Path | None) -> Path:
+        calls.append((qtype, imatrix))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(b"GGUF merged")
+        return out
+
+    monkeypatch.setattr(adapter_merge, "merge_adapter", fake_merge)
+    resolved = resolve_model("tiny-ft")
+    assert calls == [("q4_k_m", weights / "tiny-imatrix.gguf")]
+    assert resolved.path.name.endswith(f".q4_k_m-imatrix-{spec.imatrix_sha256[:8]}.gguf")
+    assert verify_model(resolved)
+    (weights / "tiny-imatrix.gguf").write_bytes(b"GGUF another imatrix")
+    assert not verify_model(resolved)
 
 
 @pytest.mark.parametrize("native, expected", [(True, "bf16"), (False, "q8_0")])
@@ -174,7 +221,8 @@ def test_models_auto_merge_follows_the_cpu(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(models, "native_bf16", lambda: native)
     calls = []
 
-    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str) -> Path:
+    def fake_merge(base: Path, adapter: Path, out: Path, *, qtype: str,
+                   imatrix: Path | None) -> Path:
         calls.append(qtype)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(b"GGUF merged")
