@@ -239,7 +239,10 @@ def completion_loss(model: Any, example: Example, device: Any) -> Any:
     cache = None
     if n_prompt > 1:
         with torch.no_grad():
-            cache = model(input_ids=ids[:, : n_prompt - 1], use_cache=True).past_key_values
+            # Only the cache is wanted: the output layer runs on the last position alone (with
+            # Gemma 3's 262K-token vocabulary it would cost more than the rest of the model).
+            cache = model(input_ids=ids[:, : n_prompt - 1], use_cache=True,
+                          logits_to_keep=1).past_key_values
     logits = model(input_ids=ids[:, max(n_prompt - 1, 0):], past_key_values=cache,
                    use_cache=cache is not None).logits[0]
     if n_prompt == 0:  # no prompt: the first token is input only, as in the full loss
