@@ -45,8 +45,6 @@ from .to_gguf import default_vocab_from, gguf_tensor_name
 
 logger = logging.getLogger("convert.imatrix")
 
-GENERAL_TYPE = IMATRIX_TYPE
-
 
 @dataclass
 class Accumulator:
@@ -138,7 +136,7 @@ def write_imatrix(path: str | Path, acc: dict[str, Accumulator], *, datasets: Se
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out), arch="")
-    writer.add_string("general.type", GENERAL_TYPE)
+    writer.add_string("general.type", IMATRIX_TYPE)
     writer.add_array("imatrix.datasets", list(datasets))
     writer.add_uint32("imatrix.chunk_count", n_sequences)
     writer.add_uint32("imatrix.chunk_size", 1)
