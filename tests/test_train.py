@@ -256,6 +256,33 @@ def test_field_dropout_variants_come_from_training_rows_only() -> None:
         parse_config(["--field-dropout", "-1"])
 
 
+def test_repeat_weighs_rows_by_complexity() -> None:
+    from collections import Counter
+
+    from maaza_rt.edgejson import complexity, load_schemas
+    from train.augment import is_variant
+    from train.lora import ConfigError, config_rows, parse_repeat
+
+    data = REPO.parent / "shared" / "edgejson"
+    schemas = load_schemas(data / "schemas")
+    plain = config_rows(parse_config(["--data", str(data)]))
+    rows = config_rows(parse_config(["--data", str(data), "--repeat", "complex=3"]))
+    by = Counter(complexity(r) for r in plain)
+    assert Counter(complexity(r) for r in rows) == {**by, "complex": 3 * by["complex"]}
+    assert Counter(r["id"] for r in rows if complexity(r) == "complex") == {
+        r["id"]: 3 for r in plain if complexity(r) == "complex"}
+    # variants come from the rows before repetition, once each
+    cfg = ["--data", str(data), "--field-dropout", "1", "--seed", "3"]
+    once = [r for r in config_rows(parse_config(cfg), schemas) if is_variant(r)]
+    both = config_rows(parse_config([*cfg, "--repeat", "complex=2"]), schemas)
+    assert [r for r in both if is_variant(r)] == once
+    assert parse_repeat(" medium=2 , complex=4") == {"medium": 2, "complex": 4}
+    assert parse_repeat("") == {}
+    for bad in ("complex", "hard=2", "complex=0", "complex=two"):
+        with pytest.raises(ConfigError, match="repeat"):
+            parse_config(["--repeat", bad])
+
+
 def test_lr_schedule_short_runs_still_warm_up() -> None:
     assert lr_at(0, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # one warmup step of one
     assert lr_at(1, 13, 1e-3, 0.05) == pytest.approx(1e-3)  # cosine starts at the peak

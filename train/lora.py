@@ -57,6 +57,10 @@ class TrainConfig:
     # Field dropout (train/augment.py): up to N extra variants of each training row, each without
     # one optional top-level field in both the text and the target (0 = none).
     field_dropout: int = 0
+    # Copies of each row per epoch by complexity, e.g. "complex=3" (others once): weighs the
+    # long, rare complex rows up without more epochs on the rest. Field-dropout variants are
+    # made from the rows before repetition and are not repeated.
+    repeat: str = ""
     max_len: int = 2048  # drop longer examples (tokens, prompt + completion)
     # -- LoRA (0 = by model size: r=16/alpha=32 up to 250M params, r=32/alpha=64 above)
     rank: int = 0
@@ -167,6 +171,34 @@ def validate(cfg: TrainConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    parse_repeat(cfg.repeat)
+
+
+def parse_repeat(text: str) -> dict[str, int]:
+    """``"complex=3,medium=2"`` as ``{"complex": 3, "medium": 2}`` (copies per epoch).
+
+    Raises:
+        ConfigError: an unknown complexity, a count below 1, or a malformed item.
+    """
+    from maaza_rt.edgejson import COMPLEXITIES
+
+    counts: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in COMPLEXITIES:
+            raise ConfigError(f"repeat: expected complexity=copies with a complexity of "
+                              f"{', '.join(COMPLEXITIES)}, got {item!r}")
+        try:
+            copies = int(value)
+        except ValueError:
+            copies = 0
+        if copies < 1:
+            raise ConfigError(f"repeat: copies of {name!r} must be an integer >= 1, got {value!r}")
+        counts[name] = copies
+    return counts
 
 
 def resolve_defaults(cfg: TrainConfig, n_params: int) -> TrainConfig:
@@ -388,14 +420,20 @@ def train_rows(data: Path, val_fraction: float, seed: int) -> list[dict[str, Any
 def config_rows(cfg: TrainConfig, schemas: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The rows a run trains on: ``cfg.data``'s training rows without the validation split of
     ``cfg.split_seed`` (never ``cfg.seed``), the first ``cfg.limit`` of them when set, then their
-    ``cfg.field_dropout`` variants (chosen with ``cfg.seed``; they need ``schemas``)."""
+    ``cfg.field_dropout`` variants (chosen with ``cfg.seed``; they need ``schemas``). Rows of a
+    complexity named in ``cfg.repeat`` appear that many times (variants once)."""
+    from maaza_rt.edgejson import complexity
+
     rows = train_rows(Path(cfg.data), cfg.val_fraction, cfg.split_seed)
     rows = rows[: cfg.limit] if cfg.limit else rows
+    variants: list[dict[str, Any]] = []
     if cfg.field_dropout:
         if schemas is None:
             raise ConfigError("field_dropout needs the schemas")
-        rows = rows + field_dropout(rows, schemas, cfg.field_dropout, cfg.seed)
-    return rows
+        variants = field_dropout(rows, schemas, cfg.field_dropout, cfg.seed)
+    copies = parse_repeat(cfg.repeat)
+    repeated = [r for r in rows for _ in range(copies.get(complexity(r), 1))]
+    return repeated + variants
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,7 +56,7 @@ def _stage(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
         **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
                                   "epochs", "batch_size", "micro_batch", "grad_clip",
                                   "dtype", "seed", "split_seed", "total_steps", "prompt_grad",
-                                  "grad_checkpoint", "field_dropout")
+                                  "grad_checkpoint", "field_dropout", "repeat")
            if k in config},
         "device": config.get("device"), "threads": config.get("threads"),
         "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
