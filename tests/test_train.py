@@ -392,3 +392,42 @@ def test_manifest_of_an_adapter_trained_in_stages(tmp_path: Path, capsys, write_
     assert len(json.loads(adapter.with_suffix(".json").read_text())["training"]["stages"]) == 2
     assert manifest_main(["--run", str(first), "--run", str(other), *args]) == 2
     assert "another validation split" in capsys.readouterr().err
+
+
+def test_manifest_of_a_stage_on_top_of_a_shipped_adapter(tmp_path: Path, write_lora) -> None:
+    """--previous: the earlier adapter's manifest gives the first stages and the base."""
+    import numpy as np
+
+    from maaza_rt.models import file_sha256
+    from train.manifest import build_manifest
+    from train.manifest import main as manifest_main
+
+    first, _, report = _manifest_inputs(tmp_path)
+    data = REPO.parent / "shared" / "edgejson"
+    one = build_manifest("m", first, tmp_path / "m-lora.gguf", report, data)
+    merged = tmp_path / "shipped-merged-f16.gguf"
+    merged.write_bytes(b"not the base")
+    later = _stage_run(tmp_path, "stage-next", merged, 0, 30.0)
+    adapter = write_lora(tmp_path / "combined.gguf", 32.0, {
+        "blk.0.attn_q.weight": (np.ones((32, 64)), np.ones((64, 32)))})
+    m = build_manifest("m", later, adapter, report, data, previous=one)
+    assert m["base"] == {"file": "base.gguf", "sha256": file_sha256(tmp_path / "base.gguf")}
+    t = m["training"]
+    assert [s["base"] for s in t["stages"]] == ["base.gguf", "shipped-merged-f16.gguf"]
+    assert [s["lr"] for s in t["stages"]] == [1e-3, 5e-4]
+    assert t["seconds"] == 42.5 and t["tokens"] == 1100
+    # chained once more: the stages accumulate
+    again = build_manifest("m", later, adapter, report, data, previous=m)
+    assert len(again["training"]["stages"]) == 3
+    # the new stage must hold out the same split as the earlier ones
+    other = _stage_run(tmp_path, "stage-other", merged, 1, 30.0)
+    with pytest.raises(ValueError, match="previous manifest"):
+        build_manifest("m", other, adapter, report, data, previous=one)
+    prev = tmp_path / "prev.json"
+    prev.write_text(json.dumps(one))
+    report_path = tmp_path / "report.json"
+    report_path.write_text(json.dumps(report))
+    assert manifest_main(["--run", str(later), "--previous", str(prev), "--adapter",
+                          str(adapter), "--name", "m", "--data", str(data), "--report",
+                          str(report_path)]) == 0
+    assert len(json.loads(adapter.with_suffix(".json").read_text())["training"]["stages"]) == 2

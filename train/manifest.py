@@ -2,7 +2,8 @@
 
 Usage:
     python -m train.manifest --run RUN_DIR [--run NEXT_RUN_DIR ...] --adapter ADAPTER.gguf \\
-        --report REPORT.json --name maaza-mlm-135m [--data ../shared/edgejson] [--out ADAPTER.json]
+        --report REPORT.json --name maaza-mlm-135m [--previous MANIFEST.json] \\
+        [--data ../shared/edgejson] [--out ADAPTER.json]
 
 The manifest records what a user needs to trust and reproduce the adapter: its own sha256, the
 base model file's sha256 (the adapter is only valid on that base), the training data's sha256 and
@@ -14,6 +15,10 @@ An adapter trained in stages (each run on the model merged with the runs before 
 by ``convert.combine_adapters``) takes one ``--run`` per stage, in training order: ``training``
 then lists every stage's settings under ``stages``, with the total time and tokens and the
 combined adapter's rank and tensor type. All stages must hold out the same validation split.
+
+A stage trained on top of a shipped adapter (on the model merged with it) whose earlier runs are
+no longer at hand takes ``--previous MANIFEST.json``, that adapter's manifest: its stages (and
+its base model) come first, the ``--run`` directories after them.
 """
 
 from __future__ import annotations
@@ -67,10 +72,20 @@ def _stage(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _previous_stages(previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages an earlier manifest records (one dict per stage, with its ``base``)."""
+    training = previous.get("training") or {}
+    if "stages" in training:
+        return [dict(s) for s in training["stages"]]
+    stage = {k: v for k, v in training.items() if k != "machine"}
+    return [{**stage, "base": previous["base"]["file"]}] if stage else []
+
+
 def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dict[str, Any],
-                   data: Path) -> dict[str, Any]:
+                   data: Path, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest as a dict (see the module docstring). ``run`` is one train.lora output
-    directory, or a list of them for an adapter trained in stages.
+    directory, or a list of them for an adapter trained in stages; ``previous`` is the manifest
+    of the adapter the first run was trained on top of (its stages come first).
 
     Raises:
         FileNotFoundError: a run's config.json, the adapter or the data is missing.
@@ -82,6 +97,14 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         raise ValueError("the manifest needs at least one training run")
     stages = [_run_config(r) for r in runs]
     config = stages[0][0]
+    earlier = _previous_stages(previous) if previous else []
+    if previous:
+        split = previous["training_data"]["validation_split"]
+        if (split["fraction"], split["seed"]) != (config["val_fraction"], _split_seed(config)):
+            raise ValueError(f"{runs[0]} held out another validation split (fraction "
+                             f"{config['val_fraction']}, seed {_split_seed(config)}) than the "
+                             f"previous manifest (fraction {split['fraction']}, seed "
+                             f"{split['seed']})")
     for r, (other, _) in zip(runs[1:], stages[1:], strict=True):
         if ((other["val_fraction"], _split_seed(other))
                 != (config["val_fraction"], _split_seed(config))):
@@ -89,6 +112,7 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
                              f"{other['val_fraction']}, seed {_split_seed(other)}) than "
                              f"{runs[0]} (fraction {config['val_fraction']}, seed "
                              f"{_split_seed(config)})")
+    base_file = previous["base"] if previous else None
     base = Path(config["base_name"])
     rows_path = data / "train.jsonl"
     rows = edgejson.load_rows(rows_path)
@@ -99,7 +123,7 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         raise ValueError("the benchmark report has no engine results")
     engine, result = next(iter(engines.items()))
     machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
-    if len(stages) == 1:
+    if len(stages) == 1 and not earlier:
         training = {**_stage(*stages[0]), "machine": machine}
     else:
         from maaza_rt.adapter_merge import read_adapter
@@ -107,12 +131,14 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         lora = read_adapter(adapter)
         ranks = sorted({a.shape[0] for a, _ in lora.pairs.values()})
         training = {
-            "stages": [{**_stage(c, s), "base": Path(c["base_name"]).name}
-                       for c, s in stages],
+            "stages": earlier + [{**_stage(c, s), "base": Path(c["base_name"]).name}
+                                 for c, s in stages],
             "combined": {"rule": "convert.combine_adapters", "rank": ranks[-1],
                          "alpha": lora.alpha},
-            "seconds": sum(s.get("seconds") or 0.0 for _, s in stages),
-            "tokens": sum(s.get("tokens") or 0 for _, s in stages),
+            "seconds": (sum(s.get("seconds") or 0.0 for s in earlier)
+                        + sum(s.get("seconds") or 0.0 for _, s in stages)),
+            "tokens": (sum(s.get("tokens") or 0 for s in earlier)
+                       + sum(s.get("tokens") or 0 for _, s in stages)),
             "machine": machine,
         }
     return {
@@ -120,7 +146,8 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         "format": "GGUF LoRA adapter (llama.cpp), applied to the base model at load time",
         "adapter": {"file": adapter.name, "sha256": file_sha256(adapter),
                     "bytes": adapter.stat().st_size},
-        "base": {"file": base.name, "sha256": file_sha256(base)},
+        "base": (dict(base_file) if base_file
+                 else {"file": base.name, "sha256": file_sha256(base)}),
         "training_data": {
             "file": "edgejson/train.jsonl", "sha256": file_sha256(rows_path), "rows": len(rows),
             "validation_split": {"fraction": config["val_fraction"],
@@ -145,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", required=True, action="append",
                         help="train.lora output directory (repeat, in training order, for an "
                         "adapter trained in stages)")
+    parser.add_argument("--previous", help="manifest of the adapter the first run was trained "
+                        "on top of (its stages and base come first)")
     parser.add_argument("--adapter", required=True, help="the GGUF LoRA adapter file")
     parser.add_argument("--report", required=True, help="bench/edgejson.py report.json")
     parser.add_argument("--name", required=True, help="the model's registry name")
@@ -154,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     adapter = Path(args.adapter)
     try:
         report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        previous = (json.loads(Path(args.previous).read_text(encoding="utf-8"))
+                    if args.previous else None)
         manifest = build_manifest(args.name, [Path(r) for r in args.run], adapter, report,
-                                  Path(args.data))
+                                  Path(args.data), previous)
     except (OSError, ValueError, KeyError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
