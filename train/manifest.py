@@ -97,32 +97,28 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         raise ValueError("the manifest needs at least one training run")
     stages = [_run_config(r) for r in runs]
     config = stages[0][0]
-    earlier = _previous_stages(previous) if previous else []
+    split = (config["val_fraction"], _split_seed(config))
+    held_out: list[tuple[str, tuple[float, int]]] = []
     if previous:
-        split = previous["training_data"]["validation_split"]
-        if (split["fraction"], split["seed"]) != (config["val_fraction"], _split_seed(config)):
-            raise ValueError(f"{runs[0]} held out another validation split (fraction "
-                             f"{config['val_fraction']}, seed {_split_seed(config)}) than the "
-                             f"previous manifest (fraction {split['fraction']}, seed "
-                             f"{split['seed']})")
-    for r, (other, _) in zip(runs[1:], stages[1:], strict=True):
-        if ((other["val_fraction"], _split_seed(other))
-                != (config["val_fraction"], _split_seed(config))):
-            raise ValueError(f"{r} held out another validation split (fraction "
-                             f"{other['val_fraction']}, seed {_split_seed(other)}) than "
-                             f"{runs[0]} (fraction {config['val_fraction']}, seed "
-                             f"{_split_seed(config)})")
-    base_file = previous["base"] if previous else None
+        prev = previous["training_data"]["validation_split"]
+        held_out.append(("the previous manifest", (prev["fraction"], prev["seed"])))
+    held_out += [(str(r), (c["val_fraction"], _split_seed(c))) for r, (c, _) in
+                 zip(runs[1:], stages[1:], strict=True)]
+    for where, other in held_out:
+        if other != split:
+            raise ValueError(f"{where} held out another validation split (fraction {other[0]}, "
+                             f"seed {other[1]}) than {runs[0]} (fraction {split[0]}, seed "
+                             f"{split[1]})")
     base = Path(config["base_name"])
     rows_path = data / "train.jsonl"
     rows = edgejson.load_rows(rows_path)
-    train_rows, val_rows = edgejson.validation_split(rows, config["val_fraction"],
-                                                     _split_seed(config))
+    train_rows, val_rows = edgejson.validation_split(rows, *split)
     engines = report.get("engines") or {}
     if not engines:
         raise ValueError("the benchmark report has no engine results")
     engine, result = next(iter(engines.items()))
     machine = f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs"
+    earlier = _previous_stages(previous) if previous else []
     if len(stages) == 1 and not earlier:
         training = {**_stage(*stages[0]), "machine": machine}
     else:
@@ -130,15 +126,14 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
 
         lora = read_adapter(adapter)
         ranks = sorted({a.shape[0] for a, _ in lora.pairs.values()})
+        every = earlier + [{**_stage(c, s), "base": Path(c["base_name"]).name}
+                           for c, s in stages]
         training = {
-            "stages": earlier + [{**_stage(c, s), "base": Path(c["base_name"]).name}
-                                 for c, s in stages],
+            "stages": every,
             "combined": {"rule": "convert.combine_adapters", "rank": ranks[-1],
                          "alpha": lora.alpha},
-            "seconds": (sum(s.get("seconds") or 0.0 for s in earlier)
-                        + sum(s.get("seconds") or 0.0 for _, s in stages)),
-            "tokens": (sum(s.get("tokens") or 0 for s in earlier)
-                       + sum(s.get("tokens") or 0 for _, s in stages)),
+            "seconds": sum(s.get("seconds") or 0.0 for s in every),
+            "tokens": sum(s.get("tokens") or 0 for s in every),
             "machine": machine,
         }
     return {
@@ -146,7 +141,7 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
         "format": "GGUF LoRA adapter (llama.cpp), applied to the base model at load time",
         "adapter": {"file": adapter.name, "sha256": file_sha256(adapter),
                     "bytes": adapter.stat().st_size},
-        "base": (dict(base_file) if base_file
+        "base": (dict(previous["base"]) if previous
                  else {"file": base.name, "sha256": file_sha256(base)}),
         "training_data": {
             "file": "edgejson/train.jsonl", "sha256": file_sha256(rows_path), "rows": len(rows),
