@@ -431,3 +431,38 @@ def test_manifest_of_a_stage_on_top_of_a_shipped_adapter(tmp_path: Path, write_l
                           str(adapter), "--name", "m", "--data", str(data), "--report",
                           str(report_path)]) == 0
     assert len(json.loads(adapter.with_suffix(".json").read_text())["training"]["stages"]) == 2
+
+
+def test_mixture_examples_match_edgejson_examples_on_the_same_rows(
+        tok: GGUFTokenizer, edgejson_rows: list[dict], edgejson_schemas: dict) -> None:
+    from train.data import edgejson_examples, mixture_examples
+    from train.sources import make_row
+
+    rows = edgejson_rows[:6]
+    mixed = [make_row("edgejson", r["id"], r["schema_id"], edgejson_schemas[r["schema_id"]],
+                      r["prompt"], r["expected_output"]) for r in rows]
+    assert mixture_examples(mixed, tok) == edgejson_examples(rows, edgejson_schemas, tok)
+
+
+def test_mixture_rows_read_a_mixture_file_and_report_bad_lines(tmp_path: Path) -> None:
+    from train.lora import mixture_rows
+
+    good = {"id": "g/1", "schema": {"type": "object"}, "text": "t", "expected": {}}
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(good) + "\n\n" + json.dumps(good) + "\n", encoding="utf-8")
+    assert mixture_rows(path) == [good, good]
+    assert mixture_rows(path, limit=1) == [good]
+    with pytest.raises(ConfigError, match="no such mixture"):
+        mixture_rows(tmp_path / "missing.jsonl")
+    path.write_text('{"id": "x", "text": "t"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=":1: a row needs"):
+        mixture_rows(path)
+    path.write_text("{oops\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=":1: not valid JSON"):
+        mixture_rows(path)
+
+
+def test_config_refuses_edgejson_only_options_with_a_mixture() -> None:
+    with pytest.raises(ConfigError, match="EdgeJSON rows only"):
+        parse_config(["--mixture", "m.jsonl", "--field-dropout", "1"])
+    assert parse_config(["--mixture", "m.jsonl"]).mixture == "m.jsonl"

@@ -104,6 +104,34 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[i
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+class PromptEncoder:
+    """The runtime's prompt (``maaza_rt.prompt``) for a text and a schema, as token ids of
+    ``tok``: the model's chat template (or ``chat_template``), its BOS rule and special tokens."""
+
+    def __init__(self, tok: GGUFTokenizer, chat_template: str | None = None) -> None:
+        self.tok = tok
+        self.bos = tok.token_text(tok.bos_id) if tok.bos_id >= 0 else ""
+        self.eos = tok.token_text(tok.eos_id)
+        self.template = chat_template if chat_template is not None else tok.chat_template
+
+    def _tokenize(self, text: str, add_bos: bool) -> list[int]:
+        return ([self.tok.bos_id] if add_bos else []) + self.tok.encode(text)
+
+    def prompt_ids(self, text: str, schema: Any) -> list[int]:
+        from maaza_rt import prompt as maaza_prompt
+
+        prompt = maaza_prompt.build_prompt(text, schema, self.template, bos_token=self.bos,
+                                           eos_token=self.eos)
+        return maaza_prompt.encode_prompt(prompt, self._tokenize, add_bos=self.tok.add_bos,
+                                          bos_token=self.bos)
+
+    def example(self, text: str, schema: Any, expected: Any) -> Example:
+        from maaza_rt import prompt as maaza_prompt
+
+        return encode_example(self.tok, self.prompt_ids(text, schema),
+                              maaza_prompt.completion_text(expected, schema))
+
+
 def edgejson_examples(rows: Sequence[dict[str, Any]], schemas: dict[str, Any],
                       tok: GGUFTokenizer, chat_template: str | None = None) -> list[Example]:
     """Examples for EdgeJSON rows with the runtime's prompt (``maaza_rt.prompt``).
@@ -111,25 +139,18 @@ def edgejson_examples(rows: Sequence[dict[str, Any]], schemas: dict[str, Any],
     Raises:
         KeyError: a row names a schema that is not in ``schemas``.
     """
-    from maaza_rt import prompt as maaza_prompt
+    encoder = PromptEncoder(tok, chat_template)
+    return [encoder.example(row["prompt"], schemas[row["schema_id"]], row["expected_output"])
+            for row in rows]
 
-    bos = tok.token_text(tok.bos_id) if tok.bos_id >= 0 else ""
-    eos = tok.token_text(tok.eos_id)
-    template = chat_template if chat_template is not None else tok.chat_template
 
-    def tokenize(text: str, add_bos: bool) -> list[int]:
-        return ([tok.bos_id] if add_bos else []) + tok.encode(text)
+def mixture_examples(rows: Sequence[dict[str, Any]], tok: GGUFTokenizer,
+                     chat_template: str | None = None) -> list[Example]:
+    """Examples for mixture rows (``train/sources``: ``schema``, ``text`` and ``expected``
+    inline) with the runtime's prompt.
 
-    out = []
-    for row in rows:
-        schema = schemas[row["schema_id"]]
-        prompt = maaza_prompt.build_prompt(row["prompt"], schema, template, bos_token=bos,
-                                           eos_token=eos)
-        encode = getattr(maaza_prompt, "encode_prompt", None)
-        if encode is not None:  # the runtime's own rule for BOS placement
-            ids = encode(prompt, tokenize, add_bos=tok.add_bos, bos_token=bos)
-        else:
-            ids = tok.encode(prompt.prefix) + tok.encode(prompt.suffix)
-        out.append(encode_example(tok, ids,
-                                  maaza_prompt.completion_text(row["expected_output"], schema)))
-    return out
+    Raises:
+        KeyError: a row lacks one of those fields.
+    """
+    encoder = PromptEncoder(tok, chat_template)
+    return [encoder.example(row["text"], row["schema"], row["expected"]) for row in rows]

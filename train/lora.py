@@ -32,7 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from .augment import field_dropout, is_variant
-from .data import IGNORE, Example, GGUFTokenizer, collate, edgejson_examples, epoch_batches
+from .data import (
+    IGNORE,
+    Example,
+    GGUFTokenizer,
+    collate,
+    edgejson_examples,
+    epoch_batches,
+    mixture_examples,
+)
 
 logger = logging.getLogger("maaza_rt.train")
 
@@ -48,6 +56,9 @@ class TrainConfig:
     out: str = "runs/lora"  # output directory
     # -- data
     data: str = "../shared/edgejson"  # EdgeJSON directory (train.jsonl, schemas/)
+    # A mixture's train.jsonl (python -m train.mixture): train on its rows (schemas inline)
+    # instead of EdgeJSON's; limit applies, the EdgeJSON-only options (field_dropout, repeat) not.
+    mixture: str = ""
     val_fraction: float = 0.2  # rows held out by maaza_rt.edgejson.validation_split
     # The seed of that split: 0 is the benchmark's validation split (bench/edgejson.py). It is
     # not --seed, so runs with other seeds (or stages trained on top of each other) hold out the
@@ -167,6 +178,8 @@ def validate(cfg: TrainConfig) -> None:
         (cfg.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
         (bool(cfg.targets.strip()), "targets must name at least one module"),
         (cfg.prompt_grad or cfg.micro_batch == 1, "prompt_grad false needs micro_batch 1"),
+        (not cfg.mixture or (cfg.field_dropout == 0 and not cfg.repeat),
+         "field_dropout and repeat apply to EdgeJSON rows only, not to a mixture"),
     ]
     for ok, message in checks:
         if not ok:
@@ -436,6 +449,29 @@ def config_rows(cfg: TrainConfig, schemas: dict[str, Any] | None = None) -> list
     return repeated + variants
 
 
+def mixture_rows(path: Path, limit: int = 0) -> list[dict[str, Any]]:
+    """The rows of a mixture's ``train.jsonl`` (the first ``limit`` when set).
+
+    Raises:
+        ConfigError: the file is missing, or a line is not a row with schema, text and expected.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such mixture file (python -m train.mixture writes one)")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ConfigError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict) or not {"schema", "text", "expected"} <= set(row):
+                raise ConfigError(f"{path}:{lineno}: a row needs schema, text and expected")
+            rows.append(row)
+    return rows[:limit] if limit else rows
+
+
 def main(argv: list[str] | None = None) -> int:
     from convert.common import ConvertError, is_gguf, load_base_model, smollm2_gguf
 
@@ -447,11 +483,15 @@ def main(argv: list[str] | None = None) -> int:
         if not is_gguf(tok_path):
             raise ConfigError(f"{tok_path}: the tokenizer must come from a GGUF (set --tokenizer)")
         tok = GGUFTokenizer(tok_path)
-        data = Path(cfg.data)
-        schemas = {p.stem: json.loads(p.read_text(encoding="utf-8"))
-                   for p in sorted((data / "schemas").glob("*.json"))}
-        rows = config_rows(cfg, schemas)
-        examples = edgejson_examples(rows, schemas, tok)
+        if cfg.mixture:
+            rows = mixture_rows(Path(cfg.mixture), cfg.limit)
+            examples = mixture_examples(rows, tok)
+        else:
+            data = Path(cfg.data)
+            schemas = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+                       for p in sorted((data / "schemas").glob("*.json"))}
+            rows = config_rows(cfg, schemas)
+            examples = edgejson_examples(rows, schemas, tok)
         kept = [e for e in examples if len(e.input_ids) <= cfg.max_len]
         n_variants = sum(1 for r in rows if is_variant(r))
         logger.info("%d rows (%d of them field-dropout variants), %d examples within "
