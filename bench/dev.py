@@ -1,0 +1,604 @@
+"""Out-of-distribution dev benchmark: several models on mixture rows with unseen schemas.
+
+Usage:
+    PYTHONPATH=. python bench/dev.py --rows FILE.jsonl --models NAME_OR_PATH[,NAME_OR_PATH...]
+        [--labels NAME[,NAME...]] [--engine maaza] [--edgejson-val N] [--limit-per-source N]
+        [--threads N] [--max-tokens N] [--timeout S] [--n-ctx N] [--out DIR]
+        [--factory MODULE:CALLABLE] [--smoke]
+
+The rows are *mixture rows* (``train/sources/__init__.py``: id, source, schema_id, inline
+schema, text, expected), as the mixture builder writes its dev file (for example
+``runs/mixture/dev.jsonl``): schemas the model was never trained on. EdgeJSON validation rows are
+not in that file (``bench/edgejson.py`` scores them); ``--edgejson-val N`` appends the first N of
+them as mixture rows of source ``edgejson`` (``train.sources.edgejson``'s conversion) so that one
+run shows both sides of a change. ``--limit-per-source N`` keeps the first N rows of each source
+in file order.
+
+Each model (a registry name such as ``smollm2-135m-instruct`` for the zero-shot base, or a GGUF
+path) runs in its own ``bench/engines.py`` worker process with the same engine (``maaza`` by
+default) over the same rows; models run one after another in one invocation.
+
+Scores per model, overall ("all") and per source:
+    json_exact, field_f1, compliance, schema_valid, leaf_f1
+                    the native metrics exactly as bench/edgejson.py computes them
+    field_accuracy  over (row, top-level property) pairs, for every property of the row's schema
+                    or of its expected or output object: output[prop] == expected[prop] (the
+                    metrics' equality), absent == absent counting as right; every pair of an
+                    unparsed output is wrong. Per property name in report.json.
+Failure counts (what goes wrong on unseen schemas), over parsed outputs; a string leaf (found by
+walking nested objects and arrays, named by its JSON pointer) that equals the expected value at
+the same pointer is never a failure, and one leaf may count under several kinds:
+    description_values  a string equal (whitespace-normalized, case-insensitive) to a
+                        description anywhere in the schema (its own property's or any other),
+                        in full or as the prompt shortens it
+    type_name_values    a string equal (same folding) to a JSON type name, also written as the
+                        prompt renders types: "string[]", "string(date)", "number|null"
+    ungrounded_strings  a string that does not occur in the text (whitespace-normalized,
+                        case-insensitive substring); values an enum or const allows are exempt
+                        from all three string kinds
+    extra_fields        top-level properties output but absent from expected
+    missing_fields      top-level properties expected but absent from the output
+
+Writes to --out: report.json (config, environment header, per model: overall and per-source
+scores, failure counts, per-field accuracy, latency p50/p95, every example's output with its
+failures), report.md (one table per metric: rows = sources + "all", columns = models; the
+failure-count table; per-field accuracy), config.json and worker_<label>.log. The tables are
+printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.append(str(REPO))
+sys.path.append(str(REPO / "bench"))
+
+import edgejson as edgejson_bench  # noqa: E402  (bench/edgejson.py)
+from engines import EngineWorker, WorkerError  # noqa: E402
+
+from maaza_rt import metrics  # noqa: E402
+from maaza_rt.errors import MaazaError  # noqa: E402
+from maaza_rt.prompt import _short as prompt_description  # noqa: E402  (as the prompt shows it)
+from train.sources import normalize_space  # noqa: E402
+
+SCORE_METRICS = (*edgejson_bench.METRICS, "field_accuracy")
+FAILURES = ("description_values", "type_name_values", "ungrounded_strings", "extra_fields",
+            "missing_fields")
+# A JSON type name, as the prompt's schema rendering writes types: with a format, as an array
+# ("string(date)", "string[]") or as a union ("number|null").
+_TYPE = r"(?:string|number|integer|boolean|object|array|null)(?:\([\w-]+\))?(?:\[\])*"
+TYPE_NAME = re.compile(rf"{_TYPE}(?:\s*\|\s*{_TYPE})*")
+ROW_FIELDS = ("id", "source", "schema_id", "schema", "text", "expected")
+ALL = "all"
+SMOKE_ROWS = 3  # rows per source with --smoke
+SMOKE_MAX_TOKENS = 64
+
+
+@dataclass
+class Config:
+    rows: str = str(REPO / "runs" / "mixture" / "dev.jsonl")  # mixture rows (JSONL)
+    models: list[str] = field(default_factory=lambda: ["default"])  # registry names or GGUFs
+    labels: list[str] | None = None  # display names, one per model (default: name or file stem)
+    engine: str = "maaza"  # bench/engines.py engine every model runs with
+    edgejson_val: int = 0  # append the first N EdgeJSON validation rows (source "edgejson")
+    edgejson_root: str = str(REPO.parent / "shared" / "edgejson")  # train.jsonl and schemas/
+    limit_per_source: int | None = None  # first N rows of each source, in file order
+    threads: int | None = None  # CPU threads per worker (default: physical cores)
+    max_tokens: int = 512  # generation budget per example
+    timeout: float = 300.0  # seconds per example before the worker is killed
+    n_ctx: int = 4096  # context of the llama.cpp engines (maaza's is a limit)
+    out: str = str(REPO / "bench" / "out" / "dev")
+    factory: str = "engines:make_engine"  # module:callable building the engines in the worker
+
+
+# ---- rows -------------------------------------------------------------------------------------
+
+
+def load_mixture_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Mixture rows from a JSONL file (blank lines skipped), in file order.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a line is not JSON, not an object with every field of the row contract and
+            an object schema, or repeats an id (the message names file and line).
+    """
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            missing = [k for k in ROW_FIELDS if not isinstance(row, dict) or k not in row]
+            if missing or not isinstance(row["schema"], dict):
+                raise ValueError(f"{path}:{lineno}: not a mixture row (missing field(s) "
+                                 f"{', '.join(missing) or 'none'}; the schema must be an object)")
+            if row["id"] in seen:
+                raise ValueError(f"{path}:{lineno}: duplicate id {row['id']!r}")
+            seen.add(row["id"])
+            rows.append(row)
+    return rows
+
+
+def edgejson_val_rows(root: str | Path, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` EdgeJSON validation rows (the split bench/edgejson.py scores) as mixture
+    rows: source ``edgejson``, the schema file's content inline, text = prompt, expected =
+    expected_output (``train.sources.edgejson``'s conversion).
+
+    Raises:
+        FileNotFoundError: ``root`` lacks train.jsonl or schemas/.
+        ValueError: a row names a schema that has no file.
+    """
+    if n <= 0:
+        return []
+    from train.sources import edgejson as edgejson_source
+
+    return edgejson_source.rows(Path(root), "dev")[:n]
+
+
+def limit_per_source(rows: list[dict[str, Any]], n: int | None) -> list[dict[str, Any]]:
+    """The first ``n`` rows of each source, keeping file order (all rows when ``n`` is None)."""
+    if n is None:
+        return list(rows)
+    taken: dict[str, int] = {}
+    out = []
+    for row in rows:
+        k = taken.get(row["source"], 0)
+        if k < n:
+            taken[row["source"]] = k + 1
+            out.append(row)
+    return out
+
+
+def select_rows(cfg: Config) -> list[dict[str, Any]]:
+    """The rows to run: --rows, plus --edgejson-val rows, limited per source.
+
+    Raises:
+        FileNotFoundError, ValueError: as :func:`load_mixture_rows` and :func:`edgejson_val_rows`;
+            ValueError also when an EdgeJSON row's id is already in --rows.
+    """
+    rows = load_mixture_rows(cfg.rows)
+    extra = edgejson_val_rows(cfg.edgejson_root, cfg.edgejson_val)
+    clash = {r["id"] for r in rows} & {r["id"] for r in extra}
+    if clash:
+        raise ValueError(f"EdgeJSON rows already in {cfg.rows}: {', '.join(sorted(clash)[:5])}")
+    return limit_per_source(rows + extra, cfg.limit_per_source)
+
+
+# ---- failure analysis -------------------------------------------------------------------------
+
+
+def _pointer(parent: str, key: str | int) -> str:
+    return f"{parent}/{str(key).replace('~', '~0').replace('/', '~1')}"
+
+
+def _fold(text: str) -> str:
+    return normalize_space(text).lower()
+
+
+def schema_descriptions(schema: Any) -> set[str]:
+    """Every non-empty ``description`` in a schema (nested properties, items, branches and
+    definitions included), whitespace-normalized and lower-cased, also as the prompt shortens a
+    long one (with and without its ``...``)."""
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, list):
+            stack += s
+        elif isinstance(s, dict):
+            text = s.get("description")
+            if isinstance(text, str) and text.strip():
+                short = _fold(prompt_description(text))
+                found.update((_fold(text), short, short.removesuffix("...").rstrip()))
+            for key in ("properties", "$defs", "definitions", "patternProperties"):
+                if isinstance(s.get(key), dict):
+                    stack += s[key].values()
+            stack += [s.get(k) for k in ("items", "additionalProperties", "contains", "not",
+                                          "if", "then", "else", "anyOf", "oneOf", "allOf",
+                                          "prefixItems")]
+    return found
+
+
+def _expand(schema: Any, root: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """``schema`` with local ``$ref`` resolved and anyOf/oneOf/allOf branches listed."""
+    if not isinstance(schema, dict) or depth > 32:
+        return []
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        target: Any = root
+        for token in ref[1:].split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            target = target.get(token) if isinstance(target, dict) else None
+        return [schema, *_expand(target, root, depth + 1)]
+    out = [schema]
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key) or []:
+            out += _expand(branch, root, depth + 1)
+    return out
+
+
+def _child(schemas: list[dict[str, Any]], key: str | int, root: Any) -> list[dict[str, Any]]:
+    """The subschemas a value at ``key`` (a property name or an array index) may match."""
+    out: list[dict[str, Any]] = []
+    for s in schemas:
+        if isinstance(key, str):
+            sub = (s.get("properties") or {}).get(key, s.get("additionalProperties"))
+        else:
+            prefix = s.get("prefixItems") or []
+            sub = prefix[key] if key < len(prefix) else s.get("items")
+        out += _expand(sub, root)
+    return out
+
+
+def _string_leaves(value: Any, schemas: list[dict[str, Any]], root: Any,
+                   pointer: str = "") -> Iterator[tuple[str, str, bool]]:
+    """``(pointer, string, allowed by an enum or const)`` for every string leaf of ``value``."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _string_leaves(v, _child(schemas, k, root), root, _pointer(pointer, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _string_leaves(v, _child(schemas, i, root), root, _pointer(pointer, i))
+    elif isinstance(value, str):
+        allowed = any(value in (s.get("enum") or []) or ("const" in s and s["const"] == value)
+                      for s in schemas)
+        yield pointer, value, allowed
+
+
+def failures(output: Any, expected: Any, schema: dict[str, Any], text: str
+             ) -> dict[str, list[str]]:
+    """The JSON pointers of each failure kind (``FAILURES``) in one parsed output.
+
+    A string leaf equal to the expected leaf at its pointer is right, whatever it looks like;
+    enum and const values are choices the schema offers, not generated strings.
+    """
+    found: dict[str, list[str]] = {kind: [] for kind in FAILURES}
+    right = {p: v for p, v, _ in _string_leaves(expected, [], schema)}
+    descriptions = schema_descriptions(schema)
+    hay = _fold(text)
+    for pointer, value, allowed in _string_leaves(output, _expand(schema, schema), schema):
+        if allowed or right.get(pointer) == value:
+            continue
+        folded = _fold(value)
+        if folded in descriptions:
+            found["description_values"].append(pointer)
+        if TYPE_NAME.fullmatch(folded):
+            found["type_name_values"].append(pointer)
+        if folded not in hay:
+            found["ungrounded_strings"].append(pointer)
+    out_keys = list(output) if isinstance(output, dict) else []
+    exp_keys = list(expected) if isinstance(expected, dict) else []
+    found["extra_fields"] = [_pointer("", k) for k in out_keys if k not in exp_keys]
+    found["missing_fields"] = [_pointer("", k) for k in exp_keys if k not in out_keys]
+    return found
+
+
+_ABSENT = object()
+
+
+def field_results(output: Any, expected: Any, schema: dict[str, Any], parsed: bool
+                  ) -> dict[str, bool]:
+    """Per top-level property of the schema, the expected or the output object: whether the
+    output's value equals the expected one (absent == absent is right; unparsed: all wrong)."""
+    out = output if isinstance(output, dict) else {}
+    exp = expected if isinstance(expected, dict) else {}
+    props = list(schema.get("properties") or {})
+    props += [k for k in (*exp, *out) if k not in props]
+    results = {}
+    for p in dict.fromkeys(props):
+        a, b = out.get(p, _ABSENT), exp.get(p, _ABSENT)
+        same = a is b if _ABSENT in (a, b) else metrics.equal_reference(a, b)
+        results[p] = parsed and same
+    return results
+
+
+# ---- running and scoring ----------------------------------------------------------------------
+
+
+def default_label(model: str) -> str:
+    """A model's display name: a registry name as is, a file path as its stem."""
+    return Path(model).stem if model.lower().endswith(".gguf") or "/" in model else model
+
+
+def parse_output(text: str, parsed: bool, extract: bool) -> Any:
+    """The output value the metrics scored (None when it did not parse)."""
+    if not parsed:
+        return None
+    return json.loads((metrics.extract_json(text) or "null") if extract else text)
+
+
+def score_batch(texts: list[str], rows: list[dict[str, Any]], extract: bool
+                ) -> tuple[dict[str, Any], list[str]]:
+    """``metrics.score`` by source with per-pair columns, and the schema_ids the native
+    validator rejects (those rows are scored without a schema)."""
+    expected = [json.dumps(r["expected"], ensure_ascii=False) for r in rows]
+    sources = [r["source"] for r in rows]
+    schemas: list[Any] = [r["schema"] for r in rows]
+    try:
+        return metrics.score(texts, expected, schemas, sources, extract, return_pairs=True), []
+    except MaazaError:
+        pass
+    bad: dict[str, bool] = {}
+    for r in rows:
+        if r["schema_id"] not in bad:
+            try:
+                metrics.schema_valid("null", r["schema"])
+                bad[r["schema_id"]] = False
+            except MaazaError:
+                bad[r["schema_id"]] = True
+    schemas = [None if bad[r["schema_id"]] else r["schema"] for r in rows]
+    return (metrics.score(texts, expected, schemas, sources, extract, return_pairs=True),
+            sorted(k for k, v in bad.items() if v))
+
+
+def summarize(examples: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any]:
+    """One group's scores: the native totals plus field accuracy, per-field accuracy, failure
+    counts, engine errors and latency."""
+    pairs = [ok for e in examples for ok in e["fields"].values()]
+    per_field: dict[str, list[int]] = {}
+    for e in examples:
+        for p, ok in e["fields"].items():
+            c = per_field.setdefault(p, [0, 0])
+            c[0] += ok
+            c[1] += 1
+    ms = [e["ms"] for e in examples if e["ms"] is not None]
+    return {
+        **totals,
+        "field_accuracy": sum(pairs) / len(pairs) if pairs else None,
+        "fields": {p: {"n": n, "accuracy": k / n}
+                   for p, (k, n) in sorted(per_field.items(), key=lambda kv: -kv[1][1])},
+        "failures": {kind: sum(len(e["failures"].get(kind, [])) for e in examples)
+                     for kind in FAILURES},
+        "n_errors": sum(1 for e in examples if e["error"]),
+        "latency_ms": {"p50": edgejson_bench._percentile(ms, 50),
+                       "p95": edgejson_bench._percentile(ms, 95)},
+    }
+
+
+def score_examples(rows: list[dict[str, Any]], examples: list[dict[str, Any]], extract: bool
+                   ) -> dict[str, Any]:
+    """Scores every example in place and returns ``overall``, ``by_source`` (first-appearance
+    order) and the schema_ids scored without a schema."""
+    result, unscored = score_batch([e["output"] for e in examples], rows, extract)
+    for i, (row, e) in enumerate(zip(rows, examples)):
+        e["scores"] = {k: result["pairs"][k][i] for k in ("parsed", *edgejson_bench.METRICS)}
+        parsed = bool(e["scores"]["parsed"])
+        value = parse_output(e["output"], parsed, extract)
+        e["fields"] = field_results(value, row["expected"], row["schema"], parsed)
+        found = failures(value, row["expected"], row["schema"], row["text"]) if parsed else {}
+        e["failures"] = {k: v for k, v in found.items() if v}
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for e in examples:
+        by_source.setdefault(e["source"], []).append(e)
+    return {
+        "overall": summarize(examples, result["overall"]),
+        "by_source": {s: summarize(ex, result["groups"][s]) for s, ex in by_source.items()},
+        "schemas_unscored": unscored,
+    }
+
+
+def run_model(model: str, label: str, cfg: Config, rows: list[dict[str, Any]], out_dir: Path
+              ) -> dict[str, Any]:
+    """Runs one model over every row in its own worker and scores it (``error`` set when the
+    worker cannot start)."""
+    from tqdm import tqdm
+
+    threads = cfg.threads
+    if not threads:
+        from maaza_rt.runtime import physical_cores  # loads llama.cpp: only when needed
+
+        threads = physical_cores()
+    safe = re.sub(r"[^\w.-]", "_", label)
+    worker = EngineWorker(cfg.engine, model, threads, cfg.n_ctx, factory=cfg.factory,
+                          start_timeout_s=max(cfg.timeout, 120.0),
+                          log_path=out_dir / f"worker_{safe}.log")
+    head = {"model": model, "engine": cfg.engine}
+    try:
+        worker.start()
+    except WorkerError as e:
+        worker.close()
+        print(f"[{label}] skipped: {e}", file=sys.stderr)
+        return {**head, "error": str(e)}
+    examples: list[dict[str, Any]] = []
+    try:
+        for row in tqdm(rows, desc=label, unit="ex", file=sys.stderr):
+            r = worker.extract(row["text"], row["schema"], cfg.max_tokens, timeout_s=cfg.timeout)
+            examples.append({
+                "id": row["id"], "source": row["source"], "schema_id": row["schema_id"],
+                "output": r.text, "expected": row["expected"], "ms": r.total_ms,
+                "n_out": r.n_output_tokens, "n_prompt": r.n_prompt_tokens or None,
+                "error": edgejson_bench.example_error(r),
+            })
+    finally:
+        worker.close()
+    scored = score_examples(rows, examples, cfg.engine in edgejson_bench.EXTRACT_ENGINES)
+    ns = argparse.Namespace(model=model, hf_model=model if cfg.engine == "hf" else None)
+    return {**head, **scored, "n": len(examples), "peak_rss_mb": worker.peak_rss_mb,
+            "model_load_ms": worker.load_ms, "n_restarts": worker.n_restarts,
+            "model_file_mb": edgejson_bench.model_file_mb(ns, cfg.engine),  # type: ignore[arg-type]
+            "examples": examples}
+
+
+# ---- reporting --------------------------------------------------------------------------------
+
+
+def _groups(report: dict[str, Any]) -> list[str]:
+    order: dict[str, None] = {}
+    for r in report["models"].values():
+        order.update(dict.fromkeys(r.get("by_source", {})))
+    return [*order, ALL]
+
+
+def _group(r: dict[str, Any], group: str) -> dict[str, Any] | None:
+    if "error" in r:
+        return None
+    return r["overall"] if group == ALL else r["by_source"].get(group)
+
+
+def markdown_tables(report: dict[str, Any]) -> list[str]:
+    """The models table, one table per metric (rows: sources and "all"; columns: models) and
+    the failure-count table."""
+    models = report["models"]
+    lines = ["| model | path or name | n | p50 ms | p95 ms | errors | unparsed |",
+             "|---|---|---|---|---|---|---|"]
+    for label, r in models.items():
+        if "error" in r:
+            lines.append(f"| {label} | {r['model']} | failed to start: {r['error']} |")
+            continue
+        o = r["overall"]
+        lines.append(f"| {label} | {r['model']} | {o['n']} | "
+                     f"{edgejson_bench._fmt(o['latency_ms']['p50'], False)} | "
+                     f"{edgejson_bench._fmt(o['latency_ms']['p95'], False)} | "
+                     f"{o['n_errors']} | {o['n_unparsed']} |")
+    groups = _groups(report)
+    for metric in SCORE_METRICS:
+        lines += ["", f"### {metric} (percent)", "",
+                  "| source | n | " + " | ".join(models) + " |",
+                  "|---|---|" + "---|" * len(models)]
+        for g in groups:
+            cells = [_group(r, g) for r in models.values()]
+            n = next((c["n"] for c in cells if c), 0)
+            lines.append(f"| {g} | {n} | " + " | ".join(
+                edgejson_bench._fmt(c[metric] if c else None) for c in cells) + " |")
+    lines += ["", "### Failure counts (string leaves and top-level fields of parsed outputs)", "",
+              "| source | model | n | unparsed | errors | " + " | ".join(FAILURES) + " |",
+              "|---|---|---|---|---|" + "---|" * len(FAILURES)]
+    for g in groups:
+        for label, r in models.items():
+            c = _group(r, g)
+            if c is not None:
+                lines.append(f"| {g} | {label} | {c['n']} | {c['n_unparsed']} | "
+                             f"{c['n_errors']} | "
+                             + " | ".join(str(c["failures"][k]) for k in FAILURES) + " |")
+    return lines
+
+
+def write_markdown(report: dict[str, Any], path: Path, max_fields: int = 12) -> str:
+    """Writes report.md and returns the tables printed to stdout (everything but the header and
+    the per-field section)."""
+    cfg = report["config"]
+    tables = "\n".join(markdown_tables(report))
+    lines = ["# Out-of-distribution dev benchmark", "",
+             " | ".join(f"{k}: {v}" for k, v in report["environment"].items()), "",
+             f"rows: {report['n_rows']} from {cfg['rows']} (+{cfg['edgejson_val']} EdgeJSON "
+             f"validation), limit per source {cfg['limit_per_source']}, engine {cfg['engine']}, "
+             f"max_tokens {cfg['max_tokens']}", "", tables, "",
+             f"### Per-field accuracy (percent, rows; the {max_fields} most frequent fields)"]
+    models = report["models"]
+    for g in _groups(report)[:-1]:  # per source only: "all" pools unrelated schemas
+        counts: dict[str, int] = {}
+        for r in models.values():
+            for p, f in (_group(r, g) or {}).get("fields", {}).items():
+                counts[p] = max(counts.get(p, 0), f["n"])
+        top = sorted(counts, key=lambda p: (-counts[p], p))[:max_fields]
+        if not top:
+            continue
+        lines += ["", f"#### {g}", "", "| field | " + " | ".join(models) + " |",
+                  "|---|" + "---|" * len(models)]
+        for p in top:
+            cells = []
+            for r in models.values():
+                f = (_group(r, g) or {}).get("fields", {}).get(p)
+                cells.append("-" if f is None else
+                             f"{edgejson_bench._fmt(f['accuracy'])} ({f['n']})")
+            lines.append(f"| {p} | " + " | ".join(cells) + " |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tables
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [s.strip() for s in text.split(",") if s.strip()]
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    """The run's config from the command line (``--smoke`` caps rows and tokens).
+
+    Raises:
+        SystemExit: bad arguments (argparse), or --labels not matching --models.
+    """
+    d = Config()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", default=d.rows, help="mixture rows (JSONL)")
+    ap.add_argument("--models", default=",".join(d.models),
+                    help="comma-separated registry names or GGUF paths")
+    ap.add_argument("--labels", default=None, help="comma-separated display names")
+    ap.add_argument("--engine", choices=edgejson_bench.ENGINES, default=d.engine)
+    ap.add_argument("--edgejson-val", dest="edgejson_val", type=int, default=d.edgejson_val)
+    ap.add_argument("--edgejson-root", dest="edgejson_root", default=d.edgejson_root)
+    ap.add_argument("--limit-per-source", dest="limit_per_source", type=int,
+                    default=d.limit_per_source)
+    ap.add_argument("--threads", type=int, default=d.threads)
+    ap.add_argument("--max-tokens", dest="max_tokens", type=int, default=d.max_tokens)
+    ap.add_argument("--timeout", type=float, default=d.timeout)
+    ap.add_argument("--n-ctx", dest="n_ctx", type=int, default=d.n_ctx)
+    ap.add_argument("--out", default=d.out)
+    ap.add_argument("--factory", default=d.factory,
+                    help="engine factory module:callable (custom engines)")
+    ap.add_argument("--smoke", action="store_true",
+                    help=f"{SMOKE_ROWS} rows per source, {SMOKE_MAX_TOKENS} tokens")
+    args = ap.parse_args(argv)
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(Config)}
+    values["models"] = _split(args.models) or d.models
+    values["labels"] = _split(args.labels)
+    if values["labels"] is not None and len(values["labels"]) != len(values["models"]):
+        ap.error(f"--labels names {len(values['labels'])} models, --models "
+                 f"{len(values['models'])}")
+    if args.smoke:
+        if values["limit_per_source"] is None:
+            values["limit_per_source"] = SMOKE_ROWS
+        values["max_tokens"] = min(values["max_tokens"], SMOKE_MAX_TOKENS)
+    return Config(**values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_args(argv)
+    labels = cfg.labels or [default_label(m) for m in cfg.models]
+    if len(set(labels)) != len(labels):
+        print(f"error: model labels must be unique, got {', '.join(labels)} (use --labels)",
+              file=sys.stderr)
+        return 2
+    out_dir = Path(cfg.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
+    env = edgejson_bench.environment(cfg)  # type: ignore[arg-type]
+    for k, v in env.items():
+        print(f"# {k}: {v}")
+    try:
+        rows = select_rows(cfg)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["source"]] = counts.get(row["source"], 0) + 1
+    print(f"rows: {len(rows)} ({', '.join(f'{s} {n}' for s, n in counts.items())}), "
+          f"models: {', '.join(labels)}")
+    report: dict[str, Any] = {"config": dataclasses.asdict(cfg), "environment": env,
+                              "n_rows": len(rows), "rows_per_source": counts, "models": {}}
+    for model, label in zip(cfg.models, labels):
+        report["models"][label] = run_model(model, label, cfg, rows, out_dir)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    print(write_markdown(report, out_dir / "report.md"))
+    print(f"wrote {out_dir / 'report.json'}, report.md")
+    return 0 if all("error" not in r for r in report["models"].values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
