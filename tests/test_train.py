@@ -466,3 +466,25 @@ def test_config_refuses_edgejson_only_options_with_a_mixture() -> None:
     with pytest.raises(ConfigError, match="EdgeJSON rows only"):
         parse_config(["--mixture", "m.jsonl", "--field-dropout", "1"])
     assert parse_config(["--mixture", "m.jsonl"]).mixture == "m.jsonl"
+
+
+def test_manifest_records_the_mixture_and_dev_scores(tmp_path: Path) -> None:
+    from train.manifest import build_manifest
+
+    run, adapter, report = _manifest_inputs(tmp_path)
+    data = REPO.parent / "shared" / "edgejson"
+    mixture = {"train": {"bfcl": {"available": 9, "dropped": {"invalid": 1}, "taken": 5,
+                                  "schemas": 4, "prompt_tokens": 50, "target_tokens": 7}},
+               "dev": {"bfcl": {"available": 3, "dropped": {}, "taken": 2, "schemas": 2}},
+               "train_rows": 5, "train_tokens": 57, "dev_rows": 2, "seed": 0}
+    scores = {"json_exact": 0.5, "field_f1": 0.75, "n": 2, "unrelated": 1}
+    dev = {"models": {"new": {"overall": scores, "by_source": {"bfcl": scores}}}}
+    m = build_manifest("m", run, adapter, report, data, mixture=mixture, dev_report=dev)
+    recorded = m["training_data"]["mixture"]
+    assert recorded["train"]["bfcl"] == {"available": 9, "taken": 5, "schemas": 4,
+                                         "prompt_tokens": 50, "target_tokens": 7}
+    assert recorded["train_tokens"] == 57 and recorded["dev_rows"] == 2
+    assert m["dev"] == {"model": "new", "by_source": {"bfcl": {"json_exact": 0.5,
+                                                               "field_f1": 0.75, "n": 2}}}
+    with pytest.raises(ValueError, match="dev report"):
+        build_manifest("m", run, adapter, report, data, dev_report={"models": {}})

@@ -3,7 +3,8 @@
 Usage:
     python -m train.manifest --run RUN_DIR [--run NEXT_RUN_DIR ...] --adapter ADAPTER.gguf \\
         --report REPORT.json --name maaza-mlm-135m [--previous MANIFEST.json] \\
-        [--data ../shared/edgejson] [--out ADAPTER.json]
+        [--data ../shared/edgejson] [--mixture runs/mixture/manifest.json] \
+        [--dev-report bench/out/dev/report.json] [--out ADAPTER.json]
 
 The manifest records what a user needs to trust and reproduce the adapter: its own sha256, the
 base model file's sha256 (the adapter is only valid on that base), the training data's sha256 and
@@ -15,6 +16,10 @@ An adapter trained in stages (each run on the model merged with the runs before 
 by ``convert.combine_adapters``) takes one ``--run`` per stage, in training order: ``training``
 then lists every stage's settings under ``stages``, with the total time and tokens and the
 combined adapter's rank and tensor type. All stages must hold out the same validation split.
+
+A stage trained on a mixture (``train.lora --mixture``) takes ``--mixture``, the mixture's
+``manifest.json`` (rows, schemas and tokens per source), and ``--dev-report``, a ``bench/dev.py``
+report on the mixture's dev rows (scores per source of its first model).
 
 A stage trained on top of a shipped adapter (on the model merged with it) whose earlier runs are
 no longer at hand takes ``--previous MANIFEST.json``, that adapter's manifest: its stages (and
@@ -61,7 +66,7 @@ def _stage(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
         **{k: config[k] for k in ("rank", "alpha", "dropout", "targets", "lr", "warmup",
                                   "epochs", "batch_size", "micro_batch", "grad_clip",
                                   "dtype", "seed", "split_seed", "total_steps", "prompt_grad",
-                                  "grad_checkpoint", "field_dropout", "repeat")
+                                  "grad_checkpoint", "field_dropout", "repeat", "mixture")
            if k in config},
         "device": config.get("device"), "threads": config.get("threads"),
         "seconds": summary.get("seconds"), "tokens": summary.get("tokens"),
@@ -82,10 +87,15 @@ def _previous_stages(previous: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dict[str, Any],
-                   data: Path, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+                   data: Path, previous: dict[str, Any] | None = None,
+                   mixture: dict[str, Any] | None = None,
+                   dev_report: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest as a dict (see the module docstring). ``run`` is one train.lora output
     directory, or a list of them for an adapter trained in stages; ``previous`` is the manifest
-    of the adapter the first run was trained on top of (its stages come first).
+    of the adapter the first run was trained on top of (its stages come first); ``mixture`` is
+    the ``manifest.json`` of the training mixture a stage trained on (rows and tokens per
+    source, recorded as ``training_data.mixture``) and ``dev_report`` a ``bench/dev.py``
+    report whose first model's scores per source become ``dev``.
 
     Raises:
         FileNotFoundError: a run's config.json, the adapter or the data is missing.
@@ -136,7 +146,7 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
             "tokens": sum(s.get("tokens") or 0 for s in every),
             "machine": machine,
         }
-    return {
+    manifest = {
         "name": name,
         "format": "GGUF LoRA adapter (llama.cpp), applied to the base model at load time",
         "adapter": {"file": adapter.name, "sha256": file_sha256(adapter),
@@ -159,6 +169,22 @@ def build_manifest(name: str, run: Path | list[Path], adapter: Path, report: dic
             "by_complexity": {g: _scores(s) for g, s in result["by_complexity"].items()},
         },
     }
+    if mixture is not None:
+        manifest["training_data"]["mixture"] = {
+            part: {source: {k: v for k, v in stats.items() if k != "dropped"}
+                   for source, stats in mixture[part].items()}
+            for part in ("train", "dev")}
+        manifest["training_data"]["mixture"].update(
+            {k: mixture[k] for k in ("train_rows", "train_tokens", "dev_rows", "dev_tokens",
+                                     "seed", "schema_split") if k in mixture})
+    if dev_report is not None:
+        models = dev_report.get("models") or {}
+        if not models:
+            raise ValueError("the dev report has no model results")
+        label, result = next(iter(models.items()))
+        manifest["dev"] = {"model": label, "by_source": {
+            source: _scores(scores) for source, scores in result["by_source"].items()}}
+    return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", required=True, help="bench/edgejson.py report.json")
     parser.add_argument("--name", required=True, help="the model's registry name")
     parser.add_argument("--data", default="../shared/edgejson", help="EdgeJSON directory")
+    parser.add_argument("--mixture", help="manifest.json of the training mixture (train.mixture)")
+    parser.add_argument("--dev-report", help="bench/dev.py report.json (its first model)")
     parser.add_argument("--out", help="manifest path (default: ADAPTER with .json)")
     args = parser.parse_args(argv)
     adapter = Path(args.adapter)
@@ -180,8 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads(Path(args.report).read_text(encoding="utf-8"))
         previous = (json.loads(Path(args.previous).read_text(encoding="utf-8"))
                     if args.previous else None)
+        mixture, dev_report = (
+            json.loads(Path(p).read_text(encoding="utf-8")) if p else None
+            for p in (args.mixture, args.dev_report))
         manifest = build_manifest(args.name, [Path(r) for r in args.run], adapter, report,
-                                  Path(args.data), previous)
+                                  Path(args.data), previous, mixture, dev_report)
     except (OSError, ValueError, KeyError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
