@@ -11,6 +11,12 @@ docs/runtime.md), so where step-by-step decoding meets a near-tie the two runs m
 whose texts differ must therefore share every token up to the first difference, and step-by-step
 decoding must have had a near-tie there (top-two allowed logits within TIE_MARGIN); any other
 difference is a bug.
+
+Nothing here names what the model writes on a given row: the rows' outputs change with the
+model, its merge type (MAAZA_RT_MODEL; .ci/run runs these tests on the default merge and on
+Q8_0) and the CPU's kernels. The copy bias, the one option that changes the output, is held to
+aggregates with a stated margin; its rule is tested exactly with scripted logits in
+test_runtime.py.
 """
 
 from __future__ import annotations
@@ -26,13 +32,18 @@ import pytest
 
 import maaza_rt
 from maaza_rt import runtime as rt
-from maaza_rt.metrics import schema_valid_reference
+from maaza_rt.metrics import leaf_f1_reference, schema_valid_reference
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 SEED = 0
 MAX_TOKENS = 128
 TIE_MARGIN = 1.0  # above the largest batch-versus-single logit difference measured (about 0.8)
+# How much worse the copy bias may score than plain greedy decoding on the 25 rows before the
+# test fails: a near-tie it moves can go either way (a copy from the wrong line, an item ended
+# the other way), so one row's worth of leaf F1 and one id are allowed.
+BIAS_F1_MARGIN = 1.0 / 25  # of the mean leaf F1
+BIAS_ID_MARGIN = 1  # exact ids
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -59,11 +70,10 @@ class MarginMatcher:
 
 @pytest.fixture(scope="module")
 def extractor() -> maaza_rt.Extractor:
-    # One thread: llama.cpp's threads spin while they wait, so on a busy two-core machine one
-    # thread is several times faster than two. The rows named below were chosen on the Q8_0
-    # merge of the default model, which is the same file on every CPU (the default itself is
-    # BF16 where the CPU computes BF16 natively, and near-ties may part differently there).
-    ex = maaza_rt.Extractor(model="maaza-mlm-135m-q8_0", n_threads=1)
+    # The default model, so that MAAZA_RT_MODEL picks the merge under test (BF16 or Q8_0: see
+    # .ci/run). One thread: llama.cpp's threads spin while they wait, so on a busy two-core
+    # machine one thread is several times faster than two.
+    ex = maaza_rt.Extractor(n_threads=1)
     yield ex
     ex.close()
 
@@ -92,6 +102,15 @@ def runs(extractor: maaza_rt.Extractor, chosen_rows: list[dict],
     return out
 
 
+@pytest.fixture(scope="module")
+def biased(extractor: maaza_rt.Extractor, chosen_rows: list[dict],
+           edgejson_schemas: dict[str, dict]) -> list[Any]:
+    """The default decoding's Extraction (copy bias on) per row, in the order of ``runs``."""
+    return [extractor.extract(row["prompt"], edgejson_schemas[row["schema_id"]],
+                              max_tokens=MAX_TOKENS, return_details=True)
+            for row in chosen_rows]
+
+
 def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
                                            edgejson_schemas: dict[str, dict]) -> None:
     assert len(runs) == 25 and len({r["schema_id"] for r, _, _ in runs}) == 25
@@ -103,65 +122,63 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
             assert d.n_output_tokens <= MAX_TOKENS
             assert d.n_closing_tokens <= d.n_output_tokens
             assert d.budget_closed or d.n_closing_tokens == 0
-    # The budget is small enough that some rows had to close, and large enough for others.
+    # How many rows had to close depends on the model (test_runtime.py closes a value below
+    # the model's own length on purpose); the simple rows fit.
     closed = [row["schema_id"] for row, fast, _ in runs if fast.budget_closed]
     print(f"\n{len(closed)} of 25 rows closed at max_tokens={MAX_TOKENS}: {closed}")
-    assert 0 < len(closed) < 25
+    assert len(closed) < 25
 
 
-# Validation rows the copy bias mends, with the path to the value to compare (row id, path):
-# - near-miss copies: the plain greedy copy of an address or a sentence goes wrong (a wrong
-#   letter, a word dropped);
-# - presence: the output left out a root property that the text labels on its last line;
-# - layout: a list item without an optional field (the text's next line labels the next item)
-#   took the next item's field instead, merging two items (or skipping one); a labelled
-#   sentence was closed before the end of its line; properties the text does not give were
-#   added after its last labelled line;
-# - label copies: a UUID taken from the wrong line (the label's own is 2.7 logits behind), a
-#   list item skipped (its copy was held back: ``,"`` in a list was taken for a key), a
-#   status-history timestamp half copied from another line and two items merged (a complex
-#   row, exact with the bias), a value's first token miscopied (``fae3a4705`` for
-#   ``fa3a4705``; a company name begun with another word of the text).
-MENDED = (("edgejson_meeting_notes_template_000", ("attendees", 0, "email")),
-          ("edgejson_invoice_template_002", ("line_items", 1, "description")),
-          ("edgejson_order_details_template_015", ("order_date",)),
-          ("edgejson_order_details_template_028", ("order_date",)),
-          ("edgejson_medical_record_qwen_018", ("results",)),
-          ("edgejson_invoice_template_017", ("line_items",)),
-          ("edgejson_meeting_notes_template_000", ("attendees", 0, "role")),
-          ("edgejson_medical_record_template_005", ("results", 2, "parameter")),
-          ("edgejson_medical_record_template_021", ("results", 3, "reference_range")),
-          ("edgejson_api_response_template_023", ("message",)),
-          ("edgejson_meeting_notes_template_022", ("action_items",)),
-          ("edgejson_shopping_cart_template_025", ("user_id",)),
-          ("edgejson_user_profile_qwen_027", ("preferences",)),
-          ("edgejson_multi_party_transaction_template_015", ("status_history",)),
-          ("edgejson_nested_organization_template_002", ("company_id",)),
-          ("edgejson_multi_party_transaction_template_022", ("transaction_id",)))
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
+    """Every leaf of a JSON value by its path of keys and list indices."""
+    if isinstance(value, dict) and value:
+        return {p: v for k, item in value.items() for p, v in _leaves(item, (*path, k)).items()}
+    if isinstance(value, list) and value:
+        return {p: v for i, item in enumerate(value)
+                for p, v in _leaves(item, (*path, i)).items()}
+    return {path: value}
 
 
-def _at(value: Any, path: tuple[str | int, ...]) -> Any:
-    """The value at ``path``, or None where the output has no such property or item."""
-    for key in path:
-        if (isinstance(value, dict) and key not in value) or (
-                isinstance(value, list) and not (isinstance(key, int) and key < len(value))):
-            return None
-        value = value[key]
-    return value
+def _exact_ids(value: Any, expected: Any) -> int:
+    """The leaves of ``expected`` under a key that names an id (``id``, ``user_id``,
+    ``orderId``) that ``value`` holds exactly, at the same path (so in the same list item)."""
+    got = _leaves(value)
+    return sum(1 for p, v in _leaves(expected).items()
+               if p and isinstance(p[-1], str) and (p[-1] == "id" or p[-1].endswith(("_id", "Id")))
+               and p in got and got[p] == v)
 
 
-@pytest.mark.model
-def test_edgejson_copy_bias_mends_near_misses_presence_and_layout(
-    extractor: maaza_rt.Extractor, edgejson_rows: list[dict], edgejson_schemas: dict[str, dict],
+def test_edgejson_copy_bias_outputs_valid_and_scores_within_margin(
+    runs: list[tuple[dict, Any, Any]], biased: list[Any], edgejson_schemas: dict[str, dict],
 ) -> None:
-    for row_id, path in MENDED:
-        row = next(r for r in edgejson_rows if r["id"] == row_id)
+    """The copy bias (the default decoding) against plain greedy decoding with the same
+    speculation, on the same rows and budget: every output validates, and over the 25 rows it
+    scores no more than a stated margin below plain decoding on the leaf F1 that compares
+    values at their paths (list order included) and on exact copies of ids. It changes a row
+    only at a near-tie, which any change of model, quantization or kernels moves, so no row is
+    named here; which copy it takes, and where not, is tested with scripted logits in
+    test_runtime.py."""
+    plain_f1 = bias_f1 = 0.0
+    plain_ids = bias_ids = n_ids = 0
+    changed = []
+    for (row, fast, _), d in zip(runs, biased):
         schema = edgejson_schemas[row["schema_id"]]
-        plain = extractor.extract(row["prompt"], schema, max_tokens=768, copy_bias=0.0)
-        mended = extractor.extract(row["prompt"], schema, max_tokens=768)
-        expected = _at(row["expected_output"], path)
-        assert _at(plain, path) != expected, (row_id, _at(plain, path))
-        assert _at(mended, path) == expected, (row_id, _at(mended, path))
+        jsonschema.Draft7Validator(schema).validate(d.value)
+        assert schema_valid_reference(d.value, schema), (row["id"], d.text)
+        assert d.n_output_tokens <= MAX_TOKENS
+        expected = row["expected_output"]
+        plain_f1 += leaf_f1_reference(fast.value, expected)
+        bias_f1 += leaf_f1_reference(d.value, expected)
+        plain_ids += _exact_ids(fast.value, expected)
+        bias_ids += _exact_ids(d.value, expected)
+        n_ids += _exact_ids(expected, expected)
+        if d.text != fast.text:
+            changed.append(row["id"])
+    print(f"\ncopy bias changed {len(changed)} of 25 rows {changed}; mean leaf F1 "
+          f"{plain_f1 / 25:.3f} -> {bias_f1 / 25:.3f}; exact ids {plain_ids} -> {bias_ids} "
+          f"of {n_ids}")
+    assert bias_f1 >= plain_f1 - BIAS_F1_MARGIN * 25
+    assert bias_ids >= plain_ids - BIAS_ID_MARGIN
 
 
 def first_difference(a: list[int], b: list[int]) -> int:

@@ -3,6 +3,10 @@ schema loading.
 
 Loop tests drive the real default model with ``ChoiceMatcher`` (a pure-Python matcher over a
 fixed set of strings), so they exercise llama.cpp batching, logits and KV truncation on their own.
+The biases and drafters are tested exactly on scripted logits (``scripted_model``): which copy
+wins, within which margin. Tests with the real model assert only what holds for any reasonable
+model (valid output, the name a four-way choice must take, a value not run on into the next
+one), never which near-ties the current model and merge meet.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pytest
 
 from maaza_rt import GenerationLimitError, InputTooLongError, ModelError, SchemaError
@@ -51,12 +56,54 @@ def session(model: rt.LlamaModel) -> rt.Session:
     s.close()
 
 
+# llama.cpp computes a token's logits slightly differently inside a batch than alone (up to
+# about 0.8 logits; docs/runtime.md, "Exactness"), so speculative and step-by-step decoding of a
+# real model may part where step-by-step decoding had a near-tie, and only there. Exact identity
+# is tested with scripted logits (test_runtime_drafts_never_change_the_output_without_a_bias).
+TIE_MARGIN = 1.0
+
+
+class MarginMatcher(ChoiceMatcher):
+    """A ChoiceMatcher that records, for every greedy choice, the gap between the best and the
+    second-best allowed logit."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.margins: list[float] = []
+
+    def select_greedy(self, logits: np.ndarray) -> int:
+        top = np.sort(logits[np.asarray(self.allowed(), dtype=np.int64)])[-2:]
+        self.margins.append(float(top[1] - top[0]) if top.size == 2 else float("inf"))
+        return super().select_greedy(logits)
+
+
 def _run(session: rt.Session, text: str, **kw: object) -> tuple[rt.Generation, int]:
     model = session.model
     tokens = model.prompt_tokens(model.build_prompt(text, SCHEMA))
-    matcher = ChoiceMatcher(model.pieces, model.eog_ids, CHOICES)
-    gen, reused, _ = rt.generate(session, matcher, tokens, **{"max_tokens": 100, **kw})
+    matcher = kw.pop("matcher", None) or ChoiceMatcher(model.pieces, model.eog_ids, CHOICES)
+    gen, reused, _ = rt.generate(session, matcher, tokens,  # type: ignore[arg-type]
+                                 **{"max_tokens": 100, **kw})  # type: ignore[arg-type]
     return gen, reused
+
+
+def _stepwise(session: rt.Session, text: str) -> tuple[rt.Generation, list[float]]:
+    """Plain step-by-step decoding of ``text`` and the margin of each of its choices."""
+    model = session.model
+    matcher = MarginMatcher(model.pieces, model.eog_ids, CHOICES)
+    plain, _ = _run(session, text, jump_forward=False, prompt_lookup=False, matcher=matcher)
+    return plain, matcher.margins
+
+
+def _same_up_to_a_near_tie(fast: rt.Generation, plain: rt.Generation,
+                           margins: list[float]) -> bool:
+    """The same tokens, or the same up to a choice where step-by-step decoding had a
+    near-tie."""
+    if fast.tokens == plain.tokens:
+        return True
+    i = 0
+    while i < min(len(fast.tokens), len(plain.tokens)) and fast.tokens[i] == plain.tokens[i]:
+        i += 1
+    return i < len(margins) and margins[i] < TIE_MARGIN
 
 
 @pytest.mark.model
@@ -64,13 +111,13 @@ def test_runtime_jump_forward_and_lookup_output_identical_to_stepwise(
         session: rt.Session) -> None:
     n_forced = n_drafted = 0
     for text in TEXTS:
-        plain, _ = _run(session, text, jump_forward=False, prompt_lookup=False)
+        plain, margins = _stepwise(session, text)
         assert plain.text in CHOICES
         assert plain.n_forced == plain.n_drafted == 0
         for jump, lookup in ((True, False), (False, True), (True, True)):
             fast, _ = _run(session, text, jump_forward=jump, prompt_lookup=lookup)
-            assert fast.text == plain.text, (text, jump, lookup)
-            assert fast.tokens == plain.tokens, (text, jump, lookup)
+            assert fast.text in CHOICES
+            assert _same_up_to_a_near_tie(fast, plain, margins), (text, jump, lookup, margins)
             assert jump or fast.n_forced == 0
             assert lookup or fast.n_drafted == 0
             n_forced += fast.n_forced
@@ -93,14 +140,14 @@ def test_runtime_label_drafts_output_identical_to_stepwise(
         accepted(self, n)
 
     monkeypatch.setattr(rt.LabelLookup, "accepted", count)
-    plain, _ = _run(session, LABELLED, jump_forward=False, prompt_lookup=False)
+    plain, margins = _stepwise(session, LABELLED)
     assert plain.text in CHOICES
     fast, _ = _run(session, LABELLED, labels=session.model.label_lookup(LABELLED, SCHEMA))
-    assert fast.tokens == plain.tokens
+    assert _same_up_to_a_near_tie(fast, plain, margins), margins
     assert sum(kept) > 0  # values were drafted from their labels and kept
     n_calls = len(kept)
     without, _ = _run(session, LABELLED)  # no source text: no label drafts
-    assert without.tokens == plain.tokens and len(kept) == n_calls
+    assert _same_up_to_a_near_tie(without, plain, margins) and len(kept) == n_calls
 
 
 @pytest.mark.model
@@ -334,14 +381,17 @@ PLACE = {"type": "object", "properties": {"name": {"type": "string"}, "city": {"
 
 @pytest.mark.model
 def test_runtime_copy_bias_never_runs_past_the_value(extractor: maaza_rt.Extractor) -> None:
-    """The model closes the name where the text goes on ("; city: ..."); the copy would go on.
-    However strong the bias, the model decides where a value ends (a bias of 2 alone, applied
-    to closing tokens too, ran the name on to the end of the line)."""
-    plain = extractor.extract(COPY_TEXT, PLACE, copy_bias=0.0)
-    assert plain == {"name": "Zorbulon Quaxwell-Trimbledon", "city": "Flurbingham Heights"}
-    for bias in (None, 2.0, 1e9):
+    """Where the text goes on after the name ("; city: ..."), so would the copy; the model
+    decides where a value ends, so however strong the bias the name does not take in the city
+    (a bias applied to closing tokens too ran the name on to the end of the line). The rule
+    itself is tested with scripted logits (test_runtime_copy_bias_never_moves_where_a_value_
+    ends); this holds for any model that ends the name where the text labels the city."""
+    for bias in (0.0, None, 2.0, 1e9):
         d = extractor.extract(COPY_TEXT, PLACE, copy_bias=bias, return_details=True)
-        assert d.value == plain and d.n_drafted_tokens > 0, bias
+        jsonschema.validate(d.value, PLACE)
+        name = d.value["name"]
+        assert ";" not in name and "city" not in name.lower(), (bias, d.text)
+        assert d.n_drafted_tokens > 0, bias
 
 
 # ---- budget closing --------------------------------------------------------------------------
@@ -377,13 +427,22 @@ def test_runtime_budget_closing_returns_valid_value(one_thread: maaza_rt.Extract
     extractor = one_thread
     vocab = rt.grammar_vocabulary(extractor.model)
     matcher = maaza_rt.GrammarMatcher(rt.compile_schema(REPORT), vocab)
-    shortest = matcher.completion_distance()
-    assert matcher.shortest_completion() == b'{"summary":"","tags":["  ","  "],"year":1900}'
-    for max_tokens in (shortest, shortest + 10):
+    completion = matcher.shortest_completion()
+    assert completion == b'{"summary":"","tags":["  ","  "],"year":1900}'
+    # Budgets from the fewest tokens of a valid value up to below the model's own length in
+    # both modes (copy_bias 0: the same greedy choices in both; the bias is a decoding choice
+    # of its own), so the value must close whatever the model writes, as long as it writes
+    # more than the shortest value (a word of summary does).
+    modes = (True, False)
+    own = min(extractor.extract(LONG_TEXT, REPORT, jump_forward=jump, prompt_lookup=jump,
+                                copy_bias=0.0, return_details=True).n_output_tokens
+              for jump in modes)
+    fewest = len(extractor.model.tokenize(completion, False, False))
+    budgets = [b for b in (fewest, fewest + 10) if b < own]
+    assert budgets and budgets[0] == fewest, (fewest, own)
+    for max_tokens in budgets:
         outputs = []
-        for jump in (True, False):
-            # copy_bias 0: the same greedy choices in both modes (the bias is a decoding choice
-            # of its own, tested in test_edgejson_extract.py).
+        for jump in modes:
             d = extractor.extract(LONG_TEXT, REPORT, max_tokens=max_tokens, jump_forward=jump,
                                   prompt_lookup=jump, copy_bias=0.0, return_details=True)
             jsonschema.validate(d.value, REPORT)
@@ -470,3 +529,157 @@ def test_runtime_closing_tokens_spell_the_completion() -> None:
     broken = Broken()
     assert rt._closing_tokens(broken, None, b'a"}', 3) == [0, 3, 4]  # type: ignore[arg-type]
     assert rt._closing_tokens(broken, None, b'a"}', 2) is None  # type: ignore[arg-type]
+
+
+# ---- biases and drafters with scripted logits -------------------------------------------------
+# The logits come from tests/scripted_model.py: where the model's preferred output and another
+# part, the gap between their scores is the gap between the model's choice and the other token,
+# whatever the batching. Each test puts a copy just inside a bias margin and just outside it, so
+# it tests the rule, not which near-ties one build of one model happens to meet.
+
+from scripted_model import decodings, run  # noqa: E402
+
+TICKET = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
+
+
+@pytest.mark.parametrize("text, right", [
+    ("Ticket ab7d-93f1 was opened.", "ab7d-93f1"),  # the copy comes in a fed draft
+    ("Ticket ab7d\nOpened today.", "ab7d"),  # the line ends: the copy is checked step by step
+])
+@pytest.mark.parametrize("gap", [1.5, 2.0, 2.5])
+def test_runtime_copy_bias_takes_a_copy_within_its_margin(text: str, right: str,
+                                                          gap: float) -> None:
+    """The model miscopies one character (``f`` for ``d``); the copy from the text wins when
+    its logit is at most ``copy_bias`` below the model's choice, in every decoding mode."""
+    wrong = right.replace("d", "f", 1)
+    outputs = {json.dumps({"id": wrong}, separators=(",", ":")): 10.0,
+               json.dumps({"id": right}, separators=(",", ":")): 10.0 - gap}
+    for options in decodings(0.0):
+        assert json.loads(run(outputs, text, TICKET, **options).text)["id"] == wrong, options
+    for options in decodings(2.0):
+        got = json.loads(run(outputs, text, TICKET, **options).text)["id"]
+        assert got == (right if gap <= 2.0 else wrong), options
+
+
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+@pytest.mark.parametrize("text, outputs, expected", [
+    # The model ends the name where the text goes on: no bias carries the copy on.
+    ("Contact Ada Lovelace today.",
+     {'{"name":"Ada"}': 10.0, '{"name":"Ada Lovelace"}': 9.9}, "Ada"),
+    # The model goes on where the copy would end the name (a quote): no bias cuts it.
+    ('Call "Ada" now, or Ada Lovelace.',
+     {'{"name":"Ada Lovelace"}': 10.0, '{"name":"Ada"}': 9.9}, "Ada Lovelace"),
+])
+def test_runtime_copy_bias_never_moves_where_a_value_ends(text: str, outputs: dict[str, float],
+                                                          expected: str) -> None:
+    """Where the model's choice or the copy holds ``",}]``, the model's choice stands, however
+    large the bias."""
+    for bias in (0.0, 2.0, 1e9):
+        for options in decodings(bias):
+            gen = run(outputs, text, NAME, **options)
+            assert json.loads(gen.text) == {"name": expected}, (bias, options)
+
+
+SITE = {"type": "object", "properties": {"city": {"type": "string"}, "cite": {"type": "string"}}}
+
+
+def test_runtime_copy_bias_leaves_keys_to_the_model() -> None:
+    """Which property to write is the model's call: inside a key a copy from the text (``cite``
+    where the model writes ``city``) does not win, however near."""
+    outputs = {'{"city":"Paris"}': 10.0, '{"cite":"Paris"}': 9.9}
+    for bias in (2.0, 1e9):
+        for options in decodings(bias):
+            assert run(outputs, "We cite Paris.", SITE, **options).text == '{"city":"Paris"}'
+
+
+PAYMENT = {"type": "object", "properties": {"transaction_id": {"type": "string"}},
+           "required": ["transaction_id"]}
+PAYMENT_TEXT = "Order 5c1f-02 shipped.\nTransaction ID: 4a9e-77\n"
+
+
+@pytest.mark.parametrize("gap, copy_bias, labelled", [
+    (3.0, 2.0, True), (3.0, 1.0, False), (5.0, 2.0, False), (1.0, 0.0, False)])
+def test_runtime_label_copy_takes_twice_the_margin(gap: float, copy_bias: float,
+                                                   labelled: bool) -> None:
+    """The model takes the id from the wrong line; the value the text labels with the key wins
+    when its logit is at most ``LABEL_BIAS_SCALE`` times the copy bias lower."""
+    assert rt.LABEL_BIAS_SCALE == 2.0
+    outputs = {'{"transaction_id":"5c1f-02"}': 10.0, '{"transaction_id":"4a9e-77"}': 10.0 - gap}
+    gen = run(outputs, PAYMENT_TEXT, PAYMENT, copy_bias=copy_bias)
+    assert json.loads(gen.text)["transaction_id"] == ("4a9e-77" if labelled else "5c1f-02")
+    # Without label drafts nothing proposes the labelled value's first token.
+    gen = run(outputs, PAYMENT_TEXT, PAYMENT, copy_bias=copy_bias, labels=False)
+    assert json.loads(gen.text)["transaction_id"] == "5c1f-02"
+
+
+NOTE = {"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}
+
+
+@pytest.mark.parametrize("gap, copy_bias, goes_on", [
+    (3.0, 2.0, True), (3.0, 1.0, False), (4.5, 2.0, False)])
+def test_runtime_layout_bias_ends_a_labelled_sentence_with_its_line(
+        gap: float, copy_bias: float, goes_on: bool) -> None:
+    """The model closes a labelled note one sentence early; within the label margin the note
+    goes on to the end of its line, and not onto the next line (which the label's value takes
+    in, as an address would)."""
+    outputs = {'{"note":"Call back."}': 10.0, '{"note":"Call back. Ask for Bo."}': 10.0 - gap,
+               '{"note":"Call back. Ask for Bo.\\nThen lunch."}': 10.0 - gap}
+    gen = run(outputs, "Note: Call back. Ask for Bo.\nThen lunch.\n", NOTE, copy_bias=copy_bias)
+    assert json.loads(gen.text)["note"] == ("Call back. Ask for Bo." if goes_on else "Call back.")
+
+
+ORDER = {"type": "object", "properties": {"items": {"type": "array", "items": {
+    "type": "object", "properties": {"name": {"type": "string"}, "qty": {"type": "integer"}},
+    "required": ["name"]}}}, "required": ["items"]}
+ORDER_TEXT = "Items:\nName: Pen\nName: Ink\nQty: 3\n"
+
+
+@pytest.mark.parametrize("gap, copy_bias, follows_layout", [
+    (3.0, 2.0, True), (3.0, 1.0, False), (4.5, 2.0, False)])
+def test_runtime_layout_bias_starts_the_next_item_as_the_text_does(
+        gap: float, copy_bias: float, follows_layout: bool) -> None:
+    """The model gives the first item the second item's quantity; where the text's next line
+    labels a name again, the label draft's way of ending the item (``"},{"``) wins over the
+    model's (``","``) within the label margin."""
+    merged = '{"items":[{"name":"Pen","qty":3},{"name":"Ink"}]}'
+    laid_out = '{"items":[{"name":"Pen"},{"name":"Ink","qty":3}]}'
+    gen = run({merged: 10.0, laid_out: 10.0 - gap}, ORDER_TEXT, ORDER, copy_bias=copy_bias)
+    assert gen.text == (laid_out if follows_layout else merged)
+
+
+DATED = {"type": "object", "properties": {"name": {"type": "string"}, "date": {"type": "string"}},
+         "required": ["name"]}
+DATED_TEXT = "Name: Ada\n\nSigned on the second.\nDate: 2024-01-02\n"
+
+
+@pytest.mark.parametrize("gap, goes_on", [(1.5, True), (2.5, False)])
+def test_runtime_presence_bias_writes_a_labelled_root_property(gap: float, goes_on: bool) -> None:
+    """The model closes the object before a property the text labels on its last line; within
+    the copy margin the output goes on to it."""
+    short, full = '{"name":"Ada"}', '{"name":"Ada","date":"2024-01-02"}'
+    gen = run({short: 10.0, full: 10.0 - gap}, DATED_TEXT, DATED, copy_bias=2.0)
+    assert gen.text == (full if goes_on else short)
+    assert run({short: 10.0, full: 10.0 - gap}, DATED_TEXT, DATED, copy_bias=0.0).text == short
+
+
+@pytest.mark.parametrize("text, schema, outputs", [
+    (PAYMENT_TEXT, PAYMENT, {'{"transaction_id":"5c1f-02"}': 10.0,
+                             '{"transaction_id":"4a9e-77"}': 9.0}),
+    (ORDER_TEXT, ORDER, {'{"items":[{"name":"Pen","qty":3},{"name":"Ink"}]}': 10.0,
+                         '{"items":[{"name":"Pen"},{"name":"Ink","qty":3}]}': 9.0}),
+    (ORDER_TEXT, ORDER, {'{"items":[{"name":"Pen"},{"name":"Ink","qty":3}]}': 10.0}),
+])
+def test_runtime_drafts_never_change_the_output_without_a_bias(
+        text: str, schema: dict, outputs: dict[str, float]) -> None:
+    """Forced tokens, prompt-lookup and label drafts, right or wrong, give exactly the tokens of
+    step-by-step decoding when the copy bias is 0."""
+    plain = run(outputs, text, schema, jump_forward=False, prompt_lookup=False)
+    assert plain.text == max(outputs, key=lambda k: outputs[k])
+    assert plain.n_forced == plain.n_drafted == 0
+    fast = run(outputs, text, schema, copy_bias=0.0)
+    assert fast.tokens == plain.tokens
+    assert fast.n_forced > 0 and fast.n_drafted > 0
+    for options in decodings(0.0):
+        assert run(outputs, text, schema, **options).tokens == plain.tokens, options
