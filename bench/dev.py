@@ -68,7 +68,7 @@ from engines import EngineWorker, WorkerError  # noqa: E402
 from maaza_rt import metrics  # noqa: E402
 from maaza_rt.errors import MaazaError  # noqa: E402
 from maaza_rt.prompt import _short as prompt_description  # noqa: E402  (as the prompt shows it)
-from train.sources import normalize_space  # noqa: E402
+from train.sources import load_rows, normalize_space  # noqa: E402
 
 SCORE_METRICS = (*edgejson_bench.METRICS, "field_accuracy")
 FAILURES = ("description_values", "type_name_values", "ungrounded_strings", "extra_fields",
@@ -77,7 +77,6 @@ FAILURES = ("description_values", "type_name_values", "ungrounded_strings", "ext
 # ("string(date)", "string[]") or as a union ("number|null").
 _TYPE = r"(?:string|number|integer|boolean|object|array|null)(?:\([\w-]+\))?(?:\[\])*"
 TYPE_NAME = re.compile(rf"{_TYPE}(?:\s*\|\s*{_TYPE})*")
-ROW_FIELDS = ("id", "source", "schema_id", "schema", "text", "expected")
 ALL = "all"
 SMOKE_ROWS = 3  # rows per source with --smoke
 SMOKE_MAX_TOKENS = 64
@@ -104,32 +103,12 @@ class Config:
 
 
 def load_mixture_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Mixture rows from a JSONL file (blank lines skipped), in file order.
+    """Mixture rows from a JSONL file, in file order (``train.sources.load_rows``).
 
     Raises:
-        FileNotFoundError: no such file.
-        ValueError: a line is not JSON, not an object with every field of the row contract and
-            an object schema, or repeats an id (the message names file and line).
+        FileNotFoundError, ValueError: as ``train.sources.load_rows``.
     """
-    rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            missing = [k for k in ROW_FIELDS if not isinstance(row, dict) or k not in row]
-            if missing or not isinstance(row["schema"], dict):
-                raise ValueError(f"{path}:{lineno}: not a mixture row (missing field(s) "
-                                 f"{', '.join(missing) or 'none'}; the schema must be an object)")
-            if row["id"] in seen:
-                raise ValueError(f"{path}:{lineno}: duplicate id {row['id']!r}")
-            seen.add(row["id"])
-            rows.append(row)
-    return rows
+    return load_rows(path)
 
 
 def edgejson_val_rows(root: str | Path, n: int) -> list[dict[str, Any]]:

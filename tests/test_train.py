@@ -447,15 +447,17 @@ def test_mixture_examples_match_edgejson_examples_on_the_same_rows(
 def test_mixture_rows_read_a_mixture_file_and_report_bad_lines(tmp_path: Path) -> None:
     from train.lora import mixture_rows
 
-    good = {"id": "g/1", "schema": {"type": "object"}, "text": "t", "expected": {}}
+    good = [{"id": f"g/{i}", "source": "g", "schema_id": "g/s", "schema": {"type": "object"},
+             "text": "t", "expected": {}} for i in range(2)]
     path = tmp_path / "train.jsonl"
-    path.write_text(json.dumps(good) + "\n\n" + json.dumps(good) + "\n", encoding="utf-8")
-    assert mixture_rows(path) == [good, good]
-    assert mixture_rows(path, limit=1) == [good]
+    path.write_text(json.dumps(good[0]) + "\n\n" + json.dumps(good[1]) + "\n",
+                    encoding="utf-8")
+    assert mixture_rows(path) == good
+    assert mixture_rows(path, limit=1) == good[:1]
     with pytest.raises(ConfigError, match="no such mixture"):
         mixture_rows(tmp_path / "missing.jsonl")
     path.write_text('{"id": "x", "text": "t"}\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=":1: a row needs"):
+    with pytest.raises(ConfigError, match=":1: not a mixture row"):
         mixture_rows(path)
     path.write_text("{oops\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=":1: not valid JSON"):

@@ -453,22 +453,17 @@ def mixture_rows(path: Path, limit: int = 0) -> list[dict[str, Any]]:
     """The rows of a mixture's ``train.jsonl`` (the first ``limit`` when set).
 
     Raises:
-        ConfigError: the file is missing, or a line is not a row with schema, text and expected.
+        ConfigError: the file is missing, or a line is not a mixture row (``train.sources``).
     """
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such mixture file (python -m train.mixture writes one)")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ConfigError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict) or not {"schema", "text", "expected"} <= set(row):
-                raise ConfigError(f"{path}:{lineno}: a row needs schema, text and expected")
-            rows.append(row)
+    from .sources import load_rows
+
+    try:
+        rows = load_rows(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such mixture file (python -m train.mixture writes "
+                          f"one)") from None
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     return rows[:limit] if limit else rows
 
 

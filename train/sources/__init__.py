@@ -19,12 +19,16 @@ deterministic (no unseeded randomness) and never reads the network.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 SPLITS = ("train", "dev")
+ROW_FIELDS = ("id", "source", "schema_id", "schema", "text", "expected")
 
-__all__ = ["SPLITS", "make_row", "normalize_space", "in_text", "check_split"]
+__all__ = ["ROW_FIELDS", "SPLITS", "make_row", "normalize_space", "in_text", "check_split",
+           "load_rows"]
 
 
 def make_row(source: str, key: str, schema_name: str, schema: dict[str, Any], text: str,
@@ -55,3 +59,33 @@ def check_split(split: str) -> None:
     """Raises ValueError unless ``split`` is one of :data:`SPLITS`."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+
+
+def load_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Mixture rows from a JSONL file (``train.mixture`` writes them; blank lines skipped), in
+    file order.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a line is not JSON, not an object with every field of the row contract and
+            an object schema, or repeats an id (the message names file and line).
+    """
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            missing = [k for k in ROW_FIELDS if not isinstance(row, dict) or k not in row]
+            if missing or not isinstance(row["schema"], dict):
+                raise ValueError(f"{path}:{lineno}: not a mixture row (missing field(s) "
+                                 f"{', '.join(missing) or 'none'}; the schema must be an object)")
+            if row["id"] in seen:
+                raise ValueError(f"{path}:{lineno}: duplicate id {row['id']!r}")
+            seen.add(row["id"])
+            rows.append(row)
+    return rows
