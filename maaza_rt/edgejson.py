@@ -27,8 +27,9 @@ COMPLEXITIES = ("simple", "medium", "complex")
 __all__ = ["COMPLEXITIES", "complexity", "load_rows", "load_schemas", "validation_split"]
 
 
-def load_rows(path: PathLike) -> list[dict[str, Any]]:
-    """Reads an EdgeJSON JSONL file (blank lines skipped).
+def load_rows(path: PathLike, required: Sequence[str] = REQUIRED_FIELDS) -> list[dict[str, Any]]:
+    """Reads an EdgeJSON JSONL file (blank lines skipped); ``required`` names the fields every
+    row must have (another row shape, such as the training mixture's, passes its own).
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -48,7 +49,7 @@ def load_rows(path: PathLike) -> list[dict[str, Any]]:
                 raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
             if not isinstance(row, dict):
                 raise ValueError(f"{path}:{lineno}: a row must be a JSON object")
-            missing = [k for k in REQUIRED_FIELDS if k not in row]
+            missing = [k for k in required if k not in row]
             if missing:
                 raise ValueError(f"{path}:{lineno}: missing field(s) {', '.join(missing)}")
             if row["id"] in seen:

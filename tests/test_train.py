@@ -457,7 +457,7 @@ def test_mixture_rows_read_a_mixture_file_and_report_bad_lines(tmp_path: Path) -
     with pytest.raises(ConfigError, match="no such mixture"):
         mixture_rows(tmp_path / "missing.jsonl")
     path.write_text('{"id": "x", "text": "t"}\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=":1: not a mixture row"):
+    with pytest.raises(ConfigError, match=":1: missing field"):
         mixture_rows(path)
     path.write_text("{oops\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=":1: not valid JSON"):

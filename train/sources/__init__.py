@@ -19,7 +19,6 @@ deterministic (no unseeded randomness) and never reads the network.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -67,25 +66,13 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: a line is not JSON, not an object with every field of the row contract and
-            an object schema, or repeats an id (the message names file and line).
+        ValueError: a line is not JSON, lacks a field of the row contract or repeats an id (the
+            message names file and line), or a row's schema is not an object.
     """
-    rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            missing = [k for k in ROW_FIELDS if not isinstance(row, dict) or k not in row]
-            if missing or not isinstance(row["schema"], dict):
-                raise ValueError(f"{path}:{lineno}: not a mixture row (missing field(s) "
-                                 f"{', '.join(missing) or 'none'}; the schema must be an object)")
-            if row["id"] in seen:
-                raise ValueError(f"{path}:{lineno}: duplicate id {row['id']!r}")
-            seen.add(row["id"])
-            rows.append(row)
+    from maaza_rt.edgejson import load_rows as load_jsonl_rows
+
+    rows = load_jsonl_rows(path, ROW_FIELDS)
+    for row in rows:
+        if not isinstance(row["schema"], dict):
+            raise ValueError(f"{path}: row {row['id']!r}: the schema must be an object")
     return rows
