@@ -1,7 +1,7 @@
 """Out-of-distribution dev benchmark: several models on mixture rows with unseen schemas.
 
 Usage:
-    PYTHONPATH=. python bench/dev.py --rows FILE.jsonl --models NAME_OR_PATH[,NAME_OR_PATH...]
+    python -m bench.dev --rows FILE.jsonl --models NAME_OR_PATH[,NAME_OR_PATH...]
         [--labels NAME[,NAME...]] [--engine maaza] [--edgejson-val N] [--limit-per-source N]
         [--threads N] [--max-tokens N] [--timeout S] [--n-ctx N] [--out DIR]
         [--factory MODULE:CALLABLE] [--smoke]
@@ -58,17 +58,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-sys.path.append(str(REPO / "bench"))
-
-import edgejson as edgejson_bench  # noqa: E402  (bench/edgejson.py)
-from engines import EngineWorker, WorkerError  # noqa: E402
-
-from maaza_rt import metrics  # noqa: E402
-from maaza_rt.errors import MaazaError  # noqa: E402
-from maaza_rt.prompt import _short as prompt_description  # noqa: E402  (as the prompt shows it)
-from train.sources import load_rows, normalize_space  # noqa: E402
+from bench import edgejson as edgejson_bench
+from bench.engines import FACTORY, EngineWorker, WorkerError
+from bench.harness import EDGEJSON, OUT, REPO, format_environment, percentiles, physical_cores
+from maaza_rt import metrics, metrics_reference
+from maaza_rt.errors import MaazaError
+from maaza_rt.prompt import _short as prompt_description  # as the prompt shows it
+from maaza_rt.schema_view import resolve_ref_or_none
+from train.sources import load_rows, normalize_space
 
 SCORE_METRICS = (*edgejson_bench.METRICS, "field_accuracy")
 FAILURES = ("description_values", "type_name_values", "ungrounded_strings", "extra_fields",
@@ -89,14 +86,14 @@ class Config:
     labels: list[str] | None = None  # display names, one per model (default: name or file stem)
     engine: str = "maaza"  # bench/engines.py engine every model runs with
     edgejson_val: int = 0  # append the first N EdgeJSON validation rows (source "edgejson")
-    edgejson_root: str = str(REPO.parent / "shared" / "edgejson")  # train.jsonl and schemas/
+    edgejson_root: str = str(EDGEJSON)  # train.jsonl and schemas/
     limit_per_source: int | None = None  # first N rows of each source, in file order
     threads: int | None = None  # CPU threads per worker (default: physical cores)
     max_tokens: int = 512  # generation budget per example
     timeout: float = 300.0  # seconds per example before the worker is killed
     n_ctx: int = 4096  # context of the llama.cpp engines (maaza's is a limit)
-    out: str = str(REPO / "bench" / "out" / "dev")
-    factory: str = "engines:make_engine"  # module:callable building the engines in the worker
+    out: str = str(OUT / "dev")
+    factory: str = FACTORY  # module:callable building the engines in the worker
 
 
 # ---- rows -------------------------------------------------------------------------------------
@@ -197,10 +194,7 @@ def _expand(schema: Any, root: Any, depth: int = 0) -> list[dict[str, Any]]:
         return []
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#"):
-        target: Any = root
-        for token in ref[1:].split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            target = target.get(token) if isinstance(target, dict) else None
+        target = resolve_ref_or_none(root, ref)
         return [schema, *_expand(target, root, depth + 1)]
     out = [schema]
     for key in ("anyOf", "oneOf", "allOf"):
@@ -279,7 +273,7 @@ def field_results(output: Any, expected: Any, schema: dict[str, Any], parsed: bo
     results = {}
     for p in dict.fromkeys(props):
         a, b = out.get(p, _ABSENT), exp.get(p, _ABSENT)
-        same = a is b if _ABSENT in (a, b) else metrics.equal_reference(a, b)
+        same = a is b if _ABSENT in (a, b) else metrics_reference.equal_reference(a, b)
         results[p] = parsed and same
     return results
 
@@ -333,7 +327,7 @@ def summarize(examples: list[dict[str, Any]], totals: dict[str, Any]) -> dict[st
             c = per_field.setdefault(p, [0, 0])
             c[0] += ok
             c[1] += 1
-    ms = [e["ms"] for e in examples if e["ms"] is not None]
+    lat = percentiles((e["ms"] for e in examples if e["ms"] is not None), (50, 95))
     return {
         **totals,
         "field_accuracy": sum(pairs) / len(pairs) if pairs else None,
@@ -342,8 +336,7 @@ def summarize(examples: list[dict[str, Any]], totals: dict[str, Any]) -> dict[st
         "failures": {kind: sum(len(e["failures"].get(kind, [])) for e in examples)
                      for kind in FAILURES},
         "n_errors": sum(1 for e in examples if e["error"]),
-        "latency_ms": {"p50": edgejson_bench._percentile(ms, 50),
-                       "p95": edgejson_bench._percentile(ms, 95)},
+        "latency_ms": {"p50": lat.get("p50"), "p95": lat.get("p95")},
     }
 
 
@@ -375,11 +368,7 @@ def run_model(model: str, label: str, cfg: Config, rows: list[dict[str, Any]], o
     worker cannot start)."""
     from tqdm import tqdm
 
-    threads = cfg.threads
-    if not threads:
-        from maaza_rt.runtime import physical_cores  # loads llama.cpp: only when needed
-
-        threads = physical_cores()
+    threads = cfg.threads or physical_cores()
     safe = re.sub(r"[^\w.-]", "_", label)
     worker = EngineWorker(cfg.engine, model, threads, cfg.n_ctx, factory=cfg.factory,
                           start_timeout_s=max(cfg.timeout, 120.0),
@@ -512,7 +501,8 @@ def parse_args(argv: list[str] | None) -> Config:
         SystemExit: bad arguments (argparse), or --labels not matching --models.
     """
     d = Config()
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.dev",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--rows", default=d.rows, help="mixture rows (JSONL)")
     ap.add_argument("--models", default=",".join(d.models),
                     help="comma-separated registry names or GGUF paths")
@@ -555,9 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = Path(cfg.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
-    env = edgejson_bench.environment(cfg)  # type: ignore[arg-type]
-    for k, v in env.items():
-        print(f"# {k}: {v}")
+    env = edgejson_bench.run_environment(cfg.threads)
+    print(format_environment(env))
     try:
         rows = select_rows(cfg)
     except (OSError, ValueError) as e:

@@ -1,7 +1,7 @@
 """EdgeJSON benchmark harness: extraction engines scored with the exact native metrics.
 
 Usage:
-    PYTHONPATH=. python bench/edgejson.py [--data FILE.jsonl] [--schemas DIR] [--model PATH|NAME]
+    python -m bench.edgejson [--data FILE.jsonl] [--schemas DIR] [--model PATH|NAME]
         [--engine maaza|maaza-nolookup|maaza-nojf|llama-gbnf|free|hf ...] [--out DIR]
         [--split val|train|all]
         [--limit N] [--threads N] [--max-tokens N] [--timeout S] [--n-ctx N]
@@ -22,10 +22,11 @@ all decode greedily):
                 free).
 
 The engines and their worker processes are bench/engines.py's (the same code the latency sweep
-runs). Each engine runs in its own worker process that loads the model once; an example that
-crashes the worker (llama-cpp-python segfaults on some grammars) or runs past --timeout is counted
-as a failed example (empty output, scored zero) and the worker is restarted. Peak RSS is the
-worker's. --factory module:callable builds custom engines in the worker (as in pi_latency.py).
+runs); the environment header is bench/harness.py's. Each engine runs in its own worker process
+that loads the model once; an example that crashes the worker (llama-cpp-python segfaults on some
+grammars) or runs past --timeout is counted as a failed example (empty output, scored zero) and
+the worker is restarted. Peak RSS is the worker's. --factory module:callable builds custom
+engines in the worker (as in pi_latency.py).
 
 Writes to --out: report.json (config, environment, per-engine scores overall / by complexity /
 by schema, latency p50/p95, output tokens/s, peak RSS, model file size and every example),
@@ -39,36 +40,38 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-sys.path.append(str(REPO / "bench"))
-
-from benchenv import cpu_model, git_commit  # noqa: E402
-from engines import EngineResult, EngineWorker, WorkerError  # noqa: E402
-
-from maaza_rt import __version__, edgejson, metrics  # noqa: E402
+from bench.engines import FACTORY, EngineResult, EngineWorker, WorkerError, hf_source
+from bench.harness import (
+    EDGEJSON,
+    OUT,
+    environment,
+    format_environment,
+    percentiles,
+    physical_cores,
+    resolve,
+)
+from maaza_rt import edgejson, metrics
 
 # engines.make_engine names
-ENGINES = ("maaza", "maaza-nolookup", "maaza-nojf", "llama-gbnf", "free", "hf")
+ENGINES = ("maaza", "maaza-nolookup", "maaza-nojf", "llama-gbnf", "free", "hf",
+           "maaza-nobias", "maaza-nocopy", "maaza-nolayout", "maaza-nopresence", "maaza-nolabels")
 EXTRACT_ENGINES = ("free", "hf")  # unconstrained: scored with the paper's fallback
 METRICS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1")
 
 
 @dataclass
 class Config:
-    data: str = str(REPO.parent / "shared" / "edgejson" / "train.jsonl")  # EdgeJSON rows
-    schemas: str = str(REPO.parent / "shared" / "edgejson" / "schemas")  # <schema_id>.json
+    data: str = str(EDGEJSON / "train.jsonl")  # EdgeJSON rows
+    schemas: str = str(EDGEJSON / "schemas")  # <schema_id>.json
     model: str | None = None  # GGUF path or registry name; None: the default model
     hf_model: str | None = None  # Hugging Face id, directory or .gguf for --engine hf
     engines: list[str] = field(default_factory=lambda: ["maaza"])
-    out: str = str(REPO / "bench" / "out" / "edgejson")
+    out: str = str(OUT / "edgejson")
     split: str = "val"  # val | train | all
     fraction: float = 0.2  # validation fraction (maaza_rt.edgejson.validation_split)
     seed: int = 0  # validation split seed
@@ -77,19 +80,10 @@ class Config:
     max_tokens: int = 512  # generation budget per example
     timeout: float = 300.0  # seconds per example before the worker is killed
     n_ctx: int = 4096  # context of the llama.cpp engines (maaza's is a limit)
-    factory: str = "engines:make_engine"  # module:callable building the engines in the worker
+    factory: str = FACTORY  # module:callable building the engines in the worker
 
 
 # ---- parent: running, scoring, reporting --------------------------------------------------------
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * q / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def select_rows(cfg: Config) -> tuple[list[dict], dict[str, Any]]:
@@ -109,8 +103,6 @@ def select_rows(cfg: Config) -> tuple[list[dict], dict[str, Any]]:
 def model_file_mb(cfg: Config, engine: str) -> float | None:
     try:
         if engine == "hf":
-            from engines import hf_source
-
             source, kwargs = hf_source(cfg.hf_model or cfg.model or "")
             p = Path(source)
             if "gguf_file" in kwargs:
@@ -118,9 +110,7 @@ def model_file_mb(cfg: Config, engine: str) -> float | None:
             if p.is_dir():
                 return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20
             return None  # a hub id: nothing on disk to measure
-        from maaza_rt.models import resolve_model
-
-        return resolve_model(cfg.model).path.stat().st_size / 2**20
+        return resolve(cfg.model).path.stat().st_size / 2**20
     except Exception:  # an unresolvable model is reported by the worker itself
         return None
 
@@ -143,12 +133,7 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
         error = "the hf engine needs --hf-model (a Hugging Face id, directory or .gguf file)"
         print(f"[{engine}] skipped: {error}", file=sys.stderr)
         return {"engine": engine, "error": error}
-    if cfg.threads:
-        threads = cfg.threads
-    else:
-        from maaza_rt.runtime import physical_cores
-
-        threads = physical_cores()
+    threads = cfg.threads or physical_cores()
     worker = EngineWorker(engine, model or "default", threads, cfg.n_ctx, factory=cfg.factory,
                           start_timeout_s=max(cfg.timeout, 120.0),
                           log_path=out_dir / f"worker_{engine}.log")
@@ -186,6 +171,7 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
     for i, e in enumerate(examples):
         e["scores"] = {k: by_complexity["pairs"][k][i] for k in ("parsed", *METRICS)}
     ms = [e["ms"] for e in examples if e["ms"] is not None]
+    lat = percentiles(ms, (50, 95))
     n_out = sum(e["n_out"] or 0 for e in examples)
     errors: dict[str, int] = {}
     for e in examples:
@@ -201,7 +187,7 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
         "by_complexity": dict(sorted(by_complexity["groups"].items(),
                                      key=lambda kv: order.get(kv[0], 99))),
         "by_schema": dict(sorted(by_schema["groups"].items())),
-        "latency_ms": {"p50": _percentile(ms, 50), "p95": _percentile(ms, 95),
+        "latency_ms": {"p50": lat.get("p50"), "p95": lat.get("p95"),
                        "mean": sum(ms) / len(ms) if ms else None, "max": max(ms, default=None)},
         "output_tokens": n_out,
         "output_tokens_per_s": n_out / (sum(ms) / 1000) if ms and sum(ms) > 0 else None,
@@ -215,24 +201,10 @@ def run_engine(engine: str, cfg: Config, rows: list[dict], schemas: dict[str, An
     }
 
 
-def environment(cfg: Config) -> dict[str, Any]:
-    import importlib.metadata
-
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
-
-    commit = git_commit()
-    return {
-        "cpu": cpu_model(), "cpus_logical": os.cpu_count(),
-        "threads": cfg.threads or "physical cores",
-        "python": platform.python_version(), "platform": platform.platform(),
-        "maaza_rt": __version__, "llama_cpp_python": version("llama_cpp_python"),
-        "git_commit": commit or "unknown", "decoding": "greedy",
-        "load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-    }
+def run_environment(threads: int | None) -> dict[str, Any]:
+    """The environment header of a run with ``threads`` per engine (None: physical cores)."""
+    return environment(threads=threads or "physical cores", packages=("llama_cpp_python",),
+                       decoding="greedy")
 
 
 def _fmt(v: Any, pct: bool = True) -> str:
@@ -314,7 +286,8 @@ def write_charts(report: dict, out_dir: Path) -> None:
 
 def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     d = Config()
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.edgejson",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=d.data)
     ap.add_argument("--schemas", default=d.schemas)
     ap.add_argument("--model", default=d.model)
@@ -346,9 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = Path(cfg.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
-    env = environment(cfg)
-    for k, v in env.items():
-        print(f"# {k}: {v}")
+    env = run_environment(cfg.threads)
+    print(format_environment(env))
     rows, schemas = select_rows(cfg)
     print(f"rows: {len(rows)} (split {cfg.split}), engines: {', '.join(cfg.engines)}")
     report: dict[str, Any] = {"config": dataclasses.asdict(cfg), "environment": env,

@@ -2,7 +2,7 @@
 could get exactly right from the text.
 
 Usage:
-    PYTHONPATH=. python bench/edgejson_errors.py REPORT.json [--engine maaza]
+    python -m bench.edgejson_errors REPORT.json [--engine maaza]
         [--data FILE.jsonl] [--schemas DIR] [--rows N]
 
 REPORT.json is what bench/edgejson.py wrote (every example's output text is in it). For each
@@ -35,21 +35,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-
-from maaza_rt import edgejson  # noqa: E402
-from maaza_rt.metrics import equal_reference, json_type  # noqa: E402
+from bench.harness import EDGEJSON
+from maaza_rt import edgejson
+from maaza_rt.metrics_reference import equal_reference, json_type
 
 KINDS = ("missing", "extra", "value", "type", "length")
-DEFAULT_DATA = REPO.parent / "shared" / "edgejson" / "train.jsonl"
-DEFAULT_SCHEMAS = REPO.parent / "shared" / "edgejson" / "schemas"
+DEFAULT_DATA = EDGEJSON / "train.jsonl"
+DEFAULT_SCHEMAS = EDGEJSON / "schemas"
 
 
 @dataclass(frozen=True)
@@ -197,7 +194,8 @@ def row_lines(records: list[dict], limit: int, per_row: int = 4) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.edgejson_errors",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("report", help="report.json written by bench/edgejson.py")
     ap.add_argument("--engine", default="maaza")
     ap.add_argument("--data", default=str(DEFAULT_DATA))

@@ -22,16 +22,17 @@ Every engine returns an :class:`EngineResult` with token counts and the time spl
 evaluation, forward passes while decoding, and the rest (grammar and sampling). The llama-cpp
 engines read llama.cpp's own performance counters for the forward-pass times.
 
-:class:`EngineWorker` runs one engine in a child process (``python bench/engines.py --worker``)
-and talks JSON lines over a pipe: a per-extraction timeout kills a run-away generation, a crash
-(llama-cpp-python segfaults on some grammars) becomes an error result instead of ending the
-benchmark, an exception in one extraction becomes that extraction's error, and the child's peak
-RSS and load time belong to that engine alone. A killed or crashed worker is restarted (the model
-reloaded) on the next request. Both ``bench/pi_latency.py`` and ``bench/edgejson.py`` use it.
+:class:`EngineWorker` runs one engine in a child process (``python -m bench.engines --worker``,
+a :class:`bench.harness.WorkerProcess`) and talks JSON lines over a pipe: a per-extraction
+timeout kills a run-away generation, a crash (llama-cpp-python segfaults on some grammars)
+becomes an error result instead of ending the benchmark, an exception in one extraction becomes
+that extraction's error, and the child's peak RSS and load time belong to that engine alone. A
+killed or crashed worker is restarted (the model reloaded) on the next request.
+``bench/pi_latency.py``, ``bench/edgejson.py`` and ``bench/dev.py`` use it.
 
 Usage (the worker side; benchmarks use ``EngineWorker``)::
 
-    python bench/engines.py --worker --engine maaza --model PATH --threads 2 --n-ctx 2048
+    python -m bench.engines --worker --engine maaza --model PATH --threads 2 --n-ctx 2048
 """
 
 from __future__ import annotations
@@ -39,10 +40,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import resource
-import select
-import signal
 import subprocess
 import sys
 import time
@@ -50,11 +48,31 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.harness import (
+    WorkerProcess,
+    model_argument,
+    protocol_output,
+    resolve,
+    worker_command,
+    worker_env,
+)
 
+FACTORY = "bench.engines:make_engine"  # the engine factory workers run by default
 ENGINES = ("maaza", "maaza-nolookup", "maaza-nojf", "llama-gbnf", "free")
-MAAZA_MODES = {  # engine name -> (jump_forward, prompt_lookup)
-    "maaza": (True, True), "maaza-nolookup": (True, False), "maaza-nojf": (False, False)}
+# engine name -> the Extractor.extract options of its decoding mode. The first three are the
+# latency sweep's (``ENGINES``); the others switch one part of the decoder off, for the
+# accuracy harnesses (bench/edgejson.py, bench/dev.py: "Every part earns its place").
+MAAZA_MODES: dict[str, dict[str, Any]] = {
+    "maaza": {},
+    "maaza-nolookup": {"prompt_lookup": False},
+    "maaza-nojf": {"jump_forward": False, "prompt_lookup": False},
+    "maaza-nobias": {"copy_bias": 0.0},
+    "maaza-nocopy": {"biases": ("layout", "presence")},
+    "maaza-nolayout": {"biases": ("copy", "presence")},
+    "maaza-nopresence": {"biases": ("copy", "layout")},
+    "maaza-nolabels": {"label_drafts": False},
+}
+PART_ENGINES = tuple(name for name in MAAZA_MODES if name not in ENGINES)
 EXTRA_ENGINES = ("hf",)  # made by make_engine too, but not part of the latency sweep
 
 
@@ -142,11 +160,13 @@ def read_output(text: str, strict: bool, hit_max_tokens: bool) -> tuple[Any, str
 class MaazaEngine:
     """maaza_rt's Extractor; ``name`` (a key of ``MAAZA_MODES``) selects the decoding mode."""
 
-    def __init__(self, model: str, n_threads: int, n_ctx: int, name: str = "maaza") -> None:
-        from maaza_rt.runtime import Extractor, grammar_vocabulary
+    def __init__(self, model: str | None, n_threads: int, n_ctx: int, name: str = "maaza"
+                 ) -> None:
+        from maaza_rt.extractor import Extractor
+        from maaza_rt.llama_model import grammar_vocabulary
 
         self.name = name
-        self.jump_forward, self.prompt_lookup = MAAZA_MODES[name]
+        self.options = MAAZA_MODES[name]
         self.extractor = Extractor(model, n_threads=n_threads, n_ctx=n_ctx)
         # Everything read once per process belongs to loading, not to the first extraction.
         grammar_vocabulary(self.extractor.model)
@@ -165,8 +185,7 @@ class MaazaEngine:
         t0 = time.perf_counter_ns()
         try:
             r = self.extractor.extract(text, schema, max_tokens=max_tokens,
-                                       jump_forward=self.jump_forward,
-                                       prompt_lookup=self.prompt_lookup, return_details=True)
+                                       return_details=True, **self.options)
         except MaazaError as e:
             # A run that hit max_tokens still tells how far it got (no split of its time).
             return EngineResult(self.name, error=f"{type(e).__name__}: {e}",
@@ -222,12 +241,10 @@ class LlamaCppEngine:
     def __init__(self, model: str, n_threads: int, n_ctx: int, grammar: bool) -> None:
         import llama_cpp
 
-        from maaza_rt.models import resolve_model
-
         self.name = "llama-gbnf" if grammar else "free"
         self.use_grammar = grammar
         self._llama_cpp = llama_cpp
-        resolved = resolve_model(None if model == "default" else model)
+        resolved = resolve(model)
         # An adapter model applied at load time: the same adapter on the same base as maaza_rt.
         lora = str(resolved.adapter) if resolved.adapter is not None else None
         self.llm = _load_llama(str(resolved.path), n_ctx, n_threads, lora)
@@ -306,10 +323,10 @@ def hf_source(model: str) -> tuple[str, dict[str, str]]:
     """``from_pretrained`` arguments for ``model``: a Hugging Face id or directory as is, a
     ``.gguf`` file as its directory plus ``gguf_file=`` (transformers dequantizes it to torch), or
     a maaza_rt registry name as its resolved GGUF file (the default model's merged file)."""
-    from maaza_rt.models import MODELS, resolve_model
+    from maaza_rt.models import MODELS
 
     if model in MODELS:
-        resolved = resolve_model(model)
+        resolved = resolve(model)
         if resolved.adapter is not None:
             raise ValueError(f"the hf engine cannot apply {model}'s runtime adapter; use the "
                              "merged model or a merged GGUF file")
@@ -387,14 +404,14 @@ def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> Engine:
         RuntimeError: ``hf`` without torch or transformers.
         maaza_rt.ModelError: the model cannot be found or loaded.
     """
-    model_arg = None if model == "default" else model
     if name in MAAZA_MODES:
-        return MaazaEngine(model_arg, n_threads, n_ctx, name)
+        return MaazaEngine(model_argument(model), n_threads, n_ctx, name)
     if name in ("llama-gbnf", "free"):
         return LlamaCppEngine(model, n_threads, n_ctx, grammar=name == "llama-gbnf")
     if name == "hf":
         return HFEngine(model, n_threads)
-    raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES + EXTRA_ENGINES)}")
+    raise ValueError(f"unknown engine {name!r}; choose from "
+                     f"{', '.join(ENGINES + PART_ENGINES + EXTRA_ENGINES)}")
 
 
 # ---- worker process ---------------------------------------------------------------------------
@@ -413,10 +430,7 @@ def _load_factory(spec: str) -> Callable[[str, str, int, int], Engine]:
 
 def worker_main(args: argparse.Namespace) -> int:
     """Serves extraction requests, one JSON line in and one JSON line out, until EOF."""
-    # The protocol owns the original stdout; stray native prints go to stderr.
-    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.path.append(str(REPO))
+    proto = protocol_output()  # stray native prints go to stderr, the worker's log
     t0 = time.perf_counter_ns()
     try:
         engine = _load_factory(args.factory)(args.engine, args.model, args.threads, args.n_ctx)
@@ -456,11 +470,13 @@ class EngineWorker:
         load_ms: load times of every start of the child (the model is reloaded after a kill).
         peak_rss_mb: the largest peak RSS any child of this worker reported.
 
-    Not thread-safe; close it (or use it as a context manager) to end the child.
+    The child imports what this process imports (:func:`bench.harness.worker_env`), so
+    ``factory`` may name any module importable here. Not thread-safe; close it (or use it as a
+    context manager) to end the child.
     """
 
     def __init__(self, engine: str, model: str, n_threads: int, n_ctx: int, *,
-                 factory: str = "engines:make_engine", start_timeout_s: float = 600.0,
+                 factory: str = FACTORY, start_timeout_s: float = 600.0,
                  log_path: str | Path | None = None) -> None:
         self.engine = engine
         self.model = model
@@ -472,9 +488,7 @@ class EngineWorker:
         self.load_ms: list[float] = []
         self.peak_rss_mb = 0.0
         self.n_restarts = 0
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._buf = b""
-        self._eof = False
+        self._child: WorkerProcess | None = None
 
     def __enter__(self) -> EngineWorker:
         return self
@@ -488,30 +502,18 @@ class EngineWorker:
         Raises:
             WorkerError: the child cannot load its engine.
         """
-        if self._proc is None or self._proc.poll() is not None:
+        if self._child is None or not self._child.running():
             if self.load_ms:
                 self.n_restarts += 1
             self._kill()
             self._start()
 
     def _start(self) -> None:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--engine", self.engine,
-               "--model", self.model, "--threads", str(self.n_threads), "--n-ctx",
-               str(self.n_ctx), "--factory", self.factory]
-        # The worker appends the repository to its own sys.path; putting it on PYTHONPATH would
-        # shadow an installed maaza_rt with the source tree, which has no built module.
-        env = dict(os.environ)
-        log = open(self.log_path, "ab") if self.log_path is not None else None
-        try:
-            self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                stderr=subprocess.DEVNULL if log is None else log, start_new_session=True)
-        finally:
-            if log is not None:
-                log.close()  # the child holds its own copy
-        self._buf = b""
-        self._eof = False
-        reply = self._read_line(self.start_timeout_s)
+        cmd = worker_command("bench.engines", "--worker", "--engine", self.engine, "--model",
+                             self.model, "--threads", str(self.n_threads), "--n-ctx",
+                             str(self.n_ctx), "--factory", self.factory)
+        self._child = WorkerProcess(cmd, env=worker_env(), log_path=self.log_path)
+        reply = self._child.read(self.start_timeout_s)
         if reply is None or not reply.get("ready"):
             why = reply.get("error", "") if reply else "no answer"
             self._kill()
@@ -519,39 +521,10 @@ class EngineWorker:
         self.load_ms.append(float(reply["load_ms"]))
         self.peak_rss_mb = max(self.peak_rss_mb, float(reply["peak_rss_mb"]))
 
-    def _read_line(self, timeout_s: float) -> dict | None:
-        """The next reply, or None on timeout or when the child died."""
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        deadline = time.monotonic() + timeout_s
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                return None
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                self._eof = True
-                return None
-            self._buf += chunk
-        line, self._buf = self._buf.split(b"\n", 1)
-        return json.loads(line)  # type: ignore[no-any-return]
-
     def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                stream.close()
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()
 
     def extract(self, text: str, schema: dict, max_tokens: int,
                 timeout_s: float | None = None, cold: bool = False) -> EngineResult:
@@ -564,21 +537,18 @@ class EngineWorker:
             WorkerError: the child cannot (re)load its engine.
         """
         self.start()
-        assert self._proc is not None and self._proc.stdin is not None
+        child = self._child
+        assert child is not None
         t0 = time.perf_counter_ns()
-        try:
-            request = {"text": text, "schema": schema, "max_tokens": max_tokens, "cold": cold}
-            self._proc.stdin.write((json.dumps(request) + "\n").encode())
-            self._proc.stdin.flush()
-        except BrokenPipeError:
-            pass
-        reply = self._read_line(timeout_s if timeout_s is not None else 1e9)
+        request = {"text": text, "schema": schema, "max_tokens": max_tokens, "cold": cold}
+        child.send((json.dumps(request) + "\n").encode())
+        reply = child.read(timeout_s if timeout_s is not None else 1e9)
         wall_ms = (time.perf_counter_ns() - t0) / 1e6
         if reply is None:
             error = "timeout"
-            if self._eof:  # the child closed its end: it died; wait for its status
+            if child.eof:  # the child closed its end: it died; wait for its status
                 try:
-                    code = self._proc.wait(timeout=30)
+                    code = child.wait(timeout_s=30)
                     error = (f"crash: signal {-code}" if code < 0 else f"crash: exit code {code}")
                 except subprocess.TimeoutExpired:
                     error = "crash: closed its output"
@@ -588,25 +558,21 @@ class EngineWorker:
         return EngineResult(**reply)
 
     def close(self) -> None:
-        """Ends the child process."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None and proc.stdin is not None:
-            try:
-                proc.stdin.close()
-                proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self._kill()
+        """Ends the child process (it gets 10 s to finish on its own)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.close(grace_s=10.0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.engines",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--worker", action="store_true", help="serve requests on stdin/stdout")
     parser.add_argument("--engine", choices=None, default="maaza")
     parser.add_argument("--model", default="default")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--n-ctx", type=int, default=2048)
-    parser.add_argument("--factory", default="engines:make_engine",
+    parser.add_argument("--factory", default=FACTORY,
                         help="module:callable(engine, model, threads, n_ctx) -> engine")
     args = parser.parse_args(argv)
     if not args.worker:

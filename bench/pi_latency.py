@@ -1,9 +1,9 @@
 """Edge latency sweep: models x quantizations x threads x context sizes x engines on EdgeJSON.
 
 Usage:
-    python bench/pi_latency.py --quick                      # default model, a few minutes
-    python bench/pi_latency.py                              # full sweep on this machine
-    python bench/pi_latency.py --models default,gemma3-270m --gguf-dir ~/models \\
+    python -m bench.pi_latency --quick                      # default model, a few minutes
+    python -m bench.pi_latency                              # full sweep on this machine
+    python -m bench.pi_latency --models default,gemma3-270m --gguf-dir ~/models \\
         --quants F16,Q8_0,Q4_0,Q4_K_M --threads 1-4 --n-ctx 1024,2048 \\
         --engines maaza,maaza-nolookup,maaza-nojf,llama-gbnf,free --per-complexity 3 \
         --out bench/out/pi
@@ -42,8 +42,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
 import random
 import re
 import sys
@@ -53,22 +51,23 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-sys.path.append(str(REPO / "bench"))
-
-from benchenv import cpu_model, git_commit, read_text  # noqa: E402
-from engines import ENGINES, EngineResult, EngineWorker, WorkerError  # noqa: E402
-
-from maaza_rt.edgejson import (  # noqa: E402
+from bench.engines import ENGINES, FACTORY, EngineResult, EngineWorker, WorkerError
+from bench.harness import (
+    EDGEJSON,
+    OUT,
+    environment,
+    format_environment,
+    percentile,
+    physical_cores,
+    resolve,
+)
+from maaza_rt.edgejson import (
     COMPLEXITIES,
     complexity,
     load_rows,
     load_schemas,
     validation_split,
 )
-
-EDGEJSON = REPO.parent / "shared" / "edgejson"
 
 # Bars the product is held to (see the module docstring).
 BAR_GBNF_RATIO = 1 / 3
@@ -94,7 +93,7 @@ class SweepConfig:
     gguf_dirs: list[str] = field(default_factory=list)
     # Quantizations kept from --gguf-dir files (files named in --models are always kept).
     quants: list[str] = field(default_factory=lambda: ["F16", "Q8_0", "Q4_0", "Q4_K_M"])
-    threads: list[int] = field(default_factory=lambda: list(range(1, _cores() + 1)))
+    threads: list[int] = field(default_factory=lambda: list(range(1, physical_cores() + 1)))
     n_ctx: list[int] = field(default_factory=lambda: [2048])
     engines: list[str] = field(default_factory=lambda: list(ENGINES))
     complexities: list[str] = field(default_factory=lambda: list(COMPLEXITIES))
@@ -108,9 +107,9 @@ class SweepConfig:
     partner_max_tokens: int = 4  # the run that fills the cache only needs the prompt
     warmup: bool = True
     # module:callable(engine, model, threads, n_ctx) building the engines in the worker.
-    factory: str = "engines:make_engine"
+    factory: str = FACTORY
     plots: bool = True
-    out: str = str(REPO / "bench" / "out" / "pi_latency")
+    out: str = str(OUT / "pi_latency")
 
 
 # One thread: on a shared 2-core machine two llama.cpp threads wait on each other whenever
@@ -119,15 +118,6 @@ class SweepConfig:
 PEERS = ("llama-gbnf", "free", "maaza-nolookup", "maaza-nojf")  # what maaza is compared with
 QUICK = {"models": ["default"], "threads": [1], "n_ctx": [2048], "per_complexity": 1,
          "max_tokens": 384, "peer_max_tokens": 384, "peer_timeout_s": 60.0}
-
-
-def _cores() -> int:
-    try:
-        from maaza_rt.runtime import physical_cores
-
-        return physical_cores()
-    except ImportError:
-        return os.cpu_count() or 1
 
 
 # ---- config parsing ---------------------------------------------------------------------------
@@ -169,7 +159,8 @@ def parse_args(argv: list[str] | None) -> SweepConfig:
     Raises:
         SystemExit: bad arguments (argparse's usual behaviour), with a message.
     """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.pi_latency",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="default model, 1 thread, 1 row per complexity, capped peers")
     parser.add_argument("--models", type=parse_list)
@@ -253,7 +244,6 @@ def quant_of(path: Path) -> str:
 def discover_models(config: SweepConfig) -> tuple[list[ModelFile], list[str]]:
     """The model files to sweep, and a note for every model that could not be found."""
     from maaza_rt.errors import ModelError
-    from maaza_rt.models import resolve_model
 
     found: list[ModelFile] = []
     notes: list[str] = []
@@ -268,7 +258,7 @@ def discover_models(config: SweepConfig) -> tuple[list[ModelFile], list[str]]:
 
     for model in config.models:
         try:
-            resolved = resolve_model(None if model == "default" else model)
+            resolved = resolve(model)
         except ModelError as e:
             notes.append(f"{model}: skipped ({e})")
             continue
@@ -355,19 +345,6 @@ def sample_rows(rows: list[dict], complexities: Iterable[str], per_complexity: i
 
 
 # ---- statistics -------------------------------------------------------------------------------
-
-
-def percentile(values: Iterable[float], q: float) -> float:
-    """The q-th percentile (0..100) with linear interpolation between ranks; NaN when empty."""
-    xs = sorted(values)
-    if not xs:
-        return float("nan")
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"percentile {q} is outside 0..100")
-    pos = (len(xs) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -629,28 +606,6 @@ def bar_lines(summaries: list[dict], ratios: list[dict]) -> list[str]:
 # ---- environment and writers ------------------------------------------------------------------
 
 
-def os_name() -> str:
-    m = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', read_text("/etc/os-release"), re.MULTILINE)
-    base = m.group(1) if m else platform.system()
-    return f"{base} (kernel {platform.release()}, {platform.machine()})"
-
-
-def environment() -> dict[str, Any]:
-    """The header every run prints and saves."""
-    import llama_cpp
-
-    import maaza_rt
-
-    commit = git_commit()
-    mem = re.search(r"^MemTotal:\s*(\d+)", read_text("/proc/meminfo"), re.MULTILINE)
-    return {"cpu": cpu_model(), "cores_physical": _cores(), "cpus_logical": os.cpu_count(),
-            "os": os_name(), "memory_gb": round(int(mem.group(1)) / (1 << 20), 1) if mem else None,
-            "python": platform.python_version(), "llama_cpp_python": llama_cpp.__version__,
-            "maaza_rt": maaza_rt.__version__, "commit": commit,
-            "load_1min": round(os.getloadavg()[0], 2),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
-
-
 CONFIG_COLUMNS = ("model", "quant", "engine", "threads", "n_ctx", "size_mb", "load_ms",
                   "peak_rss_mb", "n", "n_errors", "n_timeouts", "n_valid", "n_hit_max_tokens",
                   "prompt_tok_s", "decode_tok_s", "p50_ms", "p95_ms", "grammar_us_per_token",
@@ -680,7 +635,7 @@ def markdown(env: dict, config: SweepConfig, summaries: list[dict], ratios: list
            f"{env['cpus_logical']} logical CPUs), memory {env['memory_gb']} GB",
            f"- OS: {env['os']}",
            f"- llama-cpp-python {env['llama_cpp_python']}, maaza-rt {env['maaza_rt']} "
-           f"(commit {env['commit']}), Python {env['python']}",
+           f"(commit {env['git_commit']}), Python {env['python']}",
            f"- 1-minute load average at start: {env['load_1min']}; run took {wall_s:.0f} s "
            f"({env['date_utc']} UTC)", ""]
     out += ["### Configurations", "",
@@ -793,8 +748,9 @@ def write_plots(base: Path, summaries: list[dict], complexities: list[str]) -> l
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     t_start = time.perf_counter()
-    env = environment()
-    print("# " + " | ".join(f"{k}={v}" for k, v in env.items()), flush=True)
+    env = environment(threads=",".join(map(str, config.threads)),
+                      packages=("llama_cpp_python",))
+    print(format_environment(env), flush=True)
     print("# config " + json.dumps(asdict(config)), flush=True)
     rows = load_rows(EDGEJSON / "train.jsonl")
     schemas = load_schemas(EDGEJSON / "schemas")

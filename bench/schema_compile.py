@@ -1,15 +1,16 @@
 """Schema compile time: JSON Schema -> grammar (and -> matcher), with llguidance in the same run.
 
 Usage:
-    python bench/schema_compile.py [--repeat 20] [--maskbench 500] [--seed 0]
+    python -m bench.schema_compile [--repeat 20] [--maskbench 500] [--seed 0]
         [--no-llguidance] [--out bench/out/schema_compile] [--smoke]
 
 Corpora: the 25 EdgeJSON schemas (each compiled `repeat` times after one warm-up) and a
 fixed-seed sample of MaskBench schemas (each compiled once). For every schema it times
 `Grammar.from_json_schema` alone and `Grammar.from_json_schema` + `GrammarMatcher(...)` under the
 SmolLM2 vocabulary; for llguidance, `grammar_from_json_schema` + `LLMatcher(...)` under the same
-vocabulary. Prints p50/p90/p99/max in microseconds per corpus and engine, the ratio to llguidance
-at p50, how many schemas each engine refused, and writes JSON + Markdown under --out.
+vocabulary. Prints an environment header, p50/p90/p99/max in microseconds per corpus and engine,
+the ratio to llguidance at p50, how many schemas each engine refused, and writes JSON + Markdown
+under --out.
 """
 
 from __future__ import annotations
@@ -18,22 +19,21 @@ import argparse
 import ctypes
 import dataclasses
 import json
-import os
-import platform
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-sys.path.append(str(REPO / "bench"))
-
-from benchenv import cpu_model, git_commit  # noqa: E402
-
-from convert.common import smollm2_gguf  # noqa: E402
-from maaza_rt import Grammar, GrammarMatcher, MaazaError, Vocabulary  # noqa: E402
+from bench.harness import (
+    EDGEJSON,
+    MASKBENCH,
+    OUT,
+    environment,
+    format_environment,
+    percentiles,
+    tokenizer_gguf,
+)
+from maaza_rt import Grammar, GrammarMatcher, MaazaError, Vocabulary
 
 
 @dataclasses.dataclass
@@ -42,33 +42,9 @@ class Config:
     maskbench: int = 500  # MaskBench schemas sampled (fixed seed), each compiled once
     seed: int = 0
     llguidance: bool = True  # measure llguidance in the same run
-    edgejson: str = str(REPO.parent / "shared" / "edgejson")
-    maskbench_dir: str = str(REPO.parent / "shared" / "maskbench")
-    out: str = str(REPO / "bench" / "out" / "schema_compile")
-
-
-def percentiles(xs: list[float]) -> dict[str, float]:
-    if not xs:
-        return {}
-    s = sorted(xs)
-
-    def q(p: float) -> float:
-        return s[min(len(s) - 1, int(round(p * (len(s) - 1))))]
-
-    return {"n": len(s), "p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": s[-1]}
-
-
-def env_header() -> dict[str, Any]:
-    import maaza_rt
-
-    return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "threads": 1,
-        "python": platform.python_version(),
-        "maaza_rt": maaza_rt.__version__,
-        "git_commit": git_commit() or "unknown",
-    }
+    edgejson: str = str(EDGEJSON)
+    maskbench_dir: str = str(MASKBENCH)
+    out: str = str(OUT / "schema_compile")
 
 
 def llguidance_setup(path: Path) -> Any:
@@ -134,7 +110,8 @@ def time_corpus(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.schema_compile",
+                                description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--repeat", type=int, default=Config.repeat)
     p.add_argument("--maskbench", type=int, default=Config.maskbench)
     p.add_argument("--seed", type=int, default=Config.seed)
@@ -147,13 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     if a.smoke:
         cfg.repeat, cfg.maskbench = 2, 50
 
-    header = env_header()
+    header = environment(threads=1, packages=("llama_cpp_python", "llguidance"))
     print("# schema compile time")
-    for k, v in header.items():
-        print(f"# {k}: {v}")
+    print(format_environment(header))
     print(f"# config: {dataclasses.asdict(cfg)}")
 
-    model = smollm2_gguf()
+    model = tokenizer_gguf()
     vocab = Vocabulary.from_gguf(model)
     llg = llguidance_setup(model) if cfg.llguidance else None
 

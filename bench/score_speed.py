@@ -7,7 +7,7 @@ JSON). Each pair carries its schema and its complexity group. Both scorers run o
 in the same process, with and without schema validation; the aggregates must agree exactly.
 
 Usage:
-    PYTHONPATH=. python bench/score_speed.py [--n 100000] [--seed 0] [--data ../shared/edgejson]
+    python -m bench.score_speed [--n 100000] [--seed 0] [--data ../shared/edgejson]
         [--repeats 3] [--out results.json]
 
 The last line printed is `ratio: <N>x`: reference CPU time / native CPU time, with schemas
@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.metadata
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -29,26 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO))
-sys.path.append(str(REPO / "bench"))
-
-from benchenv import cpu_model, git_commit  # noqa: E402
-
-from maaza_rt import __version__, edgejson, metrics  # noqa: E402
-
-
-def environment() -> dict[str, Any]:
-    return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "threads": 1,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "maaza_rt": __version__,
-        "jsonschema": importlib.metadata.version("jsonschema"),
-        "git_commit": git_commit(mark_dirty=True) or "unknown",
-    }
+from bench.harness import EDGEJSON, environment, format_environment
+from maaza_rt import edgejson, metrics, metrics_reference
 
 
 def _mutate(value: dict, rng: random.Random) -> Any:
@@ -118,18 +97,18 @@ def timed(fn: Any, repeats: int) -> tuple[float, float, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.score_speed",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="number of pairs")
     ap.add_argument("--seed", type=int, default=0, help="generator seed")
-    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "edgejson",
+    ap.add_argument("--data", type=Path, default=EDGEJSON,
                     help="EdgeJSON directory (train.jsonl, schemas/)")
     ap.add_argument("--repeats", type=int, default=3, help="native runs (median reported)")
     ap.add_argument("--out", type=Path, default=None, help="write the numbers as JSON here")
     args = ap.parse_args(argv)
 
-    env = environment()
-    for k, v in env.items():
-        print(f"# {k}: {v}")
+    env = environment(threads=1, packages=("jsonschema",))
+    print(format_environment(env))
 
     rows = edgejson.load_rows(args.data / "train.jsonl")
     schemas = edgejson.load_schemas(args.data / "schemas")
@@ -142,13 +121,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Warm-up: imports, schema compilation caches, jsonschema validator construction.
     metrics.score(preds[:1000], exps[:1000], pair_schemas[:1000], groups[:1000])
-    metrics.score_reference(preds[:1000], exps[:1000], pair_schemas[:1000], groups[:1000])
+    metrics_reference.score_reference(preds[:1000], exps[:1000], pair_schemas[:1000], groups[:1000])
 
     def run_native(with_schema: bool) -> Any:
         return metrics.score(preds, exps, pair_schemas if with_schema else None, groups)
 
     def run_reference(with_schema: bool) -> Any:
-        return metrics.score_reference(preds, exps, pair_schemas if with_schema else None, groups)
+        return metrics_reference.score_reference(
+            preds, exps, pair_schemas if with_schema else None, groups
+        )
 
     results: dict[str, Any] = {"env": env, "n": args.n, "seed": args.seed}
     for with_schema in (False, True):

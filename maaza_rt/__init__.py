@@ -32,7 +32,7 @@ from .errors import (
 from .grammar import Grammar, GrammarMatcher, Vocabulary
 
 if TYPE_CHECKING:
-    from .runtime import Extraction, Extractor, extract
+    from .extractor import Extraction, Extractor, extract
 
 __version__: str = _core.__version__
 
@@ -63,7 +63,7 @@ def __getattr__(name: str) -> Any:
     # The runtime loads llama.cpp; import it only when used, so the grammar engine and the
     # prompt template stay light to import.
     if name in _RUNTIME_NAMES:
-        from . import runtime
+        from . import extractor
 
-        return getattr(runtime, name)
+        return getattr(extractor, name)
     raise AttributeError(f"module 'maaza_rt' has no attribute {name!r}")

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .gguf_file import check_gguf
 from .quantize import QUANT_TYPES, quantize_gguf
 
 MERGE_TYPES = QUANT_TYPES
@@ -151,8 +152,6 @@ def merge_adapter(base: str | os.PathLike[str], adapter: str | os.PathLike[str],
         ModelError: a file is missing or not GGUF, the adapter does not fit the base, or
             llama.cpp fails to quantize.
     """
-    from .models import check_gguf
-
     base_path, adapter_path, out_path = Path(base), Path(adapter), Path(out)
     check_gguf(base_path)
     check_gguf(adapter_path)

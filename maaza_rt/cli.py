@@ -134,7 +134,8 @@ def _progress(items: list[str]) -> Any:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from .runtime import Extractor, load_schema
+    from .extractor import Extractor
+    from .schemas import load_schema
 
     schema, _ = load_schema(args.schema)
     options = {"max_tokens": args.max_tokens, "jump_forward": not args.no_jump_forward,

@@ -12,14 +12,13 @@ import mmap
 import os
 import struct
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from . import _core
 from .errors import ModelError, VocabularyError
-
-SchemaLike = Union[dict, bool, str]
+from .schema_view import SchemaText
 
 # End-of-generation token texts llama.cpp recognises by name (besides the ids in the metadata).
 _EOG_TEXTS = frozenset(
@@ -219,7 +218,7 @@ class Grammar:
 
     @staticmethod
     def from_json_schema(
-        schema: SchemaLike,
+        schema: SchemaText,
         *,
         whitespace: str = "compact",
         max_whitespace: int = 24,

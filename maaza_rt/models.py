@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Union
 
 from .errors import ModelError
+from .gguf_file import check_gguf  # re-exported: part of this module's API (__all__)
 
-GGUF_MAGIC = b"GGUF"
 ENV_MODEL = "MAAZA_RT_MODEL"
 DEFAULT_MODEL = "maaza-mlm-135m"
 
@@ -218,26 +218,6 @@ def model_location(spec: ModelSpec) -> tuple[Path | None, bool]:
         return None, False
     path = cache_dir() / spec.filename if spec.assembled else pkg / spec.filename
     return path, path.is_file()
-
-
-def check_gguf(path: Path) -> Path:
-    """Checks that ``path`` is a readable file that starts with the GGUF magic.
-
-    Raises:
-        ModelError: the file is missing, unreadable, or not a GGUF file.
-    """
-    if not path.exists():
-        raise ModelError(f"model file not found: {path}", path=str(path))
-    if not path.is_file():
-        raise ModelError(f"model path is not a file: {path}", path=str(path))
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as e:
-        raise ModelError(f"cannot read model file {path}: {e.strerror}", path=str(path)) from e
-    if magic != GGUF_MAGIC:
-        raise ModelError(f"not a GGUF model file (bad magic {magic!r}): {path}", path=str(path))
-    return path
 
 
 def _assemble(spec: ModelSpec, target: Path) -> None:

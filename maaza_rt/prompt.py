@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .schema_view import resolve_ref_or_none
+
 logger = logging.getLogger("maaza_rt")
 
 INSTRUCTION = (
@@ -43,24 +45,6 @@ class Prompt:
 
 
 # ---- schema rendering -------------------------------------------------------------------------
-
-
-def resolve_ref(root: Any, ref: str) -> Any:
-    """The node a local ``$ref`` (``#``, ``#/a/b``) points to inside ``root``, or None."""
-    if not ref.startswith("#"):
-        return None
-    node = root
-    for part in ref[1:].split("/"):
-        if part == "":
-            continue
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _short(text: str) -> str:
@@ -90,7 +74,7 @@ class _Renderer:
         if isinstance(ref, str):
             if ref in self.expanding:
                 return ref.rsplit("/", 1)[-1] or "any"
-            target = resolve_ref(self.root, ref)
+            target = resolve_ref_or_none(self.root, ref)  # described by its name
             if target is None:
                 return ref.rsplit("/", 1)[-1] or "any"
             self.expanding.append(ref)
@@ -241,7 +225,7 @@ def _ordered(value: Any, node: Any, root: Any, depth: int = 0) -> Any:
         return value
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = resolve_ref(root, ref)
+        target = resolve_ref_or_none(root, ref)  # keeps the value as it is
         return _ordered(value, target, root, depth + 1) if target is not None else value
     if isinstance(value, dict):
         props = node.get("properties")

@@ -1,14 +1,22 @@
 """A pure-Python stand-in for GrammarMatcher whose language is a fixed set of byte strings.
 
-Tests of the decoding loop use it to drive a real model without the grammar engine: it has the
-same methods and semantics (greedy selection over allowed tokens, forced bytes, completion).
+Tests of the decoding loop and the session use it to drive a real model without the grammar
+engine: it has the same methods and semantics (greedy selection over allowed tokens, forced
+bytes, completion). ``CHOICES`` are four contacts such a matcher allows, ``TEXTS`` inputs to
+extract them from, and :func:`run_choices` one generation of the real model over them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from maaza_rt.decoding import Generation, generate
+
+if TYPE_CHECKING:
+    from maaza_rt.session import Session
 
 
 class ChoiceMatcher:
@@ -90,3 +98,34 @@ class ChoiceMatcher:
     def is_terminated(self) -> bool:
         return self.is_complete() and not any(
             len(c) > len(self.done) and c.startswith(self.done) for c in self.choices)
+
+
+CHOICES = [
+    '{"name":"Ada Lovelace","email":"ada@example.com","phone":"+44 20 7946 0000"}',
+    '{"name":"Charles Babbage","email":"charles@example.com","phone":"+44 20 7946 0001"}',
+    '{"name":"Ada Byron","email":"ada@byron.org","phone":"+44 20 7946 0000"}',
+    '{"name":"Grace Hopper","email":"grace@navy.mil"}',
+]
+SCHEMA = {"type": "object", "properties": {"name": {"type": "string"},
+                                           "email": {"type": "string"},
+                                           "phone": {"type": "string"}},
+          "required": ["name", "email"]}
+TEXTS = [
+    "Reach Ada Lovelace at ada@example.com or +44 20 7946 0000.",
+    "Charles Babbage (charles@example.com, tel +44 20 7946 0001) called.",
+    "Grace Hopper, grace@navy.mil",
+    "",
+]
+
+
+def run_choices(session: Session, text: str, **kw: object) -> tuple[Generation, int]:
+    """One generation of ``session``'s model for ``text`` (prompted with ``SCHEMA``) over a
+    ``ChoiceMatcher`` of ``CHOICES`` (or the ``matcher`` given), with 100 tokens unless
+    ``max_tokens`` says otherwise; other options go to ``generate``. Returns the generation and
+    the number of prompt tokens reused from the cache."""
+    model = session.model
+    tokens = model.prompt_tokens(model.build_prompt(text, SCHEMA))
+    matcher = kw.pop("matcher", None) or ChoiceMatcher(model.pieces, model.eog_ids, CHOICES)
+    gen, reused, _ = generate(session, matcher, tokens,  # type: ignore[arg-type]
+                              **{"max_tokens": 100, **kw})  # type: ignore[arg-type]
+    return gen, reused

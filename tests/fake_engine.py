@@ -15,7 +15,7 @@ import signal
 import time
 from pathlib import Path
 
-import engines
+from bench import engines
 
 EDGEJSON = Path(__file__).resolve().parent.parent.parent / "shared" / "edgejson"
 

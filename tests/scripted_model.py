@@ -1,7 +1,7 @@
 """A model with scripted logits, to test the decoding loop's biases and drafters exactly.
 
-``ScriptedModel`` stands in for ``runtime.LlamaModel`` and ``ScriptedSession`` for
-``runtime.Session``, so ``runtime.generate`` runs unchanged over them with the real grammar
+``ScriptedModel`` stands in for ``llama_model.LlamaModel`` and ``ScriptedSession`` for
+``session.Session``, so ``decoding.generate`` runs unchanged over them with the real grammar
 engine. The vocabulary is every byte, an end-of-generation token and a few JSON punctuation
 pieces (``","``, ``"},{"``...) that real BPE vocabularies hold as single tokens; it spells
 text by longest match.
@@ -22,8 +22,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from maaza_rt import GrammarMatcher, Vocabulary
-from maaza_rt import runtime as rt
-from maaza_rt.lookup import LabelLookup, property_kinds, schema_shape
+from maaza_rt.decoding import Generation, generate
+from maaza_rt.label_lookup import LabelLookup
+from maaza_rt.schema_view import property_kinds, schema_shape
+from maaza_rt.schemas import compile_schema
 
 PIECES = [b'{"', b'":"', b'":', b'","', b',"', b'"}', b'"},{"', b'"}]', b"}]", b'":[{"',
           b'":[']
@@ -33,7 +35,7 @@ LENGTH_BONUS = 1 / 64  # per byte of a piece: the longest spelling wins (exact i
 
 
 class ScriptedModel:
-    """The parts of ``runtime.LlamaModel`` that ``runtime.generate`` uses, over scripted logits.
+    """The parts of ``LlamaModel`` that ``decoding.generate`` uses, over scripted logits.
 
     ``outputs`` maps each complete output the model knows to its score (see the module)."""
 
@@ -79,7 +81,7 @@ class ScriptedModel:
         return Vocabulary(self.pieces, eos_ids=[EOG])
 
     def label_lookup(self, text: str, schema: dict) -> LabelLookup:
-        """As ``runtime.LlamaModel.label_lookup``."""
+        """As ``llama_model.LlamaModel.label_lookup``."""
         props = schema.get("properties", {})
         return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data),
                            property_kinds(schema), self.pieces, [str(k) for k in props],
@@ -87,13 +89,12 @@ class ScriptedModel:
 
 
 class ScriptedSession:
-    """The parts of ``runtime.Session`` that ``runtime.generate`` uses: every batch position's
+    """The parts of ``session.Session`` that ``decoding.generate`` uses: every batch position's
     logits are the scripted model's after the output up to that position."""
 
     def __init__(self, model: ScriptedModel) -> None:
         self.model = model
         self.tokens: list[int] = []
-        self.jump_cap = 0
         self.n_batches = 0
         self._n_prompt = 0
         self._batch: tuple[list[int], int] = ([], 0)  # the context fed so far, the batch start
@@ -126,15 +127,15 @@ class ScriptedSession:
 
 
 def run(outputs: Mapping[str, float], text: str, schema: dict, *, labels: bool = True,
-        max_tokens: int = 200, **options: object) -> rt.Generation:
-    """``runtime.generate`` over the scripted model for ``text`` (the prompt is the text after
+        max_tokens: int = 200, **options: object) -> Generation:
+    """``decoding.generate`` over the scripted model for ``text`` (the prompt is the text after
     a line of its own, so that copies come from the text) with ``schema``'s grammar; label
     drafts from ``text`` unless ``labels`` is false. ``options`` go to ``generate``."""
     model = ScriptedModel(outputs)
     session = ScriptedSession(model)
-    matcher = GrammarMatcher(rt.compile_schema(schema), model.vocabulary())
+    matcher = GrammarMatcher(compile_schema(schema), model.vocabulary())
     prompt = model.tokenize("Extract JSON.\n" + text + "\n")
-    gen, _, _ = rt.generate(
+    gen, _, _ = generate(
         session, matcher, prompt, max_tokens=max_tokens,  # type: ignore[arg-type]
         labels=model.label_lookup(text, schema) if labels else None, **options)  # type: ignore[arg-type]
     return gen

@@ -43,6 +43,9 @@ def _logits(path: Path, lora: Path | None = None) -> np.ndarray:
     return llama_logits(llm, ids).astype(np.float64)
 
 
+NEAR_TIE = 0.25  # logits: far below the usual gap between the top two tokens
+
+
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max() / max(1.0, float(np.abs(b).max())))
 
@@ -125,4 +128,9 @@ def test_bf16_merge_is_bf16_but_the_norms_and_matches_f16(tmp_path: Path, base: 
     assert np.abs(ours_w - f16_w).max() <= 2 ** -8 * np.abs(f16_w).max()  # BF16 rounding
     a, b = _logits(merged), _logits(f16)
     assert _rel(a, b) <= 0.03
-    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.95
+    # BF16 rounding may flip the top token only where F16 had a near-tie (its top two logits
+    # within NEAR_TIE): the rounding of B @ A, whose summation order follows the BLAS thread
+    # count, decides those (2 of 28 positions flip with one BLAS thread, none with two).
+    for i in np.flatnonzero(a.argmax(1) != b.argmax(1)):
+        top = np.sort(b[i])[-2:]
+        assert top[1] - top[0] < NEAR_TIE, (i, top[1] - top[0])

@@ -1,13 +1,11 @@
-"""bench/batch_cost.py: batch timings on the runtime's session, the cache left as it was."""
+"""bench.batch_cost: batch timings on the runtime's session, the cache left as it was."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import load_bench_script
 
 import maaza_rt
-
-batch_cost = load_bench_script("batch_cost")
+from bench import batch_cost
 
 
 @pytest.mark.model
@@ -29,5 +27,7 @@ def test_batch_cost_main_prints_a_row_per_thread_count(capsys: pytest.CaptureFix
     assert batch_cost.main(["--threads", "1", "--context", "100", "--sizes", "2",
                             "--reps", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "| threads | n=1 | n=2 |"
-    assert lines[3].startswith("| 1 | ") and "(1.0x)" in lines[3]
+    assert lines[0].startswith("# cpu: ") and "# model: default" in lines
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0] == "| threads | n=1 | n=2 |"
+    assert table[2].startswith("| 1 | ") and "(1.0x)" in table[2]

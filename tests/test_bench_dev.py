@@ -1,4 +1,4 @@
-"""bench/dev.py, the out-of-distribution dev benchmark: failure counts on hand-made rows, row
+"""bench.dev, the out-of-distribution dev benchmark: failure counts on hand-made rows, row
 selection, the EdgeJSON conversion, and a run of several models through bench/engines.py's
 worker with a scripted model-free engine (``tests.test_bench_dev:make_engine``).
 
@@ -35,7 +35,7 @@ class ScriptedEngine:
         pass
 
     def extract(self, text: str, schema: dict, max_tokens: int) -> Any:
-        import engines
+        from bench import engines
 
         return engines.EngineResult(self.name, text=self.answers.get(text, ""),
                                     n_prompt_tokens=10, n_output_tokens=5, total_ms=self.ms)
@@ -54,9 +54,9 @@ def make_engine(name: str, model: str, n_threads: int, n_ctx: int) -> ScriptedEn
 def dev() -> ModuleType:
     if not EDGEJSON.is_dir():
         pytest.skip(f"no EdgeJSON data at {EDGEJSON}")
-    from conftest import load_bench_script
+    from bench import dev as dev_module
 
-    return load_bench_script("dev")
+    return dev_module
 
 
 SHOP = {

@@ -1,4 +1,4 @@
-"""bench/edgejson.py, the EdgeJSON harness: row selection, reports, failure handling, and an
+"""bench.edgejson, the EdgeJSON benchmark: row selection, reports, failure handling, and an
 end-to-end run on the real SmolLM2 model."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import EDGEJSON, load_bench_script
+from conftest import EDGEJSON
 
+from bench import edgejson as bench_edgejson
+from bench import engines
 from maaza_rt import edgejson
-
-harness = load_bench_script("edgejson")
 
 
 def _short_rows(tmp_path: Path, n: int) -> Path:
@@ -35,13 +35,13 @@ def _short_rows(tmp_path: Path, n: int) -> Path:
 
 
 def test_bench_edgejson_select_rows_split_and_limit() -> None:
-    cfg = harness.Config(split="val", limit=5)
-    rows, schemas = harness.select_rows(cfg)
+    cfg = bench_edgejson.Config(split="val", limit=5)
+    rows, schemas = bench_edgejson.select_rows(cfg)
     _, val = edgejson.validation_split(edgejson.load_rows(cfg.data))
     assert [r["id"] for r in rows] == [r["id"] for r in val[:5]]
     assert {r["schema_id"] for r in rows} <= set(schemas)
-    cfg_all = harness.Config(split="all")
-    assert len(harness.select_rows(cfg_all)[0]) == 629
+    cfg_all = bench_edgejson.Config(split="all")
+    assert len(bench_edgejson.select_rows(cfg_all)[0]) == 629
 
 
 def test_bench_edgejson_select_rows_missing_schema(tmp_path: Path) -> None:
@@ -49,24 +49,18 @@ def test_bench_edgejson_select_rows_missing_schema(tmp_path: Path) -> None:
     data = tmp_path / "rows.jsonl"
     data.write_text(json.dumps(row) + "\n")
     with pytest.raises(ValueError, match="no_such_schema"):
-        harness.select_rows(harness.Config(data=str(data), split="all"))
-
-
-def test_bench_edgejson_percentile() -> None:
-    assert harness._percentile([], 50) is None
-    assert harness._percentile([3.0, 1.0, 2.0], 50) == 2.0
-    assert harness._percentile([0.0, 10.0], 95) == pytest.approx(9.5)
+        bench_edgejson.select_rows(bench_edgejson.Config(data=str(data), split="all"))
 
 
 def test_bench_edgejson_smoke_preset() -> None:
-    cfg, _ = harness.parse_args(["--smoke", "--engine", "free"])
+    cfg, _ = bench_edgejson.parse_args(["--smoke", "--engine", "free"])
     assert cfg.limit == 3 and cfg.max_tokens == 64 and cfg.engines == ["free"]
 
 
 def test_bench_edgejson_engine_that_cannot_start_is_reported(tmp_path: Path) -> None:
     data = _short_rows(tmp_path, 1)
     out = tmp_path / "out"
-    code = harness.main(["--engine", "hf", "--hf-model", str(tmp_path / "missing-model"),
+    code = bench_edgejson.main(["--engine", "hf", "--hf-model", str(tmp_path / "missing-model"),
                          "--data", str(data), "--split", "all", "--out", str(out)])
     assert code == 1
     report = json.loads((out / "report.json").read_text())
@@ -75,14 +69,14 @@ def test_bench_edgejson_engine_that_cannot_start_is_reported(tmp_path: Path) -> 
 
 
 def test_bench_edgejson_runs_through_the_engine_worker(tmp_path: Path) -> None:
-    """The harness on bench/engines.py's worker with the model-free fake engines: scores,
+    """The benchmark on bench/engines.py's worker with the model-free fake engines: scores,
     per-example fields, a crash, a timeout and an exception each counted as one failed example."""
     real = [json.loads(line) for line in _short_rows(tmp_path, 2).read_text().splitlines()]
     bad = [dict(real[0], id=f"bad-{word}", prompt=word) for word in ("CRASH", "SLEEP", "RAISE")]
     data = tmp_path / "mixed.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in real + bad))
     out = tmp_path / "out"
-    code = harness.main(["--engine", "maaza", "--engine", "free", "--data", str(data),
+    code = bench_edgejson.main(["--engine", "maaza", "--engine", "free", "--data", str(data),
                          "--split", "all", "--timeout", "2", "--threads", "1",
                          "--factory", "tests.fake_engine:make_engine", "--out", str(out)])
     assert code == 0
@@ -107,9 +101,10 @@ def test_bench_edgejson_runs_through_the_engine_worker(tmp_path: Path) -> None:
 
 
 def test_bench_edgejson_parse_failures_are_not_engine_errors() -> None:
-    assert harness.example_error(harness.EngineResult("free", error="ParseError: x")) is None
-    assert harness.example_error(harness.EngineResult("free")) is None
-    assert harness.example_error(harness.EngineResult("maaza", error="timeout")) == "timeout"
+    error = bench_edgejson.example_error
+    assert error(engines.EngineResult("free", error="ParseError: x")) is None
+    assert error(engines.EngineResult("free")) is None
+    assert error(engines.EngineResult("maaza", error="timeout")) == "timeout"
 
 
 class _CharTokenizer:
@@ -160,8 +155,6 @@ def _fake_hf_modules(monkeypatch: pytest.MonkeyPatch, reply: str) -> _CharTokeni
 
 
 def test_bench_edgejson_hf_engine_reads_generate_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    import engines
-
     tokenizer = _fake_hf_modules(monkeypatch, 'Sure: {"name": "Ada"} done')
     engine = engines.make_engine("hf", "some/model", 1, 512)
     r = engine.extract("Ada wrote it.", {"type": "object"}, 64)
@@ -178,8 +171,6 @@ def test_bench_edgejson_hf_engine_reads_generate_output(monkeypatch: pytest.Monk
 
 
 def test_bench_edgejson_hf_source_reads_gguf_files_and_registry_names(tmp_path: Path) -> None:
-    import engines
-
     from maaza_rt.models import resolve_model
 
     gguf = tmp_path / "m.gguf"
@@ -196,8 +187,6 @@ def test_bench_edgejson_hf_source_reads_gguf_files_and_registry_names(tmp_path: 
 
 
 def test_bench_edgejson_hf_engine_needs_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    import engines
-
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
     with pytest.raises(RuntimeError, match="needs torch and transformers"):
         engines.make_engine("hf", "some/model", 1, 512)
@@ -208,7 +197,7 @@ def test_bench_edgejson_hf_engine_needs_torch(monkeypatch: pytest.MonkeyPatch) -
 def test_bench_edgejson_end_to_end_on_smollm2(tmp_path: Path) -> None:
     data = _short_rows(tmp_path, 2)
     out = tmp_path / "out"
-    code = harness.main(["--engine", "maaza", "--engine", "free", "--data", str(data),
+    code = bench_edgejson.main(["--engine", "maaza", "--engine", "free", "--data", str(data),
                          "--split", "all", "--limit", "2", "--max-tokens", "48",
                          "--threads", "2", "--out", str(out)])
     assert code == 0
@@ -232,8 +221,6 @@ def test_bench_edgejson_end_to_end_on_smollm2(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_bench_edgejson_maaza_engines_start_and_extract() -> None:
-    import engines
-
     schema = {"type": "object", "properties": {"name": {"type": "string"}},
               "required": ["name"]}
     for name in engines.MAAZA_MODES:

@@ -1,4 +1,4 @@
-"""bench/edgejson_errors.py: differences by kind, the ambiguity check, and the command on a
+"""bench.edgejson_errors: differences by kind, the ambiguity check, and the command on a
 report."""
 
 from __future__ import annotations
@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EDGEJSON, load_bench_script
+from conftest import EDGEJSON
 
+from bench import edgejson_errors as errors
 from maaza_rt import edgejson
-
-errors = load_bench_script("edgejson_errors")
 
 
 def _kinds(got: Any, expected: Any) -> list[tuple[str, str]]:

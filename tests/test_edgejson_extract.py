@@ -3,20 +3,19 @@ schema, all 25 schemas, greedy decoding with a budget that makes the model's run
 on the grammar's shortest completion.
 
 Every output must validate (jsonschema Draft 7, the schemas' dialect, plus the reference format
-checks of maaza_rt.metrics). The default decoding (jump-forward and prompt lookup, which feed
-forced and copied tokens in batches) and plain step-by-step decoding must give the same text,
-with one measured exception: llama.cpp's CPU backend computes a token's logits slightly
-differently inside a multi-token batch than alone (up to about 0.8 logits on this model; see
-docs/runtime.md), so where step-by-step decoding meets a near-tie the two runs may part. A row
-whose texts differ must therefore share every token up to the first difference, and step-by-step
-decoding must have had a near-tie there (top-two allowed logits within TIE_MARGIN); any other
-difference is a bug.
+checks of maaza_rt.metrics_reference). The default decoding (jump-forward and prompt lookup, which
+feed forced and copied tokens in batches) and plain step-by-step decoding must give the same text,
+with one measured exception: llama.cpp's CPU backend computes a token's logits slightly differently
+inside a multi-token batch than alone (up to about 0.8 logits on this model; see docs/runtime.md),
+so where step-by-step decoding meets a near-tie the two runs may part. A row whose texts differ must
+therefore share every token up to the first difference, and step-by-step decoding must have had a
+near-tie there (top-two allowed logits within TIE_MARGIN); any other difference is a bug.
 
 Nothing here names what the model writes on a given row: the rows' outputs change with the
 model, its merge type (MAAZA_RT_MODEL; .ci/run runs these tests on the default merge and on
 Q8_0) and the CPU's kernels. The copy bias, the one option that changes the output, is held to
 aggregates with a stated margin; its rule is tested exactly with scripted logits in
-test_runtime.py.
+test_decoding_loop.py and test_decoding_choosers.py.
 """
 
 from __future__ import annotations
@@ -31,8 +30,11 @@ import numpy as np
 import pytest
 
 import maaza_rt
-from maaza_rt import runtime as rt
-from maaza_rt.metrics import leaf_f1_reference, schema_valid_reference
+from maaza_rt.decoding import Chain, decode, generate
+from maaza_rt.decoding.choosers import Greedy
+from maaza_rt.llama_model import grammar_vocabulary
+from maaza_rt.metrics_reference import leaf_f1_reference, schema_valid_reference
+from maaza_rt.schemas import compile_schema
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -122,7 +124,7 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
             assert d.n_output_tokens <= MAX_TOKENS
             assert d.n_closing_tokens <= d.n_output_tokens
             assert d.budget_closed or d.n_closing_tokens == 0
-    # How many rows had to close depends on the model (test_runtime.py closes a value below
+    # How many rows had to close depends on the model (test_extractor.py closes a value below
     # the model's own length on purpose); the simple rows fit.
     closed = [row["schema_id"] for row, fast, _ in runs if fast.budget_closed]
     print(f"\n{len(closed)} of 25 rows closed at max_tokens={MAX_TOKENS}: {closed}")
@@ -157,7 +159,7 @@ def test_edgejson_copy_bias_outputs_valid_and_scores_within_margin(
     values at their paths (list order included) and on exact copies of ids. It changes a row
     only at a near-tie, which any change of model, quantization or kernels moves, so no row is
     named here; which copy it takes, and where not, is tested with scripted logits in
-    test_runtime.py."""
+    test_decoding_loop.py and test_decoding_choosers.py."""
     plain_f1 = bias_f1 = 0.0
     plain_ids = bias_ids = n_ids = 0
     changed = []
@@ -193,7 +195,7 @@ def test_edgejson_extract_speculation_same_as_stepwise(
     edgejson_schemas: dict[str, dict],
 ) -> None:
     model = extractor.model
-    vocab = rt.grammar_vocabulary(model)
+    vocab = grammar_vocabulary(model)
     parted = []
     for row, fast, plain in runs:
         if fast.text == plain.text:
@@ -201,12 +203,12 @@ def test_edgejson_extract_speculation_same_as_stepwise(
         # Replay both (the same calls, so the same outputs) for their tokens, step by step with
         # the margins, to see where and why the runs part.
         schema = edgejson_schemas[row["schema_id"]]
-        grammar = rt.compile_schema(schema)
+        grammar = compile_schema(schema)
         tokens = model.prompt_tokens(model.build_prompt(row["prompt"], schema))
         replays = []
         stepwise = MarginMatcher(maaza_rt.GrammarMatcher(grammar, vocab))
         for matcher, jump in ((maaza_rt.GrammarMatcher(grammar, vocab), True), (stepwise, False)):
-            gen, _, _ = rt.generate(extractor.session, matcher, tokens, max_tokens=MAX_TOKENS,
+            gen, _, _ = generate(extractor.session, matcher, tokens, max_tokens=MAX_TOKENS,
                                     stop_ids=frozenset(vocab.eos_ids), jump_forward=jump,
                                     prompt_lookup=jump)
             replays.append(gen)
@@ -226,3 +228,54 @@ def test_edgejson_extract_speculation_same_as_stepwise(
     print(f"\n{25 - len(parted)} of 25 rows identical; parted at near-ties: {parted}; "
           f"{n_forced} forced and {n_drafted} drafted of {n_out} output tokens")
     assert n_forced > 0 and n_drafted > 0
+
+
+def _reference_greedy(session: Any, matcher: Any, prompt: list[int], eog: frozenset[int],
+                      max_tokens: int) -> list[int]:
+    """Plain constrained greedy decoding written out on its own: one token per forward pass,
+    the grammar's best allowed token, until an end-of-generation token, a terminated grammar
+    or the budget."""
+    session.reserve(len(prompt), max_tokens)
+    session.eval_prompt(prompt)
+    out: list[int] = []
+    while len(out) < max_tokens:
+        token = int(matcher.select_greedy(session.logits(-1)))
+        if token in eog:
+            break
+        assert matcher.accept_token(token)
+        out.append(token)
+        if matcher.is_terminated():
+            break
+        session.feed([token], False)
+    return out
+
+
+def test_edgejson_empty_chain_is_plain_greedy_token_for_token(
+    extractor: maaza_rt.Extractor, chosen_rows: list[dict], edgejson_schemas: dict[str, dict],
+) -> None:
+    """The verify loop with a chain of greedy alone and no drafters decodes exactly what the
+    reference loop does, token for token, on the 25 sample rows. Where the model runs on to the
+    budget, the loop closes the value there (budget closing), the reference does not: the
+    tokens before the closing must be the same."""
+    model = extractor.model
+    vocab = grammar_vocabulary(model)
+    budget = 4 * MAX_TOKENS
+    n_closed = 0
+    for row in chosen_rows:
+        schema = edgejson_schemas[row["schema_id"]]
+        grammar = compile_schema(schema)
+        prompt = model.prompt_tokens(model.build_prompt(row["prompt"], schema))
+        expected = _reference_greedy(extractor.session, maaza_rt.GrammarMatcher(grammar, vocab),
+                                     prompt, model.eog_ids, budget)
+        extractor.session.reserve(len(prompt), budget)
+        extractor.session.eval_prompt(prompt)
+        gen = decode(extractor.session, maaza_rt.GrammarMatcher(grammar, vocab),
+                     Chain([Greedy()]), max_tokens=budget, eog=model.eog_ids)
+        assert gen.n_forced == gen.n_drafted == 0
+        if gen.budget_closed:
+            n_closed += 1
+            kept = len(gen.tokens) - gen.n_closing
+            assert gen.tokens[:kept] == expected[:kept], row["id"]
+        else:
+            assert gen.tokens == expected, row["id"]
+    assert n_closed <= 5  # most rows are compared whole

@@ -207,7 +207,7 @@ def test_edgejson_shortest_completions_accepted_and_valid(
     """From random prefixes of expected outputs under every schema (and the empty prefix), the
     shortest completion is accepted byte by byte, has the advertised length, completes the value,
     and the result validates (jsonschema, with the reference format checks)."""
-    from maaza_rt.metrics import schema_valid_reference
+    from maaza_rt.metrics_reference import schema_valid_reference
 
     rng = random.Random(11)
     by_schema: dict[str, list[dict]] = {}

@@ -1,4 +1,7 @@
-"""maaza_rt.metrics: the native scorer against tables, the pure-Python reference and jsonschema."""
+"""maaza_rt.metrics: the native scorer against tables, the pure-Python reference and jsonschema.
+
+The reference alone (maaza_rt.metrics_reference) is tested in test_metrics_reference.py.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +19,20 @@ from hypothesis import strategies as st
 
 from maaza_rt import metrics
 from maaza_rt.errors import JsonError, SchemaError
+from maaza_rt.metrics_reference import (
+    equal_reference,
+    extract_json_reference,
+    schema_valid_reference,
+    score_pair_reference,
+    score_reference,
+)
 
 KEYS = ("parsed", "json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1")
 
 
 def assert_agree(pred: str, exp: str, schema: Any = None, extract: bool = False) -> dict:
     native = metrics.score_pair(pred, exp, schema, extract_json=extract)
-    ref = metrics.score_pair_reference(pred, exp, schema, extract_json=extract)
+    ref = score_pair_reference(pred, exp, schema, extract_json=extract)
     assert native == ref, f"prediction={pred!r}\nexpected={exp!r}\nschema={schema!r}"
     return native
 
@@ -241,7 +251,7 @@ def test_metrics_edgejson_mutations_agree_with_reference(
             groups.append(row.get("complexity", "medium"))
     for extract in (False, True):
         native = metrics.score(preds, exps, schemas, groups, extract, return_pairs=True)
-        ref = metrics.score_reference(preds, exps, schemas, groups, extract, return_pairs=True)
+        ref = score_reference(preds, exps, schemas, groups, extract, return_pairs=True)
         for key in KEYS:
             cols = zip(native["pairs"][key], ref["pairs"][key])
             bad = [i for i, (a, b) in enumerate(cols) if a != b]
@@ -328,11 +338,11 @@ def test_metrics_deep_nesting_agrees(depth: int) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet='{}[]":,a1 \n\u00a0x', max_size=40))
 def test_metrics_extract_json_agrees_with_reference(text: str) -> None:
-    ok, value = metrics.extract_json_reference(text)
+    ok, value = extract_json_reference(text)
     native = metrics.extract_json(text)
     assert (native is not None) == ok
     if ok:
-        assert metrics.equal_reference(json.loads(native), value)
+        assert equal_reference(json.loads(native), value)
 
 
 def test_metrics_extract_json_follows_the_paper() -> None:
@@ -340,7 +350,6 @@ def test_metrics_extract_json_follows_the_paper() -> None:
     assert metrics.extract_json('Result: {"a": {"b": 1}} end') == '{"a":{"b":1}}'
     # Three levels of braces are beyond the paper's pattern: the inner two levels are found.
     assert metrics.extract_json('x {"a": {"b": {"c": 1}}} y') == '{"b":{"c":1}}'
-    assert metrics.extract_json_reference('x {"a": {"b": {"c": 1}}} y') == (True, {"b": {"c": 1}})
     assert metrics.extract_json("no json here") is None
     assert metrics.extract_json('{bad} {"ok": true}') == '{"ok":true}'
     s = assert_agree('Answer: {"a": 1}', '{"a":1}', extract=True)
@@ -440,7 +449,7 @@ SCHEMA_CASES: list[tuple[dict, Any, bool]] = [
 def test_metrics_schema_valid_table(schema: Any, instance: Any, valid: bool) -> None:
     text = json.dumps(instance)
     assert metrics.schema_valid(text, schema) is valid
-    assert metrics.schema_valid_reference(instance, schema) is valid
+    assert schema_valid_reference(instance, schema) is valid
 
 
 def test_metrics_schema_valid_uses_jsonschema_as_oracle(edgejson_schemas: dict[str, dict]) -> None:
@@ -558,7 +567,7 @@ def test_metrics_maskbench_validator_agrees_with_jsonschema() -> None:
                 native = metrics.schema_valid(text, schema)
             except SchemaError:
                 break  # a pattern std::regex does not accept: refused, as documented
-            ref = metrics.schema_valid_reference(test["data"], schema)
+            ref = schema_valid_reference(test["data"], schema)
             assert native is ref, f"{path.name}: {text[:200]}"
             checked += 1
     assert checked > 200
@@ -639,7 +648,7 @@ def test_metrics_batch_with_repeated_expected_agrees_with_reference() -> None:
         groups.append(("even", "odd")[i % 2] if k else "first")
     for extract in (False, True):
         native = metrics.score(preds, exps, pair_schemas, groups, extract, return_pairs=True)
-        ref = metrics.score_reference(preds, exps, pair_schemas, groups, extract, True)
+        ref = score_reference(preds, exps, pair_schemas, groups, extract, True)
         assert native == ref
 
 

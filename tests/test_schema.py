@@ -1009,7 +1009,7 @@ def test_schema_require_timezone_option_makes_date_time_offset_mandatory() -> No
 def test_email_format_generates_only_addresses_the_metrics_accept() -> None:
     """The grammar's email is a subset of the scorer's (metrics.h): bounded local part and
     domain, no empty atom, so a runaway generation cannot write a 4 KB domain."""
-    from maaza_rt.metrics import check_format_reference
+    from maaza_rt.metrics_reference import check_format_reference
 
     grammar = Grammar.from_json_schema({"type": "string", "format": "email"})
     label = "a" * 63

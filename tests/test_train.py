@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from convert.common import smollm2_gguf
+from train.base_model import smollm2_gguf
 from train.data import IGNORE, Example, GGUFTokenizer, collate, encode_example, epoch_batches
 from train.lora import (
     ConfigError,
@@ -116,7 +116,7 @@ def test_tokenizer_matches_llama_cpp_vocab_only(tok: GGUFTokenizer,
                                                 edgejson_rows: list[dict]) -> None:
     import llama_cpp
 
-    from convert.common import _plain_weight_buffers
+    from train.base_model import _plain_weight_buffers
 
     with _plain_weight_buffers():
         ref = llama_cpp.Llama(str(smollm2_gguf()), vocab_only=True, verbose=False)

@@ -42,7 +42,7 @@ class GGUFTokenizer:
     """
 
     def __init__(self, path: str | Path) -> None:
-        from convert.common import open_llama
+        from .base_model import open_llama
 
         self.path = Path(path)
         self._llm = open_llama(path, vocab_only=True)

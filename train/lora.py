@@ -468,7 +468,7 @@ def mixture_rows(path: Path, limit: int = 0) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from convert.common import ConvertError, is_gguf, load_base_model, smollm2_gguf
+    from .base_model import ConvertError, is_gguf, load_base_model, smollm2_gguf
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         dev_counts = parse_counts(args.dev, DEFAULT_DEV)
         tokenizer: str | None = args.tokenizer
         if not tokenizer:
-            from convert.common import smollm2_gguf
+            from train.base_model import smollm2_gguf
 
             tokenizer = str(smollm2_gguf())
         elif tokenizer == "none":

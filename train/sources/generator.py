@@ -20,8 +20,6 @@ no value equals a description or a JSON type name; rows that fail are dropped an
 
 from __future__ import annotations
 
-import datetime
-import functools
 import hashlib
 import json
 import random
@@ -29,16 +27,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from . import check_split, in_text, make_row
+from . import check_split, make_row
 from .domains import Domain
 from .domains_dev import DEV_ONLY_DOMAINS
 from .domains_life import LIFE_DOMAINS
 from .domains_work import WORK_DOMAINS
 from .fields import FieldSpec, Slot, Value, build_slot, f, make_value, prop_name
+from .generated_rows import (  # MAX_TEXT and check_row: this module's too
+    LAYOUT_WEIGHTS,
+    MAX_TEXT,  # noqa: F401
+    _ctx,
+    _weighted,
+    check_row,
+)
 from .layouts import Doc, Piece, render
-from .values import CURRENCIES, TYPE_NAMES, RowCtx, join_items
+from .values import join_items
 
 SOURCE = "generator"
 ALL_DOMAINS: tuple[Domain, ...] = WORK_DOMAINS + LIFE_DOMAINS + DEV_ONLY_DOMAINS
@@ -46,12 +49,8 @@ EVERYDAY_DOMAINS: tuple[str, ...] = tuple(d.name for d in ALL_DOMAINS)
 DEV_DOMAINS: tuple[str, ...] = tuple(d.name for d in DEV_ONLY_DOMAINS)
 TRAIN_DOMAINS: tuple[str, ...] = tuple(d.name for d in WORK_DOMAINS + LIFE_DOMAINS)
 REAL_SHARE = 0.25  # share of rows from MaskBench schemas
-MAX_TEXT = 900
 MIN_FACTS = 3  # a text states at least this many facts (distractors fill up sparse rows)
-LAYOUT_WEIGHTS = {"prose": 15, "email": 11, "chat": 10, "ticket": 9, "receipt": 9, "table": 10,
-                  "bullets": 10, "kv": 14, "mixed": 12}
 STYLE_WEIGHTS = {"snake": 35, "camel": 30, "terse": 15, "verbose": 12, "pascal": 8}
-LOCALES = {"en_US": 45, "en_GB": 15, "de_DE": 10, "fr_FR": 8, "es_ES": 8, "it_IT": 7, "nl_NL": 7}
 SHARED_ROOT = Path(__file__).resolve().parents[3] / "shared"
 
 __all__ = ["SOURCE", "EVERYDAY_DOMAINS", "DEV_DOMAINS", "TRAIN_DOMAINS", "rows", "last_drops",
@@ -77,16 +76,6 @@ def last_drops() -> Counter[str]:
     return Counter(_drops)
 
 
-@functools.cache
-def _faker(locale: str) -> Any:
-    from faker import Faker
-    return Faker(locale)
-
-
-def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
 # ---- schemas ------------------------------------------------------------------------------------
 
 
@@ -101,16 +90,6 @@ class ComposedSchema:
         self.required = set(schema.get("required", []))
         canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
         self.name = f"{domain.name}/{hashlib.sha1(canonical.encode()).hexdigest()[:10]}"
-
-
-def _ctx(seed: int, currency_codes: tuple[str, ...] | None = None) -> RowCtx:
-    rng = random.Random(seed)
-    fake = _faker(_weighted(rng, LOCALES))
-    fake.seed_instance(seed)
-    codes = currency_codes or tuple(CURRENCIES)
-    currency = rng.choices(codes, weights=[CURRENCIES[c][1] for c in codes])[0]
-    base = datetime.date(2023, 1, 1) + datetime.timedelta(days=rng.randint(0, 3 * 365))
-    return RowCtx(rng, fake, currency, base, money_style=rng.random())
 
 
 def _description(slot: Slot, rng: random.Random, seed: int) -> str | None:
@@ -266,54 +245,6 @@ def domain_rows(cs: ComposedSchema, count: int, rng: random.Random
         grounded = [g for s in cs.slots if s.name in present for g in present[s.name].grounded]
         out.append((layout, text, {"expected": expected, "grounded": grounded}))
     return out
-
-
-# ---- checks -------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)
-def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def _descriptions(node: Any) -> set[str]:
-    out: set[str] = set()
-    if isinstance(node, dict):
-        if isinstance(node.get("description"), str):
-            out.add(node["description"].strip().lower())
-        for value in node.values():
-            out |= _descriptions(value)
-    elif isinstance(node, list):
-        for value in node:
-            out |= _descriptions(value)
-    return out
-
-
-def _leaves(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in _leaves(v)]
-    if isinstance(value, list):
-        return [leaf for v in value for leaf in _leaves(v)]
-    return [value]
-
-
-def check_row(schema: dict[str, Any], text: str, expected: Any, grounded: list[str]) -> str:
-    """Why a row must be dropped ("" when it is fine): invalid expected value, a grounded string
-    missing from the text, a value equal to a description or a JSON type name, a long text."""
-    errors = list(_validator(json.dumps(schema, sort_keys=True)).iter_errors(expected))
-    if errors:
-        return "invalid"
-    if any(not in_text(g, text) for g in grounded):
-        return "ungrounded"
-    descriptions = _descriptions(schema)
-    for leaf in _leaves(expected):
-        if isinstance(leaf, str) and (leaf.strip().lower() in TYPE_NAMES
-                                      or leaf.strip().lower() in descriptions):
-            return "description_or_type_value"
-    if len(text) > MAX_TEXT:
-        return "too_long"
-    return ""
 
 
 # ---- public API ---------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from jsonschema import Draft202012Validator
 
 from . import make_row
 from .fields import humanize
+from .generated_rows import LAYOUT_WEIGHTS, _ctx, _weighted, check_row
 from .layouts import Doc, Piece, render
 from .values import (
     TEXT_MAKERS,
@@ -292,8 +293,6 @@ def rows(root: Path, n: int, rng: random.Random, split: str, drops: Counter[str]
          ) -> list[dict[str, Any]]:
     """Up to ``n`` rows of ``split`` from the MaskBench files under ``root``; rows that fail a
     check are dropped and counted in ``drops``."""
-    from .generator import LAYOUT_WEIGHTS, _ctx, _weighted, check_row
-
     files = [e for e in eligible(Path(root)) if is_dev_file(e[0]) == (split == "dev")]
     out: list[dict[str, Any]] = []
     attempts = 0

@@ -1,65 +1,12 @@
-"""Prompt lookup: which prompt tokens are proposed as the continuation of an output."""
+"""Label lookup: the values drafted from the lines of the text that label the output's keys."""
 
 from __future__ import annotations
 
-from maaza_rt.lookup import (
-    JsonScan,
-    LabelLookup,
-    PromptLookup,
-    finished_key,
-    label_words,
-    open_frames,
-    property_kinds,
-    root_keys,
-    schema_shape,
-)
+from test_schema_view import ORDER
 
-NL = 0  # a barrier (a newline)
-WEAK = frozenset({1, 2, 3})  # single-byte tokens: digits, say
-
-
-def test_lookup_proposes_what_follows_the_last_token() -> None:
-    lookup = PromptLookup([10, 11, 12, 13, 14])
-    assert lookup.propose([99, 11], 2) == [12, 13]
-    assert lookup.propose([99, 11], 10) == [12, 13, 14]
-    assert lookup.propose([99, 14], 3) == []  # the prompt ends there
-    assert lookup.propose([99, 42], 3) == []  # not in the prompt
-    assert lookup.propose([], 3) == [] and lookup.propose([11], 0) == []
-
-
-def test_lookup_prefers_the_longest_match() -> None:
-    # 20 occurs twice; only the second occurrence is preceded by 31 as in the output.
-    lookup = PromptLookup([30, 20, 40, 31, 20, 41, 42])
-    assert lookup.propose([31, 20], 2) == [41, 42]
-    assert lookup.propose([30, 20], 2) == [40, 31]
-
-
-def test_lookup_stops_at_barriers() -> None:
-    lookup = PromptLookup([10, 11, 12, NL, 13, 14], barriers=frozenset({NL}))
-    assert lookup.propose([10], 5) == [11, 12]
-    assert lookup.propose([12], 5) == []  # only a barrier follows: nothing to copy
-    assert lookup.propose([13], 5) == [14]
-
-
-def test_lookup_needs_two_matching_tokens_for_a_weak_one() -> None:
-    lookup = PromptLookup([50, 1, 2, 60, 3, 1, 70], weak=WEAK)
-    assert lookup.propose([99, 1], 2) == []  # "1" alone anchors nothing
-    assert lookup.propose([50, 1], 2) == [2, 60]
-    assert lookup.propose([3, 1], 1) == [70]
-
-
-def test_lookup_follows_the_text_order_after_an_accepted_copy() -> None:
-    # Two lines start with token 7; after copying the first one, the next copy of 7 comes from
-    # the second line, not the first again.
-    lookup = PromptLookup([7, 21, 22, NL, 7, 23, 24, NL], barriers=frozenset({NL}))
-    assert lookup.propose([7], 5) == [21, 22]
-    lookup.accepted(2)
-    assert lookup.propose([7], 5) == [23, 24]
-    lookup.accepted(0)  # a rejected proposal moves nothing
-    assert lookup.propose([7], 5) == [23, 24]
-
-
-# ---- label lookup -----------------------------------------------------------------------------
+from maaza_rt.json_scan import finished_key
+from maaza_rt.label_lookup import LabelLookup
+from maaza_rt.schema_view import property_kinds, schema_shape
 
 TEXT = (b"Transaction Record\n\nTransaction ID: 49e3-71\nAmount: 138.42 EUR\n"
         b"Merchant name: Denise \"D\" Thompson\nbalanceAfter:894.88\n")
@@ -68,21 +15,6 @@ TEXT = (b"Transaction Record\n\nTransaction ID: 49e3-71\nAmount: 138.42 EUR\n"
 def spell(data: bytes) -> list[int]:
     """A tokenizer whose tokens are the bytes themselves."""
     return list(data)
-
-
-def test_label_words_split_property_names() -> None:
-    assert label_words("transaction_id") == "transaction id"
-    assert label_words("transactionId") == "transaction id"
-    assert label_words("merchant-name") == "merchant name"
-    assert label_words("amount") == "amount"
-
-
-def test_finished_key_reads_the_key_the_output_ends_on() -> None:
-    assert finished_key(b'{"a":1,"balance_after":') == "balance_after"
-    assert finished_key(b'{"name":"') == "name"
-    assert finished_key(b'{"name":"A') is None  # inside the value already
-    assert finished_key(b'{"name"') is None
-    assert finished_key(b'{"say \\"hi\\"":"') == 'say \\"hi\\"'
 
 
 def test_label_lookup_proposes_the_labelled_value() -> None:
@@ -116,19 +48,6 @@ def test_label_lookup_follows_the_text_order() -> None:
     assert lookup.propose("name", 9) == []  # no label after the cursor: nothing to draft
 
 
-def test_property_kinds_names_every_property() -> None:
-    schema = {"type": "object", "properties": {
-        "invoiceNumber": {"type": "string"},
-        "line_items": {"type": "array", "items": {"type": "object", "properties": {
-            "unit_price": {"type": "number"}, "quantity": {"type": "integer"}}}},
-        "paid": {"type": "boolean"}}}
-    assert property_kinds(schema) == {
-        "invoice number": ("invoiceNumber", "string"), "line items": ("line_items", "other"),
-        "unit price": ("unit_price", "number"), "quantity": ("quantity", "number"),
-        "paid": ("paid", "other")}
-    assert property_kinds(True) == {}
-
-
 def test_label_lookup_chains_the_fields_labelled_on_the_next_lines() -> None:
     text = (b"Items:\n  Description: Red pen\n  Quantity: 72\n  Unit Price: 1.5 USD\n"
             b"  Description: Ink\n  Quantity: 3\n  Paid: yes\n")
@@ -146,40 +65,6 @@ def test_label_lookup_chains_the_fields_labelled_on_the_next_lines() -> None:
     assert bytes(lookup.propose("description", 200)) == b'Ink","quantity":3'
     # Without kinds, only the labelled line.
     assert bytes(LabelLookup(text, spell).propose("description", 200)) == b"Red pen"
-
-
-def scanned(data: bytes, pieces: int = 1) -> JsonScan:
-    """A scan fed ``data`` in ``pieces`` parts (where it ends must not depend on the cuts)."""
-    scan = JsonScan()
-    step = max(1, -(-len(data) // pieces))
-    for i in range(0, len(data), step):
-        scan.feed(data[i:i + step])
-    return scan
-
-
-def test_json_scan_tells_keys_from_values_and_list_items() -> None:
-    for pieces in (1, 3, 50):
-        assert scanned(b'{"na', pieces).in_key
-        assert scanned(b'{"a":1,"', pieces).in_key
-        assert scanned(b'{"a":[{"b":2},{"', pieces).in_key
-        value = scanned(b'{"name":"Ad', pieces)
-        assert value.in_string and not value.in_key
-        item = scanned(b'{"tags":["Beautiful","Reflect","', pieces)  # a list's string item
-        assert item.in_string and not item.in_key
-        assert not scanned(b'{"name":', pieces).in_string
-        assert not scanned(b'{"a":"x","b":3', pieces).in_key
-        quoted = scanned(b'{"q":"say \\"hi', pieces)
-        assert quoted.in_string and not scanned(b'{"q":"a\\\\"', pieces).in_string
-        assert scanned(b'{"a":"x,\\"y\\"","', pieces).in_key  # escaped quotes are text
-    assert not JsonScan().in_string and not JsonScan().in_key
-
-
-def test_json_scan_tells_where_a_next_piece_ends_the_value() -> None:
-    assert scanned(b'{"a":"x').ending(b'yz",') == 2
-    assert scanned(b'{"a":"x').ending(b"y, z") == -1  # a comma in a string is text
-    assert scanned(b'{"a":12').ending(b"3},") == 1
-    # An escape the output left open makes the next quote text.
-    assert scanned(b'{"a":"x\\').ending(b'"",') == 1
 
 
 def test_label_lookup_offers_the_rest_of_a_draft_the_batch_cut() -> None:
@@ -251,13 +136,6 @@ def test_label_lookup_starts_the_next_list_item_when_a_property_comes_again() ->
         b'Pen","quantity":2},{"description":"Ink","quantity":3')
 
 
-def test_root_keys_reads_depth_and_the_root_object_keys() -> None:
-    assert root_keys(b'{"a":1,"b":{"c":"x}"},"d":"q\\""') == (1, {"a", "b", "d"})
-    assert root_keys(b'{"a":[{"z":1}],"b":2}') == (0, {"a", "b"})
-    assert root_keys(b'{"a":{"b":') == (2, {"a"})
-    assert root_keys(b"[1]") is None
-
-
 def test_label_lookup_tells_labels_after_the_cursor() -> None:
     lookup = LabelLookup(b"Name: Ann\nStatus: ok\nOrder Date: 2022-07-20\n", spell)
     assert lookup.labels_after_cursor("order_date") and lookup.labels_after_cursor("name")
@@ -267,48 +145,8 @@ def test_label_lookup_tells_labels_after_the_cursor() -> None:
     assert lookup.labels_after_cursor("order_date") and not lookup.labels_after_cursor("name")
 
 
-ORDER = {"type": "object", "properties": {
-    "order_id": {"type": "string"},
-    "items": {"type": "array", "items": {"$ref": "#/definitions/item"}},
-    "total": {"type": "number"},
-    "address": {"type": "object", "properties": {
-        "street": {"type": "string"}, "zip_code": {"type": "string"}}},
-    "tags": {"type": "array", "items": {"type": "string"}},
-    "status": {"type": "string"}},
-    "definitions": {"item": {"type": "object", "properties": {
-        "name": {"type": "string"}, "qty": {"type": "integer"}}}}}
 ORDER_TEXT = (b"Order Id: A1\nItems:\n  Name: Pen\n  Qty: 2\n  Name: Ink\n  Qty: 3\nTotal: 9.5\n"
               b"Address:\n  Street: 1 Main St\n  Zip Code: 02134\nStatus: shipped\n")
-
-
-def test_schema_shape_reads_nesting_kinds_and_refs() -> None:
-    shape = schema_shape(ORDER)
-    assert shape.kind == "object" and list(shape.props) == [
-        "order_id", "items", "total", "address", "tags", "status"]
-    assert shape.words["order id"] == "order_id"
-    item = shape.props["items"].item
-    assert shape.props["items"].kind == "array" and item is not None and item.kind == "object"
-    assert [item.props[k].kind for k in ("name", "qty")] == ["string", "number"]  # via $ref
-    assert shape.props["tags"].item is not None and shape.props["tags"].item.kind == "string"
-    assert schema_shape({"anyOf": [{"properties": {"a": {"type": "string"}}},
-                                   {"properties": {"b": {"type": "number"}}}]}).words == {
-        "a": "a", "b": "b"}
-    assert schema_shape(True).kind == "other"
-    recursive = {"type": "object", "properties": {"child": {"$ref": "#"}}}
-    assert schema_shape(recursive).props["child"].kind == "object"  # bounded, no recursion error
-
-
-def test_open_frames_tracks_open_objects_arrays_and_keys() -> None:
-    shape = schema_shape(ORDER)
-    frames = open_frames(b'{"order_id":"A1","items":[{"name":"P\\"en","qty":2', shape)
-    assert frames is not None
-    assert [f.shape.kind for f in frames] == ["object", "array", "object"]
-    assert frames[0].seen == {"order_id", "items"} and frames[2].seen == {"name", "qty"}
-    assert frames[2].shape is shape.props["items"].item
-    frames = open_frames(b'{"order_id":"A1","items":[{"name":"P"}],"address":{"st', shape)
-    assert frames is not None and [f.shape for f in frames] == [shape, shape.props["address"]]
-    assert open_frames(b'{"a":1}}', shape) is None  # closes more than it opened
-    assert open_frames(b'{"items":{', shape) is None  # an object where the schema has a list
 
 
 def test_label_lookup_drafts_through_the_schema_nesting() -> None:
