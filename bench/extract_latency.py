@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     print(format_environment(header), flush=True)
     # Warm-up on a row outside the sample.
     warm = next(r for r in map(json.loads, open(EDGEJSON / "train.jsonl")) if r not in rows)
-    extractor.extract(warm["prompt"], schemas[warm["schema_id"]], max_tokens=args.max_tokens)
+    # EdgeJSON's date-times carry no time offset (RFC 3339 wants one): optional_timezone.
+    extractor.extract(warm["prompt"], schemas[warm["schema_id"]], max_tokens=args.max_tokens,
+                      optional_timezone=True)
 
     results = []
     names = list(MODES)
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter_ns()
             try:
                 r = extractor.extract(row["prompt"], schema, max_tokens=args.max_tokens,
-                                      return_details=True, **MODES[key])
+                                      optional_timezone=True, return_details=True,
+                                      **MODES[key])
             except maaza_rt.MaazaError as e:
                 record[key] = {"error": f"{type(e).__name__}: {e}"}
                 continue

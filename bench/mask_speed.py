@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             compiled[sid] = {}
             t0 = time.perf_counter_ns()
             try:
-                g = Grammar.from_json_schema(schema, whitespace=cfg.whitespace)
+                # EdgeJSON's date-times carry no time offset (RFC 3339 wants one).
+                g = Grammar.from_json_schema(schema, whitespace=cfg.whitespace,
+                                             optional_timezone=True)
                 compiled[sid]["maaza"] = GrammarMatcher(g, vocab)
             except SchemaError as e:
                 compiled[sid]["maaza"] = None

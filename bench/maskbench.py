@@ -93,9 +93,9 @@ class Config:
     engines: list[str] = field(default_factory=lambda: list(ENGINES))
     whitespace: str = "python"  # python: ", " and ": "; compact: "," and ":"
     additional_properties: bool = True  # JSON Schema's default for additionalProperties
-    # MaskBench follows RFC 3339, whose date-time and time carry a timezone; maaza-rt makes it
-    # optional by default (EdgeJSON's date-times have none), so the corpus runs with it required.
-    require_timezone: bool = True
+    # MaskBench follows RFC 3339, whose date-time and time carry a time offset, as maaza-rt's
+    # default does; True lets values leave it out (maaza-rt's optional_timezone).
+    optional_timezone: bool = False
     timeout_s: float = 120.0  # per schema and engine; a worker over it is killed and counted
     setup_timeout_s: float = 300.0  # worker start (vocabulary, tokenizer objects)
     chunk: int = 200  # restart each worker after this many schemas (bounds caches)
@@ -415,7 +415,7 @@ class MaazaEngine(Engine):
         self.vocab = maaza_rt.Vocabulary.from_gguf(setup["gguf"])
         self.whitespace = setup["whitespace"]
         self.additional_properties = setup["additional_properties"]
-        self.require_timezone = setup.get("require_timezone", True)
+        self.optional_timezone = setup.get("optional_timezone", False)
 
     def compile(self, schema: Any) -> Any:
         try:
@@ -423,7 +423,7 @@ class MaazaEngine(Engine):
                 schema,
                 whitespace=self.whitespace,
                 additional_properties=self.additional_properties,
-                require_timezone=self.require_timezone,
+                optional_timezone=self.optional_timezone,
             )
         except self.m.SchemaError as e:
             raise CompileError(f"SchemaError: {e}") from e
@@ -925,7 +925,7 @@ def run_benchmark(cfg: Config) -> dict:
     with tempfile.TemporaryDirectory(prefix="maskbench-") as tmp:
         setup = {"gguf": str(gguf), "whitespace": cfg.whitespace,
                  "additional_properties": cfg.additional_properties,
-                 "require_timezone": cfg.require_timezone, "n_vocab": vocab.n_vocab,
+                 "optional_timezone": cfg.optional_timezone, "n_vocab": vocab.n_vocab,
                  "eos": vocab.eos, "eog": vocab.eog,
                  "pieces_file": str(Path(tmp) / "pieces.json")}
         if "xgrammar" in cfg.engines:
@@ -1079,7 +1079,8 @@ def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--chunk", type=int, default=d.chunk)
     p.add_argument("--max-tokens", type=int, default=None)
     p.add_argument("--optional-timezone", action="store_true",
-                   help="compile our engine with date-time/time timezones optional (its default)")
+                   help="let our engine accept date-time/time values without an offset "
+                        "(off by default, as RFC 3339 requires one)")
     p.add_argument("--xgrammar-python", default=d.xgrammar_python)
     p.add_argument("--out", default=None)
     p.add_argument("--no-progress", action="store_true")
@@ -1098,7 +1099,7 @@ def parse_args(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     cfg = Config(corpus=a.corpus, limit=a.limit, sample=a.sample, seed=a.seed, files=files,
                  engines=engines,
                  whitespace=a.whitespace, additional_properties=not a.no_additional_properties,
-                 require_timezone=not a.optional_timezone, timeout_s=a.timeout, chunk=a.chunk,
+                 optional_timezone=a.optional_timezone, timeout_s=a.timeout, chunk=a.chunk,
                  max_tokens=a.max_tokens,
                  xgrammar_python=a.xgrammar_python, out=a.out, progress=not a.no_progress,
                  resume=a.resume, stop_after_s=a.stop_after)

@@ -96,7 +96,7 @@ void bind_grammar(py::module_& m) {
       .def_static(
           "from_json_schema",
           [](const std::string& text, const std::string& whitespace, std::uint32_t max_whitespace,
-             bool additional_properties, bool lenient, bool require_timezone) {
+             bool additional_properties, bool lenient, bool optional_timezone) {
             maaza::SchemaOptions opt;
             if (whitespace == "compact") opt.whitespace = maaza::Whitespace::Compact;
             else if (whitespace == "python") opt.whitespace = maaza::Whitespace::Python;
@@ -105,13 +105,13 @@ void bind_grammar(py::module_& m) {
             opt.max_whitespace = max_whitespace;
             opt.additional_properties_default = additional_properties;
             opt.lenient = lenient;
-            opt.require_timezone = require_timezone;
+            opt.optional_timezone = optional_timezone;
             maaza::CompiledSchema cs = maaza::compile_json_schema(maaza::json::parse(text), opt);
             return std::make_shared<CompiledGrammar>(std::move(cs.grammar), std::move(cs.ignored));
           },
           py::arg("text"), py::arg("whitespace") = "compact", py::arg("max_whitespace") = 24,
           py::arg("additional_properties") = false, py::arg("lenient") = false,
-          py::arg("require_timezone") = false)
+          py::arg("optional_timezone") = false)
       .def_static(
           "from_gbnf",
           [](const std::string& text, const std::string& root) {

@@ -517,6 +517,121 @@ bool try_parse(std::string_view text, Value* out, std::size_t max_depth) {
   }
 }
 
+namespace {
+
+// A number as 0.D x 10^exp with D free of leading and trailing zeros (D empty for zero).
+struct Decimal {
+  bool neg = false;
+  std::string digits;
+  long long exp = 0;
+};
+
+Decimal decimal_of(const std::string& text) {
+  Decimal d;
+  std::size_t i = 0;
+  if (i < text.size() && text[i] == '-') {
+    d.neg = true;
+    ++i;
+  }
+  long long point = -1;
+  std::string all;
+  for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+    if (text[i] == '.') {
+      point = static_cast<long long>(all.size());
+    } else {
+      all += text[i];
+    }
+  }
+  if (point < 0) point = static_cast<long long>(all.size());
+  long long e = 0;
+  if (i < text.size()) {
+    ++i;
+    bool eneg = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) eneg = text[i++] == '-';
+    for (; i < text.size(); ++i) {
+      if (e < 1000000000000LL) e = e * 10 + (text[i] - '0');  // saturates far beyond any use
+    }
+    if (eneg) e = -e;
+  }
+  std::size_t lead = all.find_first_not_of('0');
+  if (lead == std::string::npos) return Decimal{};  // zero, whatever its sign
+  std::size_t trail = all.find_last_not_of('0');
+  d.digits = all.substr(lead, trail - lead + 1);
+  d.exp = point - static_cast<long long>(lead) + e;
+  return d;
+}
+
+int compare_decimals(const Decimal& a, const Decimal& b) {
+  bool az = a.digits.empty(), bz = b.digits.empty();
+  if (az || bz) {
+    if (az && bz) return 0;
+    if (az) return b.neg ? 1 : -1;
+    return a.neg ? -1 : 1;
+  }
+  if (a.neg != b.neg) return a.neg ? -1 : 1;
+  int c = 0;
+  if (a.exp != b.exp) {
+    c = a.exp < b.exp ? -1 : 1;
+  } else {
+    int k = a.digits.compare(b.digits);  // same magnitude: digit strings compare as fractions
+    c = k < 0 ? -1 : (k > 0 ? 1 : 0);
+  }
+  return a.neg ? -c : c;
+}
+
+}  // namespace
+
+int compare_numbers(const Value& a, const Value& b) {
+  if (!a.is_number() || !b.is_number()) return 0;
+  if (a.number_text() == b.number_text()) return 0;
+  return compare_decimals(decimal_of(a.number_text()), decimal_of(b.number_text()));
+}
+
+bool is_integer_number(const Value& v) {
+  if (!v.is_number()) return false;
+  if (v.is_integer_literal()) return true;
+  Decimal d = decimal_of(v.number_text());
+  return d.digits.empty() || d.exp >= static_cast<long long>(d.digits.size());
+}
+
+bool equal(const Value& a, const Value& b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case Value::Type::Null: return true;
+    case Value::Type::Bool: return a.as_bool() == b.as_bool();
+    case Value::Type::Number: return compare_numbers(a, b) == 0;
+    case Value::Type::String: return a.as_string() == b.as_string();
+    case Value::Type::Array: {
+      if (a.items().size() != b.items().size()) return false;
+      for (std::size_t i = 0; i < a.items().size(); ++i) {
+        if (!equal(a.items()[i], b.items()[i])) return false;
+      }
+      return true;
+    }
+    case Value::Type::Object: {
+      // Distinct keys on each side (find() returns the member json.loads keeps).
+      auto distinct = [](const Value& o) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < o.members().size(); ++i) {
+          bool later = false;
+          for (std::size_t j = i + 1; j < o.members().size() && !later; ++j) {
+            later = o.members()[j].first == o.members()[i].first;
+          }
+          n += !later;
+        }
+        return n;
+      };
+      if (distinct(a) != distinct(b)) return false;
+      for (const auto& m : a.members()) {
+        const Value* other = b.find(m.first);
+        if (other == nullptr || !equal(*a.find(m.first), *other)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);

@@ -170,6 +170,19 @@ bool try_parse(std::string_view text, Value* out, std::size_t max_depth = 512);
 // non-ASCII kept as UTF-8, control characters escaped).
 std::string dump(const Value& value);
 
+// Exact three-way comparison (-1, 0, 1) of two numbers by their source text: 0.1 and
+// 0.10000000000000001 differ, 1 and 1.0 and 1e0 are equal. Non-numbers compare as 0.
+int compare_numbers(const Value& a, const Value& b);
+
+// Whether a number's source text denotes a mathematical integer (1, 1.0, 1e2; not
+// 1.0000000000000001, which a double would round to 1).
+bool is_integer_number(const Value& v);
+
+// JSON Schema equality (`const`, `enum`, `uniqueItems`): numbers by exact value (1 equals 1.0),
+// booleans never equal numbers, arrays item by item, objects by key set and values whatever the
+// member order (the last member of a duplicated key counts).
+bool equal(const Value& a, const Value& b);
+
 // Appends the UTF-8 encoding of a Unicode scalar value to `out`.
 void append_utf8(std::string& out, std::uint32_t code_point);
 

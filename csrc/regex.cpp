@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "errors.h"
+#include "formats.h"
 #include "json.h"
 
 namespace maaza {
@@ -496,73 +497,6 @@ class PatternEmitter {
   std::size_t n_symbols_ = 0;
 };
 
-const char* format_pattern(std::string_view name, bool require_timezone) {
-  // Years 0001-9999; day counts per month; 29 February only in leap years.
-#define MAAZA_YEAR "(?:[1-9]\\d{3}|0[1-9]\\d\\d|00[1-9]\\d|000[1-9])"
-#define MAAZA_MONTH_DAY                                                              \
-  "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)" \
-  "|02-(?:0[1-9]|1\\d|2[0-8]))"
-#define MAAZA_LEAP "(?:\\d\\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-#define MAAZA_DATE "(?:" MAAZA_YEAR "-" MAAZA_MONTH_DAY "|" MAAZA_LEAP "-02-29)"
-#define MAAZA_TIME_TZ \
-  "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,9})?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)"
-#define MAAZA_TIME MAAZA_TIME_TZ "?"
-#define MAAZA_LABEL "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-// A domain label of at most N + 2 characters; an email local-part character other than '.'.
-#define MAAZA_LABEL_N(n) "[A-Za-z0-9](?:[A-Za-z0-9-]{0," n "}[A-Za-z0-9])?"
-#define MAAZA_ATOM "[A-Za-z0-9_%+-]"
-// URI characters (RFC 3986) without '#', '[' and ']' (IP-literal hosts are not accepted); '%' only
-// as a percent-encoding.
-#define MAAZA_URI_CHAR "(?:[A-Za-z0-9\\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
-#define MAAZA_SEGMENT_CHAR "(?:[A-Za-z0-9\\-._~@!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
-#define MAAZA_SCHEME "[A-Za-z][A-Za-z0-9+.\\-]*"
-#define MAAZA_OCTET "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
-  if (name == "date") return "^" MAAZA_DATE "$";
-  if (name == "time") return require_timezone ? "^" MAAZA_TIME_TZ "$" : "^" MAAZA_TIME "$";
-  if (name == "date-time") {
-    return require_timezone ? "^" MAAZA_DATE "T" MAAZA_TIME_TZ "$" : "^" MAAZA_DATE "T" MAAZA_TIME "$";
-  }
-  if (name == "email") {
-    // A subset of metrics.h's definition, so every generated address passes it: a local part of
-    // at most 64 characters, dot-separated atoms (up to six, no empty one); a domain of at most
-    // 253 characters, two to six labels. Each count of atoms or labels gets the longest atoms or
-    // labels that keep the total within bounds (two atoms of 31, ...; three labels of 63, four
-    // of 62, five of 49, six of 41): a bounded total has no plain regular expression, and
-    // without a bound a runaway generation could write a 4 KB domain.
-    return "^(?:" MAAZA_ATOM "{1,64}|" MAAZA_ATOM "{1,31}\\." MAAZA_ATOM "{1,31}|" MAAZA_ATOM
-           "{1,20}(?:\\." MAAZA_ATOM "{1,20}){2}|" MAAZA_ATOM "{1,15}(?:\\." MAAZA_ATOM "{1,15}){3}|"
-           MAAZA_ATOM "{1,12}(?:\\." MAAZA_ATOM "{1,12}){4}|" MAAZA_ATOM "{1,9}(?:\\." MAAZA_ATOM
-           "{1,9}){5})@(?:" MAAZA_LABEL_N("61") "(?:\\." MAAZA_LABEL_N("61") "){1,2}|" MAAZA_LABEL_N("60")
-           "(?:\\." MAAZA_LABEL_N("60") "){3}|" MAAZA_LABEL_N("47") "(?:\\." MAAZA_LABEL_N("47") "){4}|"
-           MAAZA_LABEL_N("39") "(?:\\." MAAZA_LABEL_N("39") "){5})$";
-  }
-  if (name == "uuid") {
-    return "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
-  }
-  if (name == "ipv4") return "^" MAAZA_OCTET "(?:\\." MAAZA_OCTET "){3}$";
-  if (name == "uri") return "^" MAAZA_SCHEME ":" MAAZA_URI_CHAR "+(?:#" MAAZA_URI_CHAR "*)?$";
-  if (name == "hostname") return "^" MAAZA_LABEL "(?:\\." MAAZA_LABEL ")*$";
-  if (name == "uri-reference") {
-    // An absolute URI, or a relative reference whose first segment has no ':'.
-    return "^(?:" MAAZA_SCHEME ":" MAAZA_URI_CHAR "*|" MAAZA_SEGMENT_CHAR "*(?:[/?]" MAAZA_URI_CHAR
-           "*)?)(?:#" MAAZA_URI_CHAR "*)?$";
-  }
-  if (name == "json-pointer") return "^(?:/(?:[^~/]|~[01])*)*$";
-#undef MAAZA_YEAR
-#undef MAAZA_MONTH_DAY
-#undef MAAZA_LEAP
-#undef MAAZA_DATE
-#undef MAAZA_TIME
-#undef MAAZA_TIME_TZ
-#undef MAAZA_LABEL
-#undef MAAZA_LABEL_N
-#undef MAAZA_ATOM
-#undef MAAZA_OCTET
-#undef MAAZA_URI_CHAR
-#undef MAAZA_SEGMENT_CHAR
-#undef MAAZA_SCHEME
-  return nullptr;
-}
 
 }  // namespace
 
@@ -873,18 +807,18 @@ StringFragments::Bounded StringFragments::pattern_with_length(std::string_view p
 
 StringFragments::Bounded StringFragments::format_with_length(std::string_view name, const std::string& pointer,
                                                              std::uint64_t min_len, std::uint64_t max_len) {
-  const char* p = format_pattern(name, require_timezone_);
-  if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
-  return pattern_with_length(p, pointer, min_len, max_len);
+  std::optional<std::string> p = format_pattern(name, format_options_);
+  if (!p) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
+  return pattern_with_length(*p, pointer, min_len, max_len);
 }
 
 std::uint32_t StringFragments::format(std::string_view name, const std::string& pointer) {
-  const char* p = format_pattern(name, require_timezone_);
-  if (p == nullptr) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
-  std::string memo_key = "f:" + std::string(name) + (require_timezone_ ? ":tz" : "");
+  std::optional<std::string> p = format_pattern(name, format_options_);
+  if (!p) throw SchemaError("format", pointer, "unsupported format '" + std::string(name) + "'");
+  std::string memo_key = "f:" + std::string(name);
   auto it = named_.find(memo_key);
   if (it != named_.end()) return it->second;
-  std::uint32_t rule = pattern(p, pointer);
+  std::uint32_t rule = pattern(*p, pointer);
   named_.emplace(std::move(memo_key), rule);
   return rule;
 }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats.h"
 #include "grammar.h"
 
 namespace maaza {
@@ -51,9 +52,9 @@ class StringFragments {
   // word boundaries, anchors not at an end of a top-level alternative, malformed patterns and
   // patterns whose grammar would exceed kMaxPatternSymbols.
   std::uint32_t pattern(std::string_view pattern, const std::string& pointer);
-  // Contents of a string with this `format` (date-time, date, time, email, uuid, ipv4, uri,
-  // hostname, uri-reference, json-pointer). Throws SchemaError(keyword "format", pointer) for
-  // other names.
+  // Contents of a string with this `format` (formats.h: date-time, date, time, email, uuid, ipv4,
+  // uri, hostname, uri-reference, json-pointer), under the options set_format_options() gave.
+  // Throws SchemaError(keyword "format", pointer) for other names.
   std::uint32_t format(std::string_view name, const std::string& pointer);
 
   // A pattern or format intersected with length bounds (code points; max ~0 = none).
@@ -68,9 +69,8 @@ class StringFragments {
   Bounded format_with_length(std::string_view name, const std::string& pointer, std::uint64_t min_len,
                              std::uint64_t max_len);
 
-  // date-time and time: whether the timezone (Z or +hh:mm) is required (RFC 3339) or optional
-  // (the default: extraction data often has none).
-  void set_require_timezone(bool required) { require_timezone_ = required; }
+  // Options of the built-in formats (formats.h); set before the first format() call.
+  void set_format_options(const FormatOptions& options) { format_options_ = options; }
 
   static constexpr std::size_t kMaxPatternSymbols = 20000;
 
@@ -84,7 +84,7 @@ class StringFragments {
   std::map<std::string, std::uint32_t> named_;
   std::int64_t any_char_ = -1;
   std::int64_t any_text_ = -1;
-  bool require_timezone_ = false;
+  FormatOptions format_options_;
 };
 
 // One-shot conveniences over StringFragments (a fresh cache per call).

@@ -23,6 +23,7 @@
 
 #include "errors.h"
 #include "regex.h"
+#include "relations.h"
 
 namespace maaza {
 
@@ -102,13 +103,7 @@ std::string child(const std::string& ptr, std::size_t index) {
   return ptr + "/" + std::to_string(index);
 }
 
-bool json_equal(const Value& a, const Value& b) {
-  if (a.is_number() && b.is_number()) {
-    if (a.number_text() == b.number_text()) return true;
-    return a.as_double() == b.as_double();
-  }
-  return json::dump(a) == json::dump(b);
-}
+bool json_equal(const Value& a, const Value& b) { return json::equal(a, b); }
 
 // Type bits.
 enum : unsigned {
@@ -214,7 +209,10 @@ class Compiler {
  public:
   Compiler(const Value& root, const SchemaOptions& options)
       : root_(root), opt_(options), g_(out_.grammar), frags_(out_.grammar) {
-    frags_.set_require_timezone(options.require_timezone);
+    FormatOptions formats;
+    formats.optional_timezone = options.optional_timezone;
+    frags_.set_format_options(formats);
+    read_draft();
   }
 
   CompiledSchema run() {
@@ -222,6 +220,7 @@ class Compiler {
       // Flexible with a zero cap is compact.
       opt_.whitespace = Whitespace::Compact;
     }
+    check_embedded_resources(root_, "", false, true);
     std::optional<std::uint32_t> root = compile(root_, "");
     if (!root) throw SchemaError("", "", "the schema admits no value");
     for (std::uint32_t r : unsat_reserved_) g_.set_alternatives(r, {Sequence{}});
@@ -287,12 +286,63 @@ class Compiler {
     }
   }
 
+  // ---- drafts ----------------------------------------------------------------------------------
+  // The root's `$schema` decides the keywords whose meaning changed between drafts: `prefixItems`
+  // (2020-12; an unknown keyword before), the siblings of `$ref` (ignored up to draft 7: the
+  // compiler still applies them, which only narrows, but proofs about other branches must not),
+  // and `1.0` as an integer (not in draft 4). Without `$schema`, draft 2020-12.
+  void read_draft() {
+    const Value* uri = root_.is_object() ? root_.find("$schema") : nullptr;
+    std::string u = uri != nullptr && uri->is_string() ? uri->as_string() : std::string();
+    bool d4 = u.find("draft-04") != std::string::npos || u.find("draft-03") != std::string::npos;
+    bool up_to_7 = d4 || u.find("draft-06") != std::string::npos || u.find("draft-07") != std::string::npos;
+    bool d2019 = u.find("2019-09") != std::string::npos;
+    draft4_ = d4;
+    semantics_.prefix_items = !up_to_7 && !d2019;
+    semantics_.ref_overrides_siblings = up_to_7;
+  }
+
+  // A `$ref` inside an embedded resource (a subschema with its own base URI in `$id`, or `id` in
+  // draft 4) resolves against that resource, not the document: refused, since references are
+  // resolved as document pointers. Data keywords (enum, const, default, examples) are skipped.
+  void check_embedded_resources(const Value& v, const std::string& ptr, bool inside, bool is_root) {
+    if (v.is_array()) {
+      for (std::size_t i = 0; i < v.items().size(); ++i) {
+        check_embedded_resources(v.items()[i], child(ptr, i), inside, false);
+      }
+      return;
+    }
+    if (!v.is_object()) return;
+    if (!is_root) {
+      const Value* id = v.find("$id");
+      if ((id == nullptr || !id->is_string()) && draft4_) id = v.find("id");
+      if (id != nullptr && id->is_string() && !id->as_string().empty() && id->as_string()[0] != '#') inside = true;
+    }
+    if (inside) {
+      const Value* ref = v.find("$ref");
+      if (ref != nullptr && ref->is_string()) {
+        throw SchemaError("$ref", ptr,
+                          "a reference inside an embedded schema resource (a '$id' below the root) "
+                          "is not supported");
+      }
+    }
+    for (const auto& [key, sub] : v.members()) {
+      if (key == "enum" || key == "const" || key == "default" || key == "examples") continue;
+      check_embedded_resources(sub, child(ptr, key), inside, false);
+    }
+  }
+
   // ---- $ref ------------------------------------------------------------------------------------
-  std::pair<const Value*, std::string> resolve(const Value& ref, const std::string& ptr) {
-    if (!ref.is_string()) malformed("$ref", ptr, "must be a string");
+  // The target of a local reference, or nullptr (with the reason in *why) when there is none.
+  const Value* lookup(const Value& ref, std::string* canonical_out, std::string* why) const {
+    if (!ref.is_string()) {
+      *why = "must be a string";
+      return nullptr;
+    }
     const std::string& r = ref.as_string();
     if (r.empty() || r[0] != '#' || (r.size() > 1 && r[1] != '/')) {
-      throw SchemaError("$ref", ptr, "only local JSON-pointer references ('#', '#/...') are supported: '" + r + "'");
+      *why = "only local JSON-pointer references ('#', '#/...') are supported: '" + r + "'";
+      return nullptr;
     }
     // Percent-decoding (URI fragment) then RFC 6901 token unescaping.
     std::string frag;
@@ -329,9 +379,23 @@ class Compiler {
         std::size_t idx = std::stoul(key);
         if (idx < node->items().size()) nextnode = &node->items()[idx];
       }
-      if (nextnode == nullptr) throw SchemaError("$ref", ptr, "reference '" + r + "' does not resolve");
+      if (nextnode == nullptr) {
+        *why = "reference '" + r + "' does not resolve";
+        return nullptr;
+      }
       node = nextnode;
       canonical += "/" + escape_pointer_token(key);
+    }
+    *canonical_out = canonical;
+    return node;
+  }
+
+  std::pair<const Value*, std::string> resolve(const Value& ref, const std::string& ptr) const {
+    std::string canonical, why;
+    const Value* node = lookup(ref, &canonical, &why);
+    if (node == nullptr) {
+      if (!ref.is_string()) malformed("$ref", ptr, why);
+      throw SchemaError("$ref", ptr, why);
     }
     return {node, canonical};
   }
@@ -570,34 +634,23 @@ class Compiler {
       return {{Symbol::ref(*r)}};
     }
 
-    // anyOf / oneOf: alternatives (oneOf exclusivity is not enforced).
-    const Value* any_of = s.find("anyOf");
-    const Value* one_of = s.find("oneOf");
-    if (any_of != nullptr && one_of != nullptr) {
-      auto r = compile_synthetic(
-          Value::object({{"allOf", Value::array({without(s, {"oneOf"}), Value::object({{"oneOf", *one_of}})})}}),
-          ptr + "/allOf");
-      if (!r) return {};
-      return {{Symbol::ref(*r)}};
+    // oneOf (its siblings, anyOf included, apply to every branch), then anyOf: alternatives.
+    if (const Value* one_of = s.find("oneOf")) {
+      if (!one_of->is_array() || one_of->items().empty()) malformed("oneOf", ptr, "must be a non-empty array");
+      return one_of_alternatives(without(s, {"oneOf"}), *one_of, ptr);
     }
-    if (any_of != nullptr || one_of != nullptr) {
-      const char* kw = any_of != nullptr ? "anyOf" : "oneOf";
-      const Value& branches = any_of != nullptr ? *any_of : *one_of;
-      if (!branches.is_array() || branches.items().empty()) malformed(kw, ptr, "must be a non-empty array");
-      Value rest = without(s, {"anyOf", "oneOf"});
-      if (one_of != nullptr) {
-        if (auto exclusive = exclusive_required_branches(rest, branches, ptr)) return std::move(*exclusive);
-      }
+    if (const Value* any_of = s.find("anyOf")) {
+      if (!any_of->is_array() || any_of->items().empty()) malformed("anyOf", ptr, "must be a non-empty array");
+      Value rest = without(s, {"anyOf"});
       bool plain = !has_constraints(rest);
       std::vector<Sequence> alts;
-      for (std::size_t i = 0; i < branches.items().size(); ++i) {
-        std::string bptr = child(child(ptr, kw), i);
+      for (std::size_t i = 0; i < any_of->items().size(); ++i) {
+        std::string bptr = child(child(ptr, "anyOf"), i);
         std::optional<std::uint32_t> r;
         if (plain) {
-          r = compile(branches.items()[i], bptr);
+          r = compile(any_of->items()[i], bptr);
         } else {
-          r = compile_synthetic(Value::object({{"allOf", Value::array({rest, branches.items()[i]})}}),
-                                bptr + "/+");
+          r = compile_synthetic(Compiler::all_of(rest, any_of->items()[i]), bptr + "/+");
         }
         if (r) alts.push_back({Symbol::ref(*r)});
       }
@@ -663,79 +716,112 @@ class Compiler {
     return alts;
   }
 
-  // oneOf whose branches only list required keys (`oneOf: [{required: [a]}, {required: [b]}]`):
-  // exactly one branch may hold, so branch i also needs, for every other branch j, one key of
-  // R_j \ R_i absent. Each choice of absent keys becomes an alternative (an object with those
-  // properties set to false). Returns nullopt when the pattern does not apply or the expansion
-  // would be too large; the caller then compiles the branches as alternatives.
-  std::optional<std::vector<Sequence>> exclusive_required_branches(const Value& rest, const Value& branches,
-                                                                   const std::string& ptr) {
-    std::vector<std::vector<std::string>> req;
-    for (const auto& b : branches.items()) {
-      if (!b.is_object()) return std::nullopt;
-      const Value* r = b.find("required");
-      if (r == nullptr || !r->is_array()) return std::nullopt;
-      for (const auto& m : b.members()) {
-        if (m.first != "required" && handled_keywords().count(m.first)) return std::nullopt;
-        if (refused_keywords().count(m.first)) return std::nullopt;
+  // oneOf. Branches i and j that provably share no value (relations.h) need nothing more; the
+  // oneOf is then exactly the union of its branches. Otherwise branch i keeps only values that
+  // provably fail every branch j it may overlap: if it is limited to enum/const values, those
+  // that fail the others; else, for each such j, one "failure witness" of j (a type j does not
+  // admit, a required key of j absent, a number or length outside j's bounds), every combination
+  // of choices becoming an alternative (at most 64 in all). Each kept value matches exactly one
+  // branch, so the result is a subset of the valid values. When nothing is left although the
+  // branches admit values, exclusivity cannot be enforced: SchemaError (lenient: read as anyOf).
+  std::vector<Sequence> one_of_alternatives(const Value& rest, const Value& branches, const std::string& ptr) {
+    const std::size_t n = branches.items().size();
+    const bool plain = !has_constraints(rest);
+    std::vector<Value> eff;  // each branch with the siblings applied
+    for (const auto& b : branches.items()) eff.push_back(plain ? b : all_of(rest, b));
+    SchemaRelations rel(
+        [this](const Value& ref) {
+          std::string canonical, why;
+          return lookup(ref, &canonical, &why);
+        },
+        semantics_);
+    std::vector<std::vector<bool>> overlap(n, std::vector<bool>(n, false));
+    bool exact = true;
+    std::pair<std::size_t, std::size_t> first_overlap{0, 0};
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (rel.disjoint(eff[i], eff[j])) continue;
+        if (exact) first_overlap = {i, j};
+        overlap[i][j] = overlap[j][i] = true;
+        exact = false;
       }
-      std::vector<std::string> keys;
-      for (const auto& k : r->items()) {
-        if (!k.is_string()) return std::nullopt;
-        keys.push_back(k.as_string());
-      }
-      req.push_back(std::move(keys));
     }
-    if (req.size() < 2) return std::nullopt;
-    const Value* props = rest.find("properties");
-    const Value* ap = rest.find("additionalProperties");
-    bool extra_closed = ap != nullptr ? (ap->is_bool() && !ap->as_bool()) : !opt_.additional_properties_default;
-    bool extra_open = ap == nullptr || (ap->is_bool() && ap->as_bool());
+    auto branch_rule = [&](std::size_t i) {
+      std::string bptr = child(child(ptr, "oneOf"), i);
+      return plain ? compile(branches.items()[i], bptr) : compile_synthetic(eff[i], bptr + "/+");
+    };
     std::vector<Sequence> alts;
+    if (exact) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (auto r = branch_rule(i)) alts.push_back({Symbol::ref(*r)});
+      }
+      return alts;
+    }
     std::size_t expanded = 0;
-    for (std::size_t i = 0; i < req.size(); ++i) {
-      auto in = [](const std::vector<std::string>& v, const std::string& k) {
-        return std::find(v.begin(), v.end(), k) != v.end();
-      };
-      // For each other branch, the keys that could be absent to break it.
-      std::vector<std::vector<std::string>> choices;
-      bool possible = true;
-      for (std::size_t j = 0; j < req.size() && possible; ++j) {
-        if (j == i) continue;
-        std::vector<std::string> c;
-        for (const auto& k : req[j]) {
-          if (!in(req[i], k)) c.push_back(k);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string bptr = child(child(ptr, "oneOf"), i) + "/+";
+      if (auto values = rel.finite_values(eff[i])) {
+        std::vector<Value> kept;
+        for (const auto& v : *values) {
+          bool alone = true;
+          for (std::size_t j = 0; j < n && alone; ++j) {
+            if (j != i && overlap[i][j]) alone = rel.definitely_invalid(v, eff[j]);
+          }
+          if (alone) kept.push_back(v);
         }
-        if (c.empty()) possible = false;  // R_j within R_i: branch i never holds alone
-        choices.push_back(std::move(c));
+        if (kept.empty()) continue;
+        auto r = compile_synthetic(all_of(eff[i], Value::object({{"enum", Value::array(std::move(kept))}})),
+                                   bptr + "enum");
+        if (r) alts.push_back({Symbol::ref(*r)});
+        continue;
+      }
+      std::vector<std::vector<Value>> choices;
+      bool possible = true;
+      for (std::size_t j = 0; j < n && possible; ++j) {
+        if (j == i || !overlap[i][j]) continue;
+        choices.push_back(rel.failure_witnesses(eff[j], eff[i]));
+        possible = !choices.back().empty();
       }
       if (!possible) continue;
       std::vector<std::size_t> pick(choices.size(), 0);
       while (true) {
-        if (++expanded > kMaxAlternativesProduct) return std::nullopt;
-        std::vector<std::string> absent;
-        for (std::size_t j = 0; j < choices.size(); ++j) {
-          if (!in(absent, choices[j][pick[j]])) absent.push_back(choices[j][pick[j]]);
+        if (++expanded > kMaxAlternativesProduct) {
+          if (opt_.lenient) return lenient_one_of(n, branch_rule, ptr);
+          throw SchemaError("oneOf", ptr,
+                            "branches overlap and keeping only values that match one of them needs more than " +
+                                std::to_string(kMaxAlternativesProduct) + " alternatives");
         }
-        std::vector<json::Member> false_props;
-        for (const auto& k : absent) {
-          bool declared = props != nullptr && props->is_object() && props->contains(k);
-          if (!declared && extra_closed) continue;         // cannot appear anyway
-          if (!declared && !extra_open) return std::nullopt;  // would change additionalProperties
-          false_props.emplace_back(k, Value::boolean(false));
-        }
-        std::vector<Value> reqs;
-        for (const auto& k : req[i]) reqs.push_back(Value::string(k));
-        Value part = Value::object({{"type", Value::string("object")},
-                                    {"required", Value::array(std::move(reqs))},
-                                    {"properties", Value::object(std::move(false_props))}});
-        auto r = compile_synthetic(Value::object({{"allOf", Value::array({rest, part})}}),
-                                   child(child(ptr, "oneOf"), i) + "/+" + std::to_string(expanded));
+        std::vector<Value> parts{eff[i]};
+        for (std::size_t k = 0; k < choices.size(); ++k) parts.push_back(choices[k][pick[k]]);
+        auto r = compile_synthetic(Value::object({{"allOf", Value::array(std::move(parts))}}),
+                                   bptr + std::to_string(expanded));
         if (r) alts.push_back({Symbol::ref(*r)});
-        std::size_t j = 0;
-        while (j < pick.size() && ++pick[j] == choices[j].size()) pick[j++] = 0;
-        if (j == pick.size()) break;
+        std::size_t k = 0;
+        while (k < pick.size() && ++pick[k] == choices[k].size()) pick[k++] = 0;
+        if (k == pick.size()) break;
       }
+    }
+    if (alts.empty()) {
+      bool any_value = false;
+      for (std::size_t i = 0; i < n && !any_value; ++i) any_value = branch_rule(i).has_value();
+      if (any_value) {
+        if (opt_.lenient) return lenient_one_of(n, branch_rule, ptr);
+        throw SchemaError("oneOf", ptr,
+                          "branches " + std::to_string(first_overlap.first) + " and " +
+                              std::to_string(first_overlap.second) +
+                              " may both match a value, and no value could be shown to match only one branch");
+      }
+    }
+    return alts;
+  }
+
+  // Lenient reading of a oneOf whose exclusivity cannot be enforced: the union of its branches.
+  template <typename F>
+  std::vector<Sequence> lenient_one_of(std::size_t n, F&& branch_rule, const std::string& ptr) {
+    ignored_note("oneOf", ptr);
+    std::vector<Sequence> alts;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (auto r = branch_rule(i)) alts.push_back({Symbol::ref(*r)});
     }
     return alts;
   }
@@ -800,6 +886,7 @@ class Compiler {
         // Refused keywords were reported by flatten(); annotations and unknown keywords carry no
         // constraint.
         if (!handled_keywords().count(key)) continue;
+        if (key == "items" || key == "prefixItems" || key == "additionalItems") continue;  // below
         Value* cur = find(key);
         if (cur == nullptr) {
           set(key, value);
@@ -857,8 +944,7 @@ class Compiler {
             if (!found) merged.items().push_back(r);
           }
           set(key, std::move(merged));
-        } else if (key == "additionalProperties" || key == "additionalItems" ||
-                   (key == "items" && !cur->is_array() && !value.is_array())) {
+        } else if (key == "additionalProperties") {
           set(key, all_of(*cur, value));
         } else if (key == "minItems" || key == "minLength" || key == "minimum" ||
                    (key == "exclusiveMinimum" && cur->is_number() && value.is_number())) {
@@ -914,24 +1000,78 @@ class Compiler {
         }
       }
     }
-    if (const Value* anyof = find("anyOf")) {
-      if (const Value* oneof = find("oneOf")) {
-        if (anyof->is_array() && oneof->is_array()) {
-          if (anyof->items().size() * oneof->items().size() > kMaxAlternativesProduct) {
-            throw SchemaError("oneOf", ptr, "allOf of several anyOf/oneOf is too large to expand");
-          }
-          std::vector<Value> product;
-          for (const auto& x : anyof->items()) {
-            for (const auto& y : oneof->items()) product.push_back(all_of(x, y));
-          }
-          set("anyOf", Value::array(std::move(product)));
-          acc.erase(std::remove_if(acc.begin(), acc.end(), [](const json::Member& m) { return m.first == "oneOf"; }),
-                    acc.end());
-        }
-      }
-    }
+    merge_array_items(parts, acc);
     if (unsat) return Value::boolean(false);
     return Value::object(std::move(acc));
+  }
+
+  // Array elements under several conjuncts. Each conjunct constrains element k by its own prefix
+  // (prefixItems, or array-form items) for k inside it and by its own rest (items after
+  // prefixItems, additionalItems after array-form items) beyond: the merge takes, position by
+  // position, the allOf of what every conjunct says there, written as array-form items plus
+  // additionalItems (which array_alternatives reads in every draft). `items` of one conjunct thus
+  // still applies to the positions of another conjunct's prefixItems.
+  void merge_array_items(const std::vector<std::pair<Value, std::string>>& parts, std::vector<json::Member>& acc) {
+    struct Tuple {
+      std::vector<Value> prefix;
+      std::optional<Value> rest;
+    };
+    std::vector<Tuple> tuples;
+    for (const auto& [part, pptr] : parts) {
+      if (!part.is_object()) continue;
+      const Value* pi = semantics_.prefix_items ? part.find("prefixItems") : nullptr;
+      const Value* it = part.find("items");
+      const Value* ai = part.find("additionalItems");
+      if (pi == nullptr && it == nullptr) continue;  // additionalItems alone has no effect
+      Tuple t;
+      if (pi != nullptr) {
+        if (!pi->is_array()) malformed("prefixItems", pptr, "must be an array");
+        t.prefix = pi->items();
+        if (it != nullptr) {
+          if (it->is_array()) malformed("items", pptr, "must be a schema when prefixItems is used");
+          t.rest = *it;
+        }
+        if (ai != nullptr) unsupported("additionalItems", pptr, "additionalItems with prefixItems is not supported");
+      } else if (it->is_array()) {
+        t.prefix = it->items();
+        if (ai != nullptr) t.rest = *ai;
+      } else {
+        if (!it->is_object() && !it->is_bool()) malformed("items", pptr, "must be a schema");
+        t.rest = *it;
+      }
+      tuples.push_back(std::move(t));
+    }
+    if (tuples.empty()) return;
+    auto conj = [](std::vector<Value> xs) -> std::optional<Value> {
+      if (xs.empty()) return std::nullopt;
+      if (xs.size() == 1) return std::move(xs[0]);
+      return Value::object({{"allOf", Value::array(std::move(xs))}});
+    };
+    std::size_t len = 0;
+    for (const auto& t : tuples) len = std::max(len, t.prefix.size());
+    std::vector<Value> rests;
+    for (const auto& t : tuples) {
+      if (t.rest) rests.push_back(*t.rest);
+    }
+    std::optional<Value> rest = conj(rests);
+    if (len == 0) {
+      if (rest) acc.emplace_back("items", std::move(*rest));
+      return;
+    }
+    std::vector<Value> prefix;
+    for (std::size_t k = 0; k < len; ++k) {
+      std::vector<Value> at;
+      for (const auto& t : tuples) {
+        if (k < t.prefix.size()) {
+          at.push_back(t.prefix[k]);
+        } else if (t.rest) {
+          at.push_back(*t.rest);
+        }
+      }
+      prefix.push_back(*conj(std::move(at)));
+    }
+    acc.emplace_back("items", Value::array(std::move(prefix)));
+    if (rest) acc.emplace_back("additionalItems", std::move(*rest));
   }
 
   // ---- enum / const ----------------------------------------------------------------------------
@@ -949,7 +1089,12 @@ class Compiler {
         switch (v.type()) {
           case Value::Type::Null: vb = kNull; break;
           case Value::Type::Bool: vb = kBool; break;
-          case Value::Type::Number: vb = v.is_integral() ? kInteger : kNumber; break;
+          case Value::Type::Number: {
+            // 1.0 is an integer from draft 6 on; draft 4 counts only integer literals.
+            bool integral = draft4_ ? v.is_integer_literal() : json::is_integer_number(v);
+            vb = integral ? kInteger : kNumber;
+            break;
+          }
           case Value::Type::String: vb = kString; break;
           case Value::Type::Array: vb = kArray; break;
           case Value::Type::Object: vb = kObject; break;
@@ -1427,7 +1572,7 @@ class Compiler {
     if (min_items > kMaxCount) throw SchemaError("minItems", ptr, "minItems above 100000 is not supported");
     if (max_items != kUnbounded && max_items > kMaxCount) max_items = kMaxCount;
     const Value* items = s.find("items");
-    const Value* prefix_items = s.find("prefixItems");
+    const Value* prefix_items = semantics_.prefix_items ? s.find("prefixItems") : nullptr;
     const Value* additional_items = s.find("additionalItems");
     std::vector<std::pair<const Value*, std::string>> prefix;
     const Value* rest = nullptr;
@@ -1729,6 +1874,8 @@ class Compiler {
   std::set<const Value*> merged_nodes_;
   std::map<std::string, std::uint32_t> key_rules_;  // sorted excluded keys -> key rule  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
+  bool draft4_ = false;
+  SchemaSemantics semantics_;
   std::int64_t ws_rule_ = -1;
   std::int64_t digit_rule_ = -1;
   std::int64_t frac_rule_ = -1;

@@ -1,6 +1,7 @@
-// JSON Schema -> grammar IR compiler. Produces a grammar whose language is exactly the JSON texts
-// (in the chosen whitespace style, with object keys in `properties` order) that validate against
-// the schema, or throws SchemaError naming the keyword and JSON pointer it cannot enforce.
+// JSON Schema -> grammar IR compiler. Produces a grammar whose language is the JSON texts (in the
+// chosen whitespace style, with object keys in `properties` order) that validate against the
+// schema, or a documented subset of them (docs/schema_support.md), never a value that does not
+// validate; or throws SchemaError naming the keyword and JSON pointer it cannot enforce.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +29,9 @@ struct SchemaOptions {
   // When true, keywords that cannot be enforced are ignored and listed in CompiledSchema::ignored
   // instead of raising SchemaError.
   bool lenient = false;
-  // format date-time / time: require a timezone (RFC 3339). false (the default) makes it optional,
-  // which extraction outputs such as 2005-07-03T17:42:53.545351 need.
-  bool require_timezone = false;
+  // format date-time / time: also accept values without a time offset (2005-07-03T17:42:53.545351),
+  // which RFC 3339 refuses. Off by default; data sets written without offsets (EdgeJSON) need it.
+  bool optional_timezone = false;
 };
 
 struct CompiledSchema {

@@ -20,7 +20,7 @@ class Grammar:
         max_whitespace: int = 24,
         additional_properties: bool = False,
         lenient: bool = False,
-        require_timezone: bool = False,
+        optional_timezone: bool = False,
     ) -> Grammar: ...
     @staticmethod
     def from_gbnf(text: str, root: str = "root") -> Grammar: ...

@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="prefer a token copied from the input when its logit is at most this "
                          "much below the model's choice (default 2.0 with greedy decoding; "
                          "0 = plain greedy)")
+    ex.add_argument("--optional-timezone", action="store_true",
+                    help="let date-time and time values leave out the time offset that RFC 3339 "
+                         "requires")
     ex.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
     sub.add_parser("models", help="list the known models and whether they are installed")
     return parser
@@ -140,7 +143,7 @@ def _extract(args: argparse.Namespace) -> int:
     schema, _ = load_schema(args.schema)
     options = {"max_tokens": args.max_tokens, "jump_forward": not args.no_jump_forward,
                "prompt_lookup": not args.no_prompt_lookup, "copy_bias": args.copy_bias,
-               "return_details": True}
+               "optional_timezone": args.optional_timezone, "return_details": True}
     if args.jsonl is not None:
         if args.text is not None:
             raise _UsageError("give either TEXT or --jsonl, not both")

@@ -130,7 +130,7 @@ class Extractor:
                 jump_forward: bool = True, prompt_lookup: bool = True,
                 copy_bias: float | None = None, biases: Collection[str] = BIASES,
                 label_drafts: bool = True, lenient: bool = False,
-                return_details: bool = False) -> Any:
+                optional_timezone: bool = False, return_details: bool = False) -> Any:
         """Extracts a value that validates against ``schema`` from ``text``.
 
         Args:
@@ -169,6 +169,8 @@ class Extractor:
             label_drafts: after a key, draft the value the input labels with it (with
                 ``jump_forward`` and ``prompt_lookup``); off leaves prompt lookup alone.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
+            optional_timezone: let ``date-time`` and ``time`` values leave out the time offset
+                that RFC 3339 requires (off by default; EdgeJSON's date-times have none).
             return_details: return an :class:`Extraction` instead of the bare value.
 
         Raises:
@@ -200,7 +202,8 @@ class Extractor:
             raise ValueError(f"unknown bias {sorted(unknown)[0]!r}; choose from "
                              f"{', '.join(BIASES)}")
         value_schema, pydantic_cls = load_schema(schema)
-        grammar = compile_schema(value_schema, lenient=lenient)
+        grammar = compile_schema(value_schema, lenient=lenient,
+                                 optional_timezone=optional_timezone)
         prompt_schema = value_schema if isinstance(value_schema, dict) else {}
         with self._lock:
             matcher = self._matcher(grammar)

@@ -224,7 +224,7 @@ class Grammar:
         max_whitespace: int = 24,
         additional_properties: bool = False,
         lenient: bool = False,
-        require_timezone: bool = False,
+        optional_timezone: bool = False,
     ) -> Grammar:
         """Compiles a JSON Schema (a dict or bool, or its JSON text).
 
@@ -238,8 +238,10 @@ class Grammar:
                 follows the JSON Schema specification).
             lenient: ignore keywords that cannot be enforced (listed in :attr:`ignored`) instead
                 of raising.
-            require_timezone: make ``date-time`` and ``time`` formats require an RFC 3339
-                timezone; by default it is optional (EdgeJSON's date-times have none).
+            optional_timezone: let ``date-time`` and ``time`` values leave out the time offset
+                (``Z`` or ``+hh:mm``), which RFC 3339 requires: a departure from the
+                specification, off by default, for data written without offsets (EdgeJSON's
+                date-times have none).
 
         Raises:
             SchemaError: the schema is malformed or uses a keyword that cannot be enforced.
@@ -254,7 +256,7 @@ class Grammar:
                 max_whitespace=max_whitespace,
                 additional_properties=additional_properties,
                 lenient=lenient,
-                require_timezone=require_timezone,
+                optional_timezone=optional_timezone,
             )
         )
 

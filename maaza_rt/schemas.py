@@ -62,24 +62,28 @@ def load_schema(schema: SchemaArgument) -> tuple[SchemaValue, Any]:
     return value, None
 
 
-_grammar_cache: dict[tuple[str, bool], Any] = {}
+_grammar_cache: dict[tuple[str, bool, bool], Any] = {}
 _grammar_lock = threading.Lock()
 _GRAMMAR_CACHE_SIZE = 128
 
 
-def compile_schema(schema: SchemaValue, *, lenient: bool = False) -> Any:
+def compile_schema(schema: SchemaValue, *, lenient: bool = False,
+                   optional_timezone: bool = False) -> Any:
     """The compiled grammar for a schema (compact whitespace), cached per (schema, options).
+
+    ``lenient`` and ``optional_timezone`` are :meth:`Grammar.from_json_schema`'s options.
 
     Raises:
         SchemaError: the schema is malformed or cannot be enforced.
     """
     from .grammar import Grammar
 
-    key = (json.dumps(schema, sort_keys=True, ensure_ascii=False), lenient)
+    key = (json.dumps(schema, sort_keys=True, ensure_ascii=False), lenient, optional_timezone)
     with _grammar_lock:
         grammar = _grammar_cache.get(key)
     if grammar is None:
-        grammar = Grammar.from_json_schema(schema, whitespace="compact", lenient=lenient)
+        grammar = Grammar.from_json_schema(schema, whitespace="compact", lenient=lenient,
+                                           optional_timezone=optional_timezone)
         with _grammar_lock:
             if len(_grammar_cache) >= _GRAMMAR_CACHE_SIZE:
                 _grammar_cache.pop(next(iter(_grammar_cache)))

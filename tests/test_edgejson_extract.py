@@ -97,9 +97,11 @@ def runs(extractor: maaza_rt.Extractor, chosen_rows: list[dict],
     for row in chosen_rows:
         schema = edgejson_schemas[row["schema_id"]]
         fast = extractor.extract(row["prompt"], schema, max_tokens=MAX_TOKENS, jump_forward=True,
-                                 prompt_lookup=True, copy_bias=0.0, return_details=True)
+                                 prompt_lookup=True, copy_bias=0.0, optional_timezone=True,
+                                 return_details=True)
         plain = extractor.extract(row["prompt"], schema, max_tokens=MAX_TOKENS,
-                                  jump_forward=False, prompt_lookup=False, return_details=True)
+                                  jump_forward=False, prompt_lookup=False,
+                                  optional_timezone=True, return_details=True)
         out.append((row, fast, plain))
     return out
 
@@ -109,7 +111,8 @@ def biased(extractor: maaza_rt.Extractor, chosen_rows: list[dict],
            edgejson_schemas: dict[str, dict]) -> list[Any]:
     """The default decoding's Extraction (copy bias on) per row, in the order of ``runs``."""
     return [extractor.extract(row["prompt"], edgejson_schemas[row["schema_id"]],
-                              max_tokens=MAX_TOKENS, return_details=True)
+                              max_tokens=MAX_TOKENS, optional_timezone=True,
+                              return_details=True)
             for row in chosen_rows]
 
 
@@ -203,7 +206,7 @@ def test_edgejson_extract_speculation_same_as_stepwise(
         # Replay both (the same calls, so the same outputs) for their tokens, step by step with
         # the margins, to see where and why the runs part.
         schema = edgejson_schemas[row["schema_id"]]
-        grammar = compile_schema(schema)
+        grammar = compile_schema(schema, optional_timezone=True)
         tokens = model.prompt_tokens(model.build_prompt(row["prompt"], schema))
         replays = []
         stepwise = MarginMatcher(maaza_rt.GrammarMatcher(grammar, vocab))
@@ -263,7 +266,7 @@ def test_edgejson_empty_chain_is_plain_greedy_token_for_token(
     n_closed = 0
     for row in chosen_rows:
         schema = edgejson_schemas[row["schema_id"]]
-        grammar = compile_schema(schema)
+        grammar = compile_schema(schema, optional_timezone=True)
         prompt = model.prompt_tokens(model.build_prompt(row["prompt"], schema))
         expected = _reference_greedy(extractor.session, maaza_rt.GrammarMatcher(grammar, vocab),
                                      prompt, model.eog_ids, budget)

@@ -292,8 +292,11 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
     (True, ["1", '{"a":1}'], ["x"]),
     (
         {"type": "string", "format": "date-time"},
-        ['"2005-07-03T17:42:53.545351"', '"2005-07-03T17:42:53Z"', '"2005-07-03T17:42:53+05:30"'],
-        ['"2005-07-03 17:42:53"', '"2005-13-03T17:42:53"', '"2005-07-03T24:00:00"'],
+        ['"2005-07-03T17:42:53.545351Z"', '"2005-07-03T17:42:53Z"', '"2005-07-03T17:42:53+05:30"'],
+        [
+            '"2005-07-03 17:42:53"', '"2005-13-03T17:42:53"', '"2005-07-03T24:00:00"',
+            '"2005-07-03T17:42:53.545351"',
+        ],
     ),
     (
         {"type": "string", "format": "date"},
@@ -302,8 +305,8 @@ TABLE: list[tuple[Any, list[str], list[str]]] = [
     ),
     (
         {"type": "string", "format": "time"},
-        ['"17:42:53"', '"00:00:00.5Z"'],
-        ['"17:42"', '"17:60:00"'],
+        ['"17:42:53Z"', '"00:00:00.5Z"', '"23:59:59-08:00"'],
+        ['"17:42"', '"17:60:00"', '"17:42:53"'],
     ),
     (
         {"type": "string", "format": "email"},
@@ -381,6 +384,8 @@ APPROXIMATED = {
     '"2023-1-01"',
     '"0000-01-01"',
     '"17:60:00"',
+    '"2005-07-03T17:42:53.545351"',
+    '"17:42:53"',
     "1e2",
     "1234567890123456789",
     "-0",
@@ -798,6 +803,36 @@ def test_schema_property_matches_oracle(data: st.DataObject, schema: Any, whites
                 "grammar refuses a valid value: " + repro(schema, text, grammar))
 
 
+ONE_OF_SCHEMAS = st.lists(_schemas(1), min_size=2, max_size=3).flatmap(
+    lambda branches: st.sampled_from([
+        {"oneOf": branches},
+        {"type": "object", "properties": {k: {"type": "integer"} for k in KEYS},
+         "oneOf": branches},
+        {"allOf": [{"oneOf": branches}, {"oneOf": branches[::-1]}]},
+    ]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), schema=ONE_OF_SCHEMAS)
+def test_schema_property_one_of_sound(data: st.DataObject, schema: Any) -> None:
+    """Random oneOf schemas: whatever the grammar accepts matches exactly one branch (or the
+    compiler refuses the schema with a SchemaError)."""
+    try:
+        # The specification's additionalProperties default, so that jsonschema is the oracle as is.
+        grammar = Grammar.from_json_schema(schema, additional_properties=True)
+    except SchemaError:
+        return
+    validator = jsonschema.Draft202012Validator(schema)
+    branches = schema["oneOf"] if "oneOf" in schema else schema["allOf"][0]["oneOf"]
+    instances = [data.draw(derived_instance(b)) for b in branches for _ in range(2)]
+    instances += [0, 3, -1, 2.5, "a", None, True, [], {}, [1], {"a": 1}]
+    for v in instances:
+        text = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        if matches(grammar, text):
+            assert validator.is_valid(v), "grammar accepts an invalid value: " + repro(
+                schema, text, grammar)
+
+
 def test_schema_non_vocabulary_keywords_are_annotations() -> None:
     schema = {
         "id": "http://example.com/draft4-id",
@@ -987,23 +1022,19 @@ def test_schema_merged_key_order() -> None:
     assert not matches(grammar, '{"name":"n","id":"1"}')
 
 
-def test_schema_require_timezone_option_makes_date_time_offset_mandatory() -> None:
-    from maaza_rt import Grammar, GrammarMatcher, Vocabulary
-
-    vocab = Vocabulary([bytes([b]) for b in range(256)] + [b""], eos_ids=[256])
-    schema = {"type": "string", "format": "date-time"}
-
-    def accepts(grammar: Grammar, text: str) -> bool:
-        matcher = GrammarMatcher(grammar, vocab)
-        return matcher.accept_bytes(text.encode()) and matcher.is_complete()
-
-    optional = Grammar.from_json_schema(schema)
-    required = Grammar.from_json_schema(schema, require_timezone=True)
-    assert accepts(optional, '"2005-07-03T17:42:53.545351"')
-    assert not accepts(required, '"2005-07-03T17:42:53.545351"')
-    for value in ('"2005-07-03T17:42:53Z"', '"2005-07-03T17:42:53.5+02:00"'):
-        assert accepts(optional, value)
-        assert accepts(required, value)
+@pytest.mark.parametrize("fmt", ["date-time", "time"])
+def test_schema_time_offset_required_unless_optional_timezone(fmt: str) -> None:
+    """RFC 3339 requires a time offset; `optional_timezone=True` is the explicit departure."""
+    schema = {"type": "string", "format": fmt}
+    prefix = "2005-07-03T" if fmt == "date-time" else ""
+    strict = Grammar.from_json_schema(schema)
+    optional = Grammar.from_json_schema(schema, optional_timezone=True)
+    assert not matches(strict, f'"{prefix}17:42:53.545351"')
+    assert not matches(strict, f'"{prefix}12:00:00"')
+    assert matches(optional, f'"{prefix}17:42:53.545351"')
+    for value in (f'"{prefix}17:42:53Z"', f'"{prefix}17:42:53.5+02:00"'):
+        assert matches(strict, value)
+        assert matches(optional, value)
 
 
 def test_email_format_generates_only_addresses_the_metrics_accept() -> None:
@@ -1037,3 +1068,199 @@ def test_email_format_generates_only_addresses_the_metrics_accept() -> None:
         assert not matches(grammar, json.dumps(text)), text
     # what the grammar refuses beyond the scorer's rules is a documented approximation
     assert check_format_reference("email", "a@" + ".".join(["b"] * 7))
+
+
+# ---- soundness: every accepted instance validates (regressions of accepted invalid values) ------
+
+
+@pytest.mark.parametrize(
+    ("schema", "accepted", "refused"),
+    [
+        # 3 matches both branches; integers below 2 and non-numbers match one.
+        ({"oneOf": [{"type": "integer"}, {"minimum": 2}]}, ["1", "-5", '"x"', "null"],
+         ["3", "2"]),
+        # `true` matches everything: only values failing the other branch remain.
+        ({"oneOf": [True, {"type": "integer"}]}, ['"x"', "[]"], ["3"]),
+        ({"oneOf": [False, {"type": "integer"}]}, ["3"], ['"x"']),
+        # A base schema with overlapping branches: 3 satisfies both bounds.
+        ({"type": "integer", "oneOf": [{"minimum": 2}, {"maximum": 5}]}, ["1", "7"], ["3", "5"]),
+        # Strings of at most 5 characters match both branches.
+        ({"oneOf": [{"type": "string"}, {"type": "string", "maxLength": 5}]}, ['"abcdef"'],
+         ['"abc"']),
+        # enum values shared by two branches are dropped.
+        ({"oneOf": [{"enum": [1, 2, 3]}, {"enum": [3, 4]}]}, ["1", "2", "4"], ["3"]),
+        # Keys required by one branch only: the other branch's keys must be absent.
+        ({"type": "object", "properties": {"a": {}, "b": {}},
+          "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}, ['{"a":1}', '{"b":1}'],
+         ['{"a":1,"b":1}', "{}"]),
+        # additionalProperties false in each branch: {} matches both.
+        ({"type": "object", "oneOf": [
+            {"properties": {"next": {"type": "string"}}, "additionalProperties": False},
+            {"properties": {"previous": {"type": "string"}}, "additionalProperties": False}]},
+         ['{"next":"a"}', '{"previous":"b"}'], ["{}"]),
+        # A discriminator that is not required: without it, both branches match.
+        ({"type": "object", "properties": {"kind": {"enum": ["a", "b"]}, "url": {"type": "string"}},
+          "required": ["url"],
+          "oneOf": [{"properties": {"kind": {"enum": ["a"]}}},
+                    {"properties": {"kind": {"enum": ["b"]}}}]},
+         ['{"kind":"a","url":"u"}', '{"kind":"b","url":"u"}'], ['{"url":"u"}']),
+        # anyOf and oneOf side by side: the oneOf stays exclusive.
+        ({"anyOf": [{"type": "integer"}, {"type": "string"}],
+          "oneOf": [{"minimum": 0}, {"maximum": 10}]}, ["-1", "11"], ["5", '"s"']),
+        # allOf of a oneOf with anyOf branches (merged, never read as anyOf).
+        ({"allOf": [{"anyOf": [{"type": "integer"}]},
+                    {"oneOf": [{"minimum": 0}, {"maximum": 10}]}]},
+         ["-1", "11"], ["5"]),
+    ],
+)
+def test_schema_one_of_accepts_only_values_matching_one_branch(
+    schema: Any, accepted: list[str], refused: list[str]
+) -> None:
+    grammar = Grammar.from_json_schema(schema, additional_properties=True)
+    validator = jsonschema.Draft202012Validator(schema)
+    for text in accepted:
+        assert validator.is_valid(json.loads(text)), f"table error: {text}"
+        assert matches(grammar, text), repro(schema, text, grammar)
+    for text in refused:
+        assert not matches(grammar, text), repro(schema, text, grammar)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]},
+        {"oneOf": [{"const": "a"}, {"const": "b"}, {"enum": [1, 2]}]},
+        {"oneOf": [
+            {"type": "object", "required": ["kind"],
+             "properties": {"kind": {"const": "cat"}, "meow": {"type": "boolean"}}},
+            {"type": "object", "required": ["kind"],
+             "properties": {"kind": {"const": "dog"}, "bark": {"type": "boolean"}}}]},
+        {"type": "integer", "oneOf": [{"maximum": 0}, {"minimum": 1}]},
+        {"type": "array", "oneOf": [{"maxItems": 1}, {"minItems": 2}]},
+    ],
+)
+def test_schema_one_of_disjoint_branches_exact(schema: Any) -> None:
+    """Provably disjoint branches compile to their plain union: the same grammar as anyOf."""
+    as_any_of = {("anyOf" if k == "oneOf" else k): v for k, v in schema.items()}
+    assert Grammar.from_json_schema(schema).to_gbnf() == Grammar.from_json_schema(
+        as_any_of).to_gbnf().replace("anyOf", "oneOf")
+
+
+@pytest.mark.parametrize(
+    ("schema", "pointer"),
+    [
+        ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, ""),
+        ({"oneOf": [True, True]}, ""),
+        ({"properties": {"id": {"oneOf": [{"type": "string", "pattern": "^[a-f]{4}$"},
+                                          {"type": "string"}]}}}, "/properties/id"),
+    ],
+)
+def test_schema_one_of_unenforceable_refused(schema: Any, pointer: str) -> None:
+    with pytest.raises(SchemaError) as e:
+        Grammar.from_json_schema(schema)
+    assert (e.value.keyword, e.value.pointer) == ("oneOf", pointer)
+    grammar = Grammar.from_json_schema(schema, lenient=True)
+    assert grammar.ignored == [f"oneOf at {pointer or '#'}"]
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ('"example.com"', True),
+        ('"a-b.c"', True),
+        ('"xn--4gbwdl.xn--wgbh1c"', False),  # A-labels: Punycode is not checked, so left out
+        ('"xn--bcher-kva.example"', False),
+        ('"ab--cd.com"', False),  # "--" in the 3rd and 4th positions (RFC 5891)
+        ('"a--b.com"', True),
+        ('"' + ".".join(["a" * 62] * 4) + '"', True),  # 251 characters
+        ('"' + ".".join(["a" * 63] * 4) + '"', False),  # 255 characters
+        ('"' + ".".join(["a" * 63] * 3 + ["a" * 61]) + '"', False),  # 253: valid, narrowed
+        ('"' + ".".join(["a"] * 127) + '"', False),  # 253 characters in 127 labels: narrowed
+        ('"' + ".".join(["abcdefghij"] * 23) + '"', False),  # 252 characters: narrowed
+    ],
+)
+def test_schema_hostname_bounded_and_without_a_labels(text: str, ok: bool) -> None:
+    schema = {"type": "string", "format": "hostname"}
+    assert matches(Grammar.from_json_schema(schema), text) == ok, text
+    if len(text) - 2 > 253 or "--" in text[3:5]:
+        assert not ok
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "ok"),
+    [
+        ("uri", '"http://u:p@h:80/a?b#c"', True),
+        ("uri", '"http://h:/x"', True),  # an empty port is allowed
+        ("uri", '"http://h:8a/x"', False),  # a port is digits
+        ("uri", '"http://a@b@c/"', False),  # one '@' in the authority
+        ("uri", '"http://[::1]/"', False),  # IP-literal hosts are left out
+        ("uri", '"foo:"', True),
+        ("uri", '"mailto:a@b.c"', True),
+        ("uri-reference", '"//h:8a"', False),
+        ("uri-reference", '"//a@b@c"', False),
+        ("uri-reference", '"//u@h:80/p"', True),
+        ("uri-reference", '"a:b@c@d"', True),  # a URI whose path holds '@' (no authority)
+        ("uri-reference", '"../a@b"', True),
+    ],
+)
+def test_schema_uri_authority_structure(fmt: str, text: str, ok: bool) -> None:
+    grammar = Grammar.from_json_schema({"type": "string", "format": fmt})
+    assert matches(grammar, text) == ok, text
+
+
+def test_schema_prefix_items_in_all_of_keeps_outer_items() -> None:
+    """`items` of one conjunct applies to every element, including another conjunct's
+    prefixItems positions."""
+    schema = {"type": "array", "items": {"type": "string"},
+              "allOf": [{"prefixItems": [{"type": "integer"}]}]}
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, "[]")
+    for text in ("[1]", '["a"]', '[1,"a"]'):
+        assert not matches(grammar, text), text
+    schema = {"allOf": [{"prefixItems": [{"type": "integer"}, {"type": "string"}]},
+                        {"prefixItems": [{"minimum": 0}], "items": {"maxLength": 2}}]}
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, '[1,"ab"]')
+    for text in ('[-1,"ab"]', '[1,"abc"]', '[1,"ab","xyz"]'):
+        assert not matches(grammar, text), text
+    assert matches(grammar, '[1,"ab","xy"]')
+
+
+def test_schema_draft7_ignores_prefix_items() -> None:
+    """Before 2020-12 `prefixItems` is not a keyword: `items` applies to every element."""
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "array",
+              "prefixItems": [{"type": "integer"}], "items": {"type": "string"}}
+    grammar = Grammar.from_json_schema(schema)
+    assert not matches(grammar, "[1]")
+    assert matches(grammar, '["a"]')
+
+
+def test_schema_ref_inside_embedded_resource_refused() -> None:
+    schema = {"$defs": {"inner": {"$id": "https://example.com/inner",
+                                  "$defs": {"x": {"type": "integer"}},
+                                  "$ref": "#/$defs/x"},
+                        "x": {"type": "string"}},
+              "$ref": "#/$defs/inner"}
+    with pytest.raises(SchemaError) as e:
+        Grammar.from_json_schema(schema)
+    assert (e.value.keyword, e.value.pointer) == ("$ref", "/$defs/inner")
+
+
+def test_schema_const_merge_compares_numbers_exactly() -> None:
+    """Two consts equal as doubles but not as numbers admit nothing (0.1 is not
+    0.10000000000000001)."""
+    # JSON text: Python's json would print both numbers as 0.1.
+    schema = '{"properties": {"a": {"allOf": [{"const": 0.1}, {"const": 0.10000000000000001}]}}}'
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, "{}")
+    assert not matches(grammar, '{"a":0.1}')
+    assert not matches(grammar, '{"a":0.10000000000000001}')
+
+
+def test_schema_draft4_integer_enum_excludes_float_spelling() -> None:
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer",
+              "enum": [1.0, 2]}
+    grammar = Grammar.from_json_schema(draft4)
+    assert not matches(grammar, "1.0") and matches(grammar, "2")
+    grammar = Grammar.from_json_schema({"type": "integer", "enum": [1.0, 1.5]})
+    assert matches(grammar, "1.0") and not matches(grammar, "1.5")

@@ -1,0 +1,75 @@
+// Relations between JSON Schemas read as sets of values, for `oneOf`: whether two schemas can share
+// a value, whether a value certainly fails a schema, and simple schemas all of whose values fail a
+// given one.
+//
+// Every answer errs on the side that keeps the schema compiler sound: `true` from disjoint() or
+// definitely_invalid() is a proof under the specification's semantics (of the draft described by
+// SchemaSemantics); `false` only means "not proven". failure_witnesses() returns only schemas
+// none of whose values satisfies the given schema. Keywords the analysis does not reason about
+// (pattern, format, not, ...) are treated as absent, which can only lose proofs. Recursion is
+// bounded (kMaxDepth), so recursive schemas terminate with "not proven".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "json.h"
+
+namespace maaza {
+
+struct SchemaSemantics {
+  // Draft 2020-12: `prefixItems` is a keyword, `items` applies after it, `additionalItems` is
+  // not a keyword. Earlier drafts: array-form `items` with `additionalItems`.
+  bool prefix_items = true;
+  // Drafts 4 to 7: keywords beside `$ref` are ignored.
+  bool ref_overrides_siblings = false;
+};
+
+class SchemaRelations {
+ public:
+  // The target of a `$ref` value, or nullptr when it cannot be resolved.
+  using Resolver = std::function<const json::Value*(const json::Value& ref)>;
+
+  // The schemas passed to the methods must outlive the call. Not thread-safe (a step counter
+  // bounds the work of each call: past kMaxSteps the answer is "not proven"). Throws nothing of
+  // its own.
+  SchemaRelations(Resolver resolve, SchemaSemantics semantics);
+
+  // True when no value satisfies both schemas.
+  bool disjoint(const json::Value& a, const json::Value& b) const;
+  // True when `v` fails `s`.
+  bool definitely_invalid(const json::Value& v, const json::Value& s) const;
+  // Schemas (plain keywords: type, required, properties, enum, bounds, lengths, counts) such
+  // that every value satisfying one of them fails `s`, for use together with `context` (the
+  // schema whose values must fail `s`): witnesses disjoint from `context` are left out, and the
+  // keys and enum values `context` declares suggest more (a key `s` forbids; a property value
+  // `s` refuses). Empty when none is known.
+  std::vector<json::Value> failure_witnesses(const json::Value& s, const json::Value& context) const;
+  // The values `s` is limited to by an `enum` or `const` of one of its conjuncts (nullopt when
+  // it has none): every value of `s` is among them.
+  std::optional<std::vector<json::Value>> finite_values(const json::Value& s) const;
+
+  static constexpr int kMaxDepth = 16;
+  static constexpr std::uint64_t kMaxSteps = 100000;
+
+ private:
+  struct View;
+  void flatten(const json::Value& s, View& view, int depth) const;
+  unsigned classes(const View& view, int depth) const;
+  bool invalid(const json::Value& v, const json::Value& s, int depth) const;
+  bool invalid_in_part(const json::Value& v, const json::Value& part, int depth) const;
+  bool disjoint_at(const json::Value& a, const json::Value& b, int depth) const;
+  bool disjoint_in(const View& a, const json::Value& as, const View& b, const json::Value& bs, unsigned cls,
+                   int depth) const;
+  const json::Value* finite_part(const View& view) const;
+
+  bool step() const { return ++steps_ <= kMaxSteps; }
+
+  Resolver resolve_;
+  SchemaSemantics semantics_;
+  mutable std::uint64_t steps_ = 0;
+};
+
+}  // namespace maaza
