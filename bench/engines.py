@@ -67,9 +67,8 @@ MAAZA_MODES: dict[str, dict[str, Any]] = {
     "maaza-nolookup": {"prompt_lookup": False},
     "maaza-nojf": {"jump_forward": False, "prompt_lookup": False},
     "maaza-nobias": {"copy_bias": 0.0},
-    "maaza-nocopy": {"biases": ("layout", "presence")},
-    "maaza-nolayout": {"biases": ("copy", "presence")},
-    "maaza-nopresence": {"biases": ("copy", "layout")},
+    "maaza-nocopy": {"biases": ("layout",)},
+    "maaza-nolayout": {"biases": ("copy",)},
     "maaza-nolabels": {"label_drafts": False},
 }
 PART_ENGINES = tuple(name for name in MAAZA_MODES if name not in ENGINES)

@@ -151,10 +151,8 @@ class Extractor:
             copy_bias: in greedy decoding with prompt lookup, choose a token copied from the
                 input over the model's own choice when its logit is at most this much lower,
                 the grammar allows it and the model's choice does not end the value: a small
-                model's near-miss copies of ids, numbers and names become exact. The same
-                margin lets the output go on to another top-level property instead of closing
-                the object when the text labels one it has not written (``Order Date: ...`` as
-                the last line). Twice the margin (``LABEL_BIAS_SCALE``) holds for a copy of the
+                model's near-miss copies of ids, numbers and names become exact. Twice the
+                margin (``LABEL_BIAS_SCALE``) holds for a copy of the
                 value the text labels with the key (and of the key its next labelled line
                 names, so that no labelled line is skipped), and lets a value end the way
                 that label's line does (the next list item when the text's next line labels a
@@ -163,9 +161,8 @@ class Extractor:
                 ``DEFAULT_COPY_BIAS`` (2.0) when greedy with prompt lookup, else 0; 0 is plain
                 greedy decoding.
             biases: which of the biases ``copy_bias`` turns on: ``"copy"`` (copies from prompt
-                lookup and label drafts), ``"layout"`` (a label draft's way of ending a value)
-                and ``"presence"`` (going on to a labelled root property); all three by
-                default. Layout and presence need label drafts.
+                lookup and label drafts) and ``"layout"`` (a label draft's way of ending a
+                value); both by default. Layout needs label drafts.
             label_drafts: after a key, draft the value the input labels with it (with
                 ``jump_forward`` and ``prompt_lookup``); off leaves prompt lookup alone.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.

@@ -2,10 +2,9 @@
 
 The decoding loop and its drafts need to know little about the output they extend: whether it
 ends inside a string, and whether that string is an object key (:class:`JsonScan`, fed the
-bytes as they come), which property name it has just finished (:func:`finished_key`), and how
-deep it is with which keys its root object holds (:func:`root_keys`). These read raw bytes of a
-JSON prefix, with no schema and no parser state; the grammar matcher is what keeps the output
-valid.
+bytes as they come), and which property name it has just finished (:func:`finished_key`).
+These read raw bytes of a JSON prefix, with no schema and no parser state; the grammar matcher
+is what keeps the output valid.
 """
 
 from __future__ import annotations
@@ -79,31 +78,3 @@ def finished_key(output_tail: bytes) -> str | None:
         return m.group(1).decode("utf-8")
     except UnicodeDecodeError:
         return None
-
-
-def root_keys(output: bytes) -> tuple[int, set[str]] | None:
-    """The nesting depth at the end of a JSON output and the keys written in its root object
-    (None when the output does not start with an object)."""
-    if not output.startswith(b"{"):
-        return None
-    depth = 0
-    in_string = escaped = False
-    keys: set[str] = set()
-    start = -1
-    for i, b in enumerate(output):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif b == 0x5C:
-                escaped = True
-            elif b == 0x22:
-                in_string = False
-                if depth == 1 and output[i + 1:i + 2] == b":":
-                    keys.add(output[start:i].decode("utf-8", "replace"))
-        elif b == 0x22:
-            in_string, start = True, i + 1
-        elif b in b"{[":
-            depth += 1
-        elif b in b"}]":
-            depth -= 1
-    return depth, keys

@@ -56,7 +56,6 @@ class LabelLookup:
     A batch takes at most ``n`` tokens of it; when it kept them all, :meth:`pending` is the next
     draft token and :meth:`propose_rest` offers more. ``pieces`` (token id -> bytes) lets the
     lookup tell which labelled values the kept tokens covered; without it a token is one byte.
-    ``root`` names the schema's top-level properties (for the runtime's presence bias).
     With ``shape`` (:func:`schema_shape` of an object schema) and the output passed to
     :meth:`propose` / :meth:`propose_key`, the chain follows the schema's nesting: it closes
     and opens objects and lists of objects as the labelled lines move between them.
@@ -64,7 +63,7 @@ class LabelLookup:
 
     def __init__(self, text: bytes, tokenize: Callable[[bytes], list[int]],
                  kinds: dict[str, tuple[str, str]] | None = None,
-                 pieces: Sequence[bytes] | None = None, root: Sequence[str] = (),
+                 pieces: Sequence[bytes] | None = None,
                  shape: Shape | None = None) -> None:
         self.text = text
         self.shape = shape if shape is not None and shape.kind == "object" else None
@@ -78,7 +77,6 @@ class LabelLookup:
             for w in sorted(self.kinds, key=len, reverse=True) if w) + rb")[ \t]*:"
         ) if any(self.kinds) else None
         self.pieces = pieces
-        self.root = list(root)  # the schema's top-level property names
         self.cursor = 0
         self._patterns: dict[str, re.Pattern[bytes] | None] = {}
         self._draft: list[int] = []  # the tokens of the current draft
@@ -347,11 +345,6 @@ class LabelLookup:
                 in_string, key_sep = False, b'"'
             else:
                 key_sep = None
-
-    def labels_after_cursor(self, key: str) -> bool:
-        """Whether the text labels ``key`` after the last value the output took."""
-        pattern = self._pattern(key)
-        return pattern is not None and pattern.search(self.lower, self.cursor) is not None
 
     def pending(self) -> int | None:
         """The next draft token, when the output follows the draft and the draft goes on: the

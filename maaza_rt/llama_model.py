@@ -207,11 +207,8 @@ class LlamaModel:
                 self.pieces[t] for t in self.tokenize(probe, False, False)) == probe
         if not self._spells_text:
             return None
-        props = schema.get("properties") if isinstance(schema, dict) else None
         return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data, False, False),
-                           property_kinds(schema), self.pieces,
-                           [str(k) for k in props] if isinstance(props, dict) else [],
-                           schema_shape(schema))
+                           property_kinds(schema), self.pieces, schema_shape(schema))
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The model input for ``prompt`` (see :func:`maaza_rt.prompt.encode_prompt`)."""

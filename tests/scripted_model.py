@@ -82,10 +82,8 @@ class ScriptedModel:
 
     def label_lookup(self, text: str, schema: dict) -> LabelLookup:
         """As ``llama_model.LlamaModel.label_lookup``."""
-        props = schema.get("properties", {})
         return LabelLookup(text.encode("utf-8"), lambda data: self.tokenize(data),
-                           property_kinds(schema), self.pieces, [str(k) for k in props],
-                           schema_shape(schema))
+                           property_kinds(schema), self.pieces, schema_shape(schema))
 
 
 class ScriptedSession:

@@ -1,5 +1,5 @@
 """Choosers, each alone: greedy and sampling pick from the grammar-masked logits; the copy,
-layout and presence biases replace that choice only within their margins.
+and layout biases replace that choice only within their margins.
 
 Each part runs on a :class:`DecodeState` over the real grammar engine with the scripted model's
 vocabulary (``scripted_model``), at a :class:`Position` whose logits the test writes, so a bias
@@ -20,7 +20,6 @@ from maaza_rt.decoding.choosers import (
     Greedy,
     LayoutBias,
     Position,
-    PresenceBias,
     Sampling,
     ends_alike,
     ends_early,
@@ -324,58 +323,3 @@ def test_layout_bias_at_a_step_uses_the_pending_label_token(gap: float, wins: bo
     labels.drop()  # no pending token: the model's choice stands
     step = Position(scores({'"}': 10.0, " ": 10.0 - gap}))
     assert bias.apply(state, step, tok('"}')) == tok('"}')
-
-
-# ---- the presence bias -------------------------------------------------------------------------
-
-DATED = {"type": "object", "properties": {"name": {"type": "string"}, "date": {"type": "string"},
-                                          "info": {"type": "object", "properties": {
-                                              "x": {"type": "string"},
-                                              "y": {"type": "string"}}}},
-         "required": ["name"]}
-DATED_TEXT = "Name: Ada\n\nSigned on the second.\nDate: 2024-01-02\n"
-
-
-def presence(text: str = DATED_TEXT) -> PresenceBias:
-    labels = MODEL.label_lookup(text, DATED)
-    return PresenceBias(MARGIN, labels, PresenceBias.going_on(MODEL.tokenize))
-
-
-def closed(bias: PresenceBias, state: DecodeState, choice: str, alt: str, gap: float) -> str:
-    pos = Position(scores({choice: 10.0, alt: 10.0 - gap}))
-    return MODEL.pieces[bias.apply(state, pos, tok(choice))].decode()
-
-
-@pytest.mark.parametrize("gap, goes_on", [(1.5, True), (MARGIN, True),
-                                          (MARGIN + JUST_OUT, False)])
-def test_presence_bias_goes_on_to_an_unwritten_labelled_property(gap: float,
-                                                                 goes_on: bool) -> None:
-    state = state_after(DATED, '{"name":"Ada')
-    assert closed(presence(), state, '"}', '","', gap) == ('","' if goes_on else '"}')
-    after_number = state_after({"type": "object", "properties": {
-        "n": {"type": "integer"}, "date": {"type": "string"}}}, '{"n":1')
-    bias = PresenceBias(MARGIN, MODEL.label_lookup(DATED_TEXT, DATED),
-                        PresenceBias.going_on(MODEL.tokenize))
-    assert closed(bias, after_number, "}", ',"', gap) == (',"' if goes_on else "}")
-
-
-def test_presence_bias_not_when_written_unlabelled_or_nested() -> None:
-    bias = presence()
-    written = state_after(DATED, '{"name":"Ada","date":"2024-01-02')
-    assert closed(bias, written, '"}', '","', 0.0) == '"}'
-    unlabelled = presence("Name: Ada\n")
-    assert closed(unlabelled, state_after(DATED, '{"name":"Ada'), '"}', '","', 0.0) == '"}'
-    nested = state_after(DATED, '{"name":"Ada","info":{"x":"a')
-    assert closed(bias, nested, '"}', '","', 0.0) == '"}'  # not the root object
-    # A label the output has read past (the lookup's cursor) is not unwritten.
-    passed = presence()
-    passed.labels.cursor = len(DATED_TEXT)
-    assert closed(passed, state_after(DATED, '{"name":"Ada'), '"}', '","', 0.0) == '"}'
-    # Only a closing piece is replaced.
-    assert closed(bias, state_after(DATED, '{"name":"Ada'), "x", '","', 0.0) == "x"
-
-
-def test_presence_bias_going_on_pieces_of_a_tokenizer() -> None:
-    assert PresenceBias.going_on(MODEL.tokenize) == {b'"}': tok('","'), b"}": tok(',"')}
-    # A tokenizer that spells ``","`` in several tokens has no single token to go on with.
-    assert PresenceBias.going_on(lambda data, *_: list(data)) == {}

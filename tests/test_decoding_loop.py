@@ -25,7 +25,6 @@ from maaza_rt.decoding.choosers import (
     Greedy,
     LayoutBias,
     Position,
-    PresenceBias,
     Sampling,
 )
 from maaza_rt.decoding.drafters import (
@@ -277,15 +276,6 @@ DATED = {"type": "object", "properties": {"name": {"type": "string"}, "date": {"
 DATED_TEXT = "Name: Ada\n\nSigned on the second.\nDate: 2024-01-02\n"
 
 
-@pytest.mark.parametrize("gap, goes_on", [(1.5, True), (2.5, False)])
-def test_presence_bias_writes_a_labelled_root_property(gap: float, goes_on: bool) -> None:
-    """The model closes the object before a property the text labels on its last line; within
-    the copy margin the output goes on to it."""
-    short, full = '{"name":"Ada"}', '{"name":"Ada","date":"2024-01-02"}'
-    gen = run({short: 10.0, full: 10.0 - gap}, DATED_TEXT, DATED, copy_bias=2.0)
-    assert gen.text == (full if goes_on else short)
-    assert run({short: 10.0, full: 10.0 - gap}, DATED_TEXT, DATED, copy_bias=0.0).text == short
-
 
 @pytest.mark.parametrize("text, schema, outputs", [
     (PAYMENT_TEXT, PAYMENT, {'{"transaction_id":"5c1f-02"}': 10.0,
@@ -433,7 +423,7 @@ def test_build_chain_parts_for_the_options() -> None:
 
     every = [JumpForward, LabelDrafter, PromptLookupDrafter]
     assert parts(copy_bias=2.0, labels=labels) == (
-        [Greedy, CopyBias, LayoutBias, PresenceBias], every)
+        [Greedy, CopyBias, LayoutBias], every)
     assert parts(copy_bias=2.0) == ([Greedy, CopyBias], [JumpForward, PromptLookupDrafter])
     assert parts(copy_bias=2.0, labels=labels, temperature=0.5) == ([Sampling], every)
     # Labels need both jump-forward and prompt lookup; the copy bias needs prompt lookup.

@@ -3,7 +3,7 @@ depth and root keys."""
 
 from __future__ import annotations
 
-from maaza_rt.json_scan import JsonScan, finished_key, root_keys
+from maaza_rt.json_scan import JsonScan, finished_key
 
 
 def test_finished_key_reads_the_key_the_output_ends_on() -> None:
@@ -46,10 +46,3 @@ def test_json_scan_tells_where_a_next_piece_ends_the_value() -> None:
     assert scanned(b'{"a":12').ending(b"3},") == 1
     # An escape the output left open makes the next quote text.
     assert scanned(b'{"a":"x\\').ending(b'"",') == 1
-
-
-def test_root_keys_reads_depth_and_the_root_object_keys() -> None:
-    assert root_keys(b'{"a":1,"b":{"c":"x}"},"d":"q\\""') == (1, {"a", "b", "d"})
-    assert root_keys(b'{"a":[{"z":1}],"b":2}') == (0, {"a", "b"})
-    assert root_keys(b'{"a":{"b":') == (2, {"a"})
-    assert root_keys(b"[1]") is None

@@ -136,13 +136,12 @@ def test_label_lookup_starts_the_next_list_item_when_a_property_comes_again() ->
         b'Pen","quantity":2},{"description":"Ink","quantity":3')
 
 
-def test_label_lookup_tells_labels_after_the_cursor() -> None:
+def test_label_lookup_drafts_only_labels_after_the_cursor() -> None:
     lookup = LabelLookup(b"Name: Ann\nStatus: ok\nOrder Date: 2022-07-20\n", spell)
-    assert lookup.labels_after_cursor("order_date") and lookup.labels_after_cursor("name")
-    assert not lookup.labels_after_cursor("coupon_code")
     assert bytes(lookup.propose("status", 9)) == b"ok"
     lookup.accepted(2)
-    assert lookup.labels_after_cursor("order_date") and not lookup.labels_after_cursor("name")
+    assert bytes(lookup.propose("name", 9)) == b""  # its label comes before the cursor
+    assert bytes(lookup.propose("order_date", 20)) == b"2022-07-20"
 
 
 ORDER_TEXT = (b"Order Id: A1\nItems:\n  Name: Pen\n  Qty: 2\n  Name: Ink\n  Qty: 3\nTotal: 9.5\n"

@@ -2,7 +2,7 @@
 
 - :mod:`.state`: the output of one generation and its timed grammar calls;
 - :mod:`.drafters`: jump-forward, label and prompt-lookup drafters;
-- :mod:`.choosers`: greedy or sampling, then the copy, layout and presence biases;
+- :mod:`.choosers`: greedy or sampling, then the copy and layout biases;
 - :mod:`.budget`: closing the value within ``max_tokens``;
 - :mod:`.loop`: the chain for a set of options, and the verify loop.
 """

@@ -7,9 +7,7 @@ allows, from what a drafter offered at that position:
 - :class:`CopyBias`: a token copied from the input (a prompt-lookup copy, a label draft's
   token) over the model's choice when its logit is within a margin and neither ends a value;
 - :class:`LayoutBias`: a label draft's way of ending a value (or going on with it) over the
-  model's other way, when near-tied;
-- :class:`PresenceBias`: going on to another root property instead of closing the root object
-  while the text labels one the output has not written.
+  model's other way, when near-tied.
 
 A chain of the first part alone is plain constrained decoding. Each part sees a
 :class:`Position`: the logits there and the token fed at it by a draft, if any (a *step* feeds
@@ -25,8 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import InternalError
-from ..json_scan import JsonScan, root_keys
-from ..label_lookup import LabelLookup
+from ..json_scan import JsonScan
 from .drafters import Drafter, LabelDrafter, PromptLookupDrafter
 from .state import DecodeState
 
@@ -191,42 +188,3 @@ class LayoutBias:
                 and state.allows(drafted)):
             return drafted
         return choice
-
-
-class PresenceBias:
-    """Closing the root object while the text labels a root property the output has not
-    written, within ``margin`` of going on to another property, goes on instead. ``go_on``
-    maps a closing piece (``"}``) to the single token that goes on instead (``","``)."""
-
-    def __init__(self, margin: float, labels: LabelLookup, go_on: dict[bytes, int]) -> None:
-        self.margin = margin
-        self.labels = labels
-        self.go_on = go_on
-
-    def reset(self) -> None:
-        pass
-
-    def apply(self, state: DecodeState, pos: Position, choice: int) -> int:
-        alt = self.go_on.get(state.pieces[choice])
-        if alt is None or pos.logits[alt] < pos.logits[choice] - self.margin:
-            return choice
-        output = state.output_bytes()
-        keys = root_keys(output) if output is not None else None
-        if keys is None or keys[0] != 1:
-            return choice
-        labels = self.labels
-        if any(k not in keys[1] and labels.labels_after_cursor(k) for k in labels.root) and (
-                state.allows(alt)):
-            return alt
-        return choice
-
-    @staticmethod
-    def going_on(tokenize: object) -> dict[bytes, int]:
-        """The closing pieces of a root object and the single tokens that go on instead, for a
-        tokenizer (``tokenize(bytes, add_special, parse_special) -> ids``)."""
-        found: dict[bytes, int] = {}
-        for close, more in ((b'"}', b'","'), (b"}", b',"')):
-            ids = tokenize(more, False, False)  # type: ignore[operator]
-            if len(ids) == 1:
-                found[close] = ids[0]
-        return found

@@ -27,7 +27,7 @@ import numpy as np
 from ..label_lookup import LabelLookup
 from ..prompt_lookup import PromptLookup
 from .budget import BudgetCloser, Spelling
-from .choosers import Chooser, CopyBias, Greedy, LayoutBias, Position, PresenceBias, Sampling
+from .choosers import Chooser, CopyBias, Greedy, LayoutBias, Position, Sampling
 from .drafters import (
     MIN_SPECULATIVE,
     Draft,
@@ -49,7 +49,7 @@ DEFAULT_COPY_BIAS = 2.0
 # validation split, Q8_0: the layout misses it mends were 2.0-3.0 logits apart (a scale of 3
 # mended no more), a UUID copied from the wrong line 2.7 (bench/RESULTS.md).
 LABEL_BIAS_SCALE = 2.0
-BIASES = ("copy", "layout", "presence")  # the bias parts copy_bias turns on, in chain order
+BIASES = ("copy", "layout")  # the bias parts copy_bias turns on, in chain order
 
 
 class DecoderModel(Spelling, Protocol):
@@ -131,8 +131,8 @@ def build_chain(model: DecoderModel, prompt_tokens: list[int], *, temperature: f
                 prompt_lookup: bool = True, copy_bias: float = 0.0,
                 labels: LabelLookup | None = None, biases: Collection[str] = BIASES) -> Chain:
     """The chain for the options of :func:`generate`: greedy (or sampling), then those of the
-    copy, layout and presence biases named in ``biases`` where ``copy_bias`` > 0 (greedy with
-    prompt lookup only; layout and presence need label drafts); the jump-forward, label and
+    copy and layout biases named in ``biases`` where ``copy_bias`` > 0 (greedy with prompt
+    lookup only; layout needs label drafts); the jump-forward, label and
     prompt-lookup drafters as enabled (labels need both).
 
     Raises:
@@ -157,10 +157,6 @@ def build_chain(model: DecoderModel, prompt_tokens: list[int], *, temperature: f
                                      label))
         if label is not None and "layout" in biases:
             choosers.append(LayoutBias(label_margin, label))
-        if label is not None and "presence" in biases:
-            go_on = PresenceBias.going_on(model.tokenize) if label.labels.root else {}
-            if go_on:
-                choosers.append(PresenceBias(copy_bias, label.labels, go_on))
     return Chain(choosers, drafters)
 
 
@@ -261,8 +257,8 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
 
     ``copy_bias`` (greedy with prompt lookup only) enables the biases of
     :mod:`~maaza_rt.decoding.choosers` named in ``biases``: the copy bias at that margin (label
-    copies at ``LABEL_BIAS_SCALE`` times it), the layout bias at ``LABEL_BIAS_SCALE`` times it,
-    the presence bias at it (docs/runtime.md). With
+    copies at ``LABEL_BIAS_SCALE`` times it) and the layout bias at ``LABEL_BIAS_SCALE`` times
+    it (docs/runtime.md). With
     ``copy_bias`` 0 the output is plain constrained decoding whatever the drafters.
 
     Raises:
