@@ -100,6 +100,10 @@ class Chain:
     choosers: list[Chooser]
     drafters: list[Drafter] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # The drafter of a draft's forced part, found once rather than per batch.
+        self.jump = next((d for d in self.drafters if isinstance(d, JumpForward)), None)
+
     @property
     def tracks_text(self) -> bool:
         """Whether a part reads the output's bytes (every part but greedy and sampling)."""
@@ -235,9 +239,8 @@ def _feedback(chain: Chain, draft: Draft, n_kept: int, instead: int | None) -> N
     """Tells the drafters of ``draft`` how much of it was kept (``n_kept`` tokens, then
     ``instead`` chosen, or all kept when ``instead`` is None)."""
     n_jump = len(draft.forced)
-    jump = next((d for d in chain.drafters if isinstance(d, JumpForward)), None)
-    if n_jump and jump is not None:
-        jump.feedback(n_jump, min(n_kept, n_jump), instead if n_kept < n_jump else None)
+    if n_jump and chain.jump is not None:
+        chain.jump.feedback(n_jump, min(n_kept, n_jump), instead if n_kept < n_jump else None)
     if draft.drafted and draft.source is not None and n_kept >= n_jump:
         draft.source.feedback(len(draft.drafted), n_kept - n_jump, instead)
 

@@ -10,12 +10,15 @@ place (``grammar_ns``). The drafters and choosers of the decoder read it; only t
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from ..errors import GenerationLimitError, InternalError
 from ..json_scan import JsonScan
+
+T = TypeVar("T")
 
 
 class Matcher(Protocol):
@@ -72,11 +75,13 @@ class DecodeState:
 
     # ---- grammar calls, timed ---------------------------------------------------------------
 
-    def _start(self) -> int:
-        return time.perf_counter_ns()
-
-    def _stop(self, t: int) -> None:
-        self.grammar_ns += time.perf_counter_ns() - t
+    def _timed(self, call: Callable[..., T], *args: object) -> T:
+        """``call(*args)``, its time added to ``grammar_ns``."""
+        t = time.perf_counter_ns()
+        try:
+            return call(*args)
+        finally:
+            self.grammar_ns += time.perf_counter_ns() - t
 
     def select_greedy(self, logits: np.ndarray) -> int:
         """The grammar's allowed token with the highest logit.
@@ -84,56 +89,38 @@ class DecodeState:
         Raises:
             InternalError: the grammar allows no token.
         """
-        t = self._start()
-        token = self.matcher.select_greedy(logits)
-        self._stop(t)
+        token = self._timed(self.matcher.select_greedy, logits)
         if token < 0:
             raise InternalError("the grammar allows no token")
         return token
 
     def mask_logits(self, logits: np.ndarray) -> None:
         """Sets the logits of tokens the grammar does not allow to -inf, in place."""
-        t = self._start()
-        self.matcher.mask_logits(logits)
-        self._stop(t)
+        self._timed(self.matcher.mask_logits, logits)
 
     def allows(self, token: int) -> bool:
         """Whether the grammar allows ``token`` next."""
-        t = self._start()
-        ok = self.matcher.can_accept_token(token)
-        self._stop(t)
-        return ok
+        return self._timed(self.matcher.can_accept_token, token)
 
     def forced_bytes(self) -> bytes:
         """The bytes the grammar forces next (maybe empty)."""
-        t = self._start()
-        data = self.matcher.forced_bytes()
-        self._stop(t)
-        return data
+        return self._timed(self.matcher.forced_bytes)
 
     def completion_distance(self) -> int:
         """Bytes of the grammar's shortest completion from here (-1 if none)."""
-        t = self._start()
-        d = self.matcher.completion_distance()
-        self._stop(t)
-        return d
+        return self._timed(self.matcher.completion_distance)
 
     def completion_after(self, token: int, room: int) -> tuple[int, bytes | None]:
         """The shortest completion's length in bytes after ``token``, and its bytes when that
         length is over ``room`` (the caller then counts its tokens), else None."""
-        t = self._start()
-        distance = self.matcher.completion_distance_after(token)
-        completion = (self.matcher.shortest_completion_after(token)
+        distance = self._timed(self.matcher.completion_distance_after, token)
+        completion = (self._timed(self.matcher.shortest_completion_after, token)
                       if distance > room >= 0 else None)
-        self._stop(t)
         return distance, completion
 
     def shortest_completion(self) -> bytes:
         """The bytes of the grammar's shortest completion from here."""
-        t = self._start()
-        data = self.matcher.shortest_completion()
-        self._stop(t)
-        return data
+        return self._timed(self.matcher.shortest_completion)
 
     def is_complete(self) -> bool:
         """Whether the output so far is a complete value."""
@@ -147,10 +134,7 @@ class DecodeState:
         Raises:
             InternalError: the grammar rejects a token it allowed.
         """
-        t = self._start()
-        ok = self.matcher.accept_token(token)
-        self._stop(t)
-        if not ok:
+        if not self._timed(self.matcher.accept_token, token):
             raise InternalError(f"the grammar rejected token {token} it had allowed")
         self.out.append(token)
         if self.text is not None:
