@@ -8,10 +8,12 @@
 // TextAutomaton is the suffix automaton of the text's bytes (linear in the text, at most 2n
 // states): every path from its initial state spells a substring, and every substring is a path.
 // The matcher walks it byte by byte together with the vocabulary trie, so a mask costs the trie
-// nodes whose bytes continue some substring. The text given here is already normalised by the
-// caller (whitespace runs written as one space, no control characters): the string value a
-// model writes is compared with it after JSON unescaping, and only the escapes \" and \\ are
-// accepted, so a grounded value has one spelling.
+// nodes whose bytes continue some substring. The string value a model writes is compared with
+// the text after JSON unescaping; only the escapes \" \\ \n \t \r are accepted (no \u forms),
+// so a substring has one spelling. The caller decides what counts as the text: maaza_rt binds
+// the text with each whitespace run collapsed to one space, a NUL byte, and the text as it is,
+// so a value may keep a run as written or write it as one space (a value cannot hold the NUL,
+// so none spans both parts).
 //
 // LiteralTrie holds a set of byte strings (the JSON literals of the text's numbers); the matcher
 // walks it the same way.

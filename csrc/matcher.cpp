@@ -598,6 +598,20 @@ inline std::uint32_t text_aux(std::uint32_t state, bool esc, std::uint32_t rem) 
   return ((state + 1) << 3) | (esc ? 4u : 0u) | rem;
 }
 inline std::uint32_t text_state(std::uint32_t aux) { return (aux >> 3) - 1; }
+// The escapes a grounded string may use: the letter after the backslash and the byte it stands
+// for. Other control characters cannot be written (a text byte that needs no escape is written
+// as itself).
+constexpr std::pair<char, char> kTextEscapes[] = {{'"', '"'}, {'\\', '\\'}, {'n', '\n'},
+                                                  {'t', '\t'}, {'r', '\r'}};
+inline int escaped_byte(std::uint8_t letter) {
+  for (const auto& e : kTextEscapes) {
+    if (static_cast<std::uint8_t>(e.first) == letter) return static_cast<std::uint8_t>(e.second);
+  }
+  return -1;
+}
+inline bool needs_escape(std::uint8_t b) {
+  return b == '"' || b == '\\' || b == '\n' || b == '\t' || b == '\r';
+}
 inline bool is_continuation(std::uint8_t b) { return (b & 0xC0) == 0x80; }
 
 // How an engine treats grounded positions: as their fallback rules (a matcher not bound to a
@@ -645,18 +659,22 @@ class Engine {
     const TextAutomaton& a = binding_->grounding->text();
     const std::uint32_t st = text_state(aux);
     const std::uint32_t rem = aux & 3;
-    if (aux & 4) {  // after a backslash: the escaped quote or backslash itself
-      if (b != '"' && b != '\\') return false;
-      std::uint32_t ns = a.next(st, b);
+    if (aux & 4) {  // after a backslash: the letter of an escape
+      int u = escaped_byte(b);
+      if (u < 0) return false;
+      std::uint32_t ns = a.next(st, static_cast<std::uint8_t>(u));
       if (ns == TextAutomaton::kNone) return false;
       na = text_aux(ns, false, 0);
       accepting = true;
       return true;
     }
     if (b == '\\') {
-      if (rem != 0 || (a.next(st, '"') == TextAutomaton::kNone &&
-                       a.next(st, '\\') == TextAutomaton::kNone))
-        return false;
+      if (rem != 0) return false;
+      bool any = false;
+      for (const auto& e : kTextEscapes) {
+        any = any || a.next(st, static_cast<std::uint8_t>(e.second)) != TextAutomaton::kNone;
+      }
+      if (!any) return false;
       na = text_aux(st, true, 0);
       accepting = false;
       return true;
@@ -688,14 +706,16 @@ class Engine {
     const std::uint32_t st = text_state(aux);
     const std::uint32_t rem = aux & 3;
     if (aux & 4) {
-      if (a.next(st, '"') != TextAutomaton::kNone) set('"');
-      if (a.next(st, '\\') != TextAutomaton::kNone) set('\\');
+      for (const auto& e : kTextEscapes) {
+        if (a.next(st, static_cast<std::uint8_t>(e.second)) != TextAutomaton::kNone)
+          set(static_cast<std::uint8_t>(e.first));
+      }
       return;
     }
     const auto& bytes = a.edge_bytes();
     for (std::uint32_t i = a.edges_begin(st); i < a.edges_end(st); ++i) {
       const std::uint8_t c = bytes[i];
-      if (c == '"' || c == '\\') {
+      if (needs_escape(c)) {
         if (rem == 0) set('\\');
       } else if (c >= 0x20 && is_continuation(c) == (rem != 0)) {
         set(c);
@@ -716,7 +736,14 @@ class Engine {
     std::uint32_t st = text_state(aux);
     std::uint32_t rem = aux & 3;
     if (aux & 4) {
-      if (out) out->push_back(a.next(st, '"') != TextAutomaton::kNone ? '"' : '\\');
+      if (out) {
+        for (const auto& e : kTextEscapes) {
+          if (a.next(st, static_cast<std::uint8_t>(e.second)) != TextAutomaton::kNone) {
+            out->push_back(e.first);
+            break;
+          }
+        }
+      }
       return 1;
     }
     if (rem == 0 && st == 0 && slots_[slot].how == Grounded::TextNonEmpty) {
@@ -1241,13 +1268,15 @@ struct GrammarMatcher::Impl {
     return done;
   }
 
-  // Adds to `t` every substring of a word of `text` (a run without spaces, quotes or
-  // backslashes, at most kMaxWord bytes) that starts at a character boundary and that program
+  // Adds to `t` every substring of a word of `text` (a run without spaces, control characters,
+  // quotes or backslashes, at most kMaxWord bytes) that starts at a character boundary and that program
   // rule `rule` matches: one forward run of the rule per start, O(word length squared) steps.
   void add_word_substrings(std::uint32_t rule, const std::string& text, Engine& probe,
                            std::vector<Stack>& work, LiteralTrie& t) const {
     constexpr std::size_t kMaxWord = 256;
-    auto stop = [](char c) { return c == ' ' || c == '"' || c == '\\'; };
+    auto stop = [](char c) {
+      return c == ' ' || c == '"' || c == '\\' || static_cast<std::uint8_t>(c) < 0x20;
+    };
     std::size_t i = 0;
     while (i < text.size()) {
       if (stop(text[i])) {
@@ -1293,7 +1322,7 @@ struct GrammarMatcher::Impl {
         std::uint8_t c = text.edge_bytes()[i];
         if (c < 0x20 || is_continuation(c)) continue;
         std::string enc;
-        if (c == '"' || c == '\\') {
+        if (c == '"' || c == '\\') {  // a line break, tab or return is never the shortest
           enc = {'\\', static_cast<char>(c)};
         } else {
           enc.push_back(static_cast<char>(c));

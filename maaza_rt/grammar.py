@@ -206,8 +206,9 @@ class GrammarMatcher:
         """Grounds the grammar's grounded values in ``text`` and returns to the initial state.
 
         A grounded string must then be a substring of ``text`` once its JSON escapes are undone,
-        where each run of whitespace in ``text`` is one space (:mod:`maaza_rt.grounding_text`);
-        only the escapes ``\\"`` and ``\\\\`` are accepted, so every value has one spelling. A
+        either as written or with each run of whitespace written as one space
+        (:mod:`maaza_rt.grounding_text`), not a mix of both; only the escapes ``\\"``,
+        ``\\\\``, ``\\n``, ``\\t`` and ``\\r`` are accepted, so every value has one spelling. A
         grounded number must be one of the numbers ``text`` writes (thousands separators,
         currency signs and units left out; ``$1,240.50`` gives ``1240.5`` and ``1240.50``) that
         its schema also allows. Where ``text`` offers no such number (or no character, for a
@@ -216,7 +217,8 @@ class GrammarMatcher:
         """
         from .grounding_text import collapse_whitespace, text_number_literals
 
-        self._handle.bind_text(collapse_whitespace(text), text_number_literals(text, False))
+        self._handle.bind_text(collapse_whitespace(text) + "\0" + text,
+                               text_number_literals(text, False))
 
     def unbind(self) -> None:
         """Drops the text binding (grounded values allow what the grammar does) and resets."""
