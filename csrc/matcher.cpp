@@ -695,6 +695,15 @@ class Engine {
     return true;
   }
 
+  // Whether the value at a grounded position with `aux` may end here.
+  bool grounded_accepting(std::uint32_t slot, std::uint32_t aux) const {
+    if (grounded_by_literals(slots_[slot].how)) {
+      return binding_->tries[binding_->trie_of_slot[slot]].terminal(aux - 1);
+    }
+    if (aux & 7) return false;  // a backslash or a character pending
+    return text_state(aux) != 0 || slots_[slot].how == Grounded::Text;
+  }
+
   // ORs into out the bytes a grounded position with `aux` takes next.
   void grounded_next_bytes(std::uint32_t slot, std::uint32_t aux, std::uint64_t out[4]) const {
     auto set = [&](std::uint8_t b) { out[b >> 6] |= std::uint64_t(1) << (b & 63); };
@@ -1225,6 +1234,24 @@ struct GrammarMatcher::Impl {
   std::vector<std::size_t> level_begin;
   std::vector<std::uint8_t> level_done;
   std::vector<std::array<std::uint64_t, 4>> level_next;
+  // walk_grounded scratch: the stacks where the value ends, and the search's pending nodes
+  // (below); per-stack masks beside a grounded value.
+  std::vector<Stack> exit_stacks;
+  struct StackKeyHash {
+    std::size_t operator()(const std::array<std::uint32_t, 3>& k) const {
+      std::uint64_t h = (std::uint64_t(k[0]) << 32 | k[2]) * 0x9E3779B97F4A7C15ULL;
+      return static_cast<std::size_t>(h ^ (h >> 29) ^ k[1]);
+    }
+  };
+  std::unordered_map<std::array<std::uint32_t, 3>, std::vector<std::uint32_t>, StackKeyHash>
+      stack_memo;
+  static constexpr std::size_t kMaxStackMemo = 1024;
+  struct GroundedItem {
+    std::uint32_t node;
+    std::uint32_t aux;
+    bool accepting;
+  };
+  std::vector<GroundedItem> g_work;
   std::vector<std::uint32_t> mask;
   std::vector<std::uint32_t> key;
   std::vector<std::uint32_t> state_key;
@@ -1375,6 +1402,7 @@ struct GrammarMatcher::Impl {
     }
     frame_dist.clear();
     bound_memo.clear();
+    stack_memo.clear();
     reset();
   }
 
@@ -1563,8 +1591,6 @@ struct GrammarMatcher::Impl {
 
   // Walks the trie from stacks [first, last) and sets the bit of every accepted token.
   void walk_trie(const Stack* first, const Stack* last, std::uint32_t* bits) {
-    const std::vector<TrieNode>& trie = vocab.trie();
-    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
     buf.assign(first, last);
     level_begin.assign(vocab.max_token_len() + 2, 0);
     level_next.resize(vocab.max_token_len() + 2);
@@ -1573,7 +1599,15 @@ struct GrammarMatcher::Impl {
     // level_next[d]: the bytes some stack of level d takes (every consumed byte is taken by a
     // stack, so a byte outside it is rejected without advancing: most of a node's children).
     engine.next_bytes(buf, 0, buf.size(), level_next[0].data());
-    for (std::size_t i = 1; i < trie.size();) {
+    walk_nodes(1, vocab.trie().size(), bits);
+  }
+
+  // The walk over trie nodes [begin, end) (a run of whole subtrees), whose parent level's stacks
+  // and next bytes the caller has set up.
+  void walk_nodes(std::size_t begin, std::size_t end, std::uint32_t* bits) {
+    const std::vector<TrieNode>& trie = vocab.trie();
+    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
+    for (std::size_t i = begin; i < end;) {
       const TrieNode& node = trie[i];
       std::size_t d = node.depth;
       if (!((level_next[d - 1][node.byte >> 6] >> (node.byte & 63)) & 1u)) {
@@ -1593,6 +1627,68 @@ struct GrammarMatcher::Impl {
         ++i;
       } else {
         i = node.next;
+      }
+    }
+  }
+
+  // The mask of one stack inside a grounded value: the same as walk_trie(&s, &s + 1), but a
+  // depth-first search that visits only the trie children on the bytes the value takes next (a
+  // few, looked up by byte) with the grounded steps taken directly, and the general walk only
+  // below a byte that ends the value.
+  void walk_grounded(const Stack& s, std::uint32_t* bits) {
+    const std::vector<TrieNode>& trie = vocab.trie();
+    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
+    const std::uint32_t slot = grammar.elems()[s.pos].arg;
+    const std::size_t levels = vocab.max_token_len() + 2;
+    exit_stacks.clear();
+    StepFlags ef;
+    engine.start_at(s.pos + 1, s.parent, exit_stacks, ef);
+    std::uint64_t exit_next[4] = {0, 0, 0, 0};
+    engine.next_bytes(exit_stacks, 0, exit_stacks.size(), exit_next);
+    level_begin.assign(levels, 0);
+    level_next.resize(levels);
+    g_work.clear();
+    g_work.push_back({0, s.aux, engine.grounded_accepting(slot, s.aux)});
+    while (!g_work.empty()) {
+      const GroundedItem it = g_work.back();
+      g_work.pop_back();
+      std::uint64_t inner[4] = {0, 0, 0, 0};
+      engine.grounded_next_bytes(slot, it.aux, inner);
+      for (int w = 0; w < 4; ++w) {
+        std::uint64_t word = inner[w] | (it.accepting ? exit_next[w] : 0);
+        while (word) {
+          const auto b = static_cast<std::uint8_t>(w * 64 + __builtin_ctzll(word));
+          word &= word - 1;
+          const std::uint32_t c = vocab.child(it.node, b);
+          if (c == 0) continue;
+          const TrieNode& node = trie[c];
+          const bool has_children = node.next > c + 1;
+          bool accepted = false;
+          std::uint32_t na = 0;
+          bool nacc = false;
+          if (((inner[w] >> (b & 63)) & 1u) && engine.grounded_step(slot, it.aux, b, na, nacc)) {
+            accepted = true;
+            if (has_children) g_work.push_back({c, na, nacc});
+          }
+          if (it.accepting && ((exit_next[w] >> (b & 63)) & 1u)) {
+            // The value ends before this byte: the rest of the token follows the grammar.
+            buf.assign(exit_stacks.begin(), exit_stacks.end());
+            StepFlags f;
+            engine.advance(buf, 0, buf.size(), b, f);
+            buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(exit_stacks.size()));
+            const bool live = !buf.empty();
+            accepted = accepted || live || f.complete;
+            if (live && has_children) {
+              level_begin[node.depth] = 0;
+              level_begin[node.depth + 1] = buf.size();
+              engine.next_bytes(buf, 0, buf.size(), level_next[node.depth].data());
+              walk_nodes(c + 1, node.next, bits);
+            }
+          }
+          if (accepted) {
+            for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(bits, ids[k]);
+          }
+        }
       }
     }
   }
@@ -1654,17 +1750,41 @@ struct GrammarMatcher::Impl {
     return true;
   }
 
+  // The tokens one stack accepts, memoised per stack until the next binding.
+  const std::vector<std::uint32_t>& stack_mask(const Stack& s) {
+    const std::array<std::uint32_t, 3> key{s.pos, s.aux, s.parent};
+    auto it = stack_memo.find(key);
+    if (it != stack_memo.end()) return it->second;
+    const std::size_t nw = (vocab.n_vocab() + 31) / 32;
+    std::vector<std::uint32_t> part(nw, 0);
+    if (!mask_from_cache(s, part.data(), nw)) walk_trie(&s, &s + 1, part.data());
+    if (stack_memo.size() > kMaxStackMemo) stack_memo.clear();
+    return stack_memo.emplace(key, std::move(part)).first->second;
+  }
+
   void compute_mask(std::uint32_t* bits, std::size_t n_words) {
     std::memset(bits, 0, n_words * sizeof(std::uint32_t));
     if (terminated) return;
     if (complete) {
       for (std::uint32_t id : vocab.eos_ids()) set_bit(bits, id);
     }
+    bool in_value = false;
+    for (const Stack& s : stacks) {
+      in_value = in_value || grammar.elems()[s.pos].kind == ElemKind::Grounded;
+    }
     for (const Stack& s : stacks) {
       // A stack inside a grounded value depends on the text: the shared cache cannot serve it,
       // and the walk is cheap (the text's automaton prunes the trie at once).
-      if (grammar.elems()[s.pos].kind == ElemKind::Grounded || !mask_from_cache(s, bits, n_words))
+      if (grammar.elems()[s.pos].kind == ElemKind::Grounded) {
+        walk_grounded(s, bits);
+      } else if (in_value) {
+        // Beside it, the stacks where the value ends are the same at every character of the
+        // value: their part of the mask is kept until the next binding.
+        const std::vector<std::uint32_t>& part = stack_mask(s);
+        for (std::size_t w = 0; w < part.size() && w < n_words; ++w) bits[w] |= part[w];
+      } else if (!mask_from_cache(s, bits, n_words)) {
         walk_trie(&s, &s + 1, bits);
+      }
     }
   }
 

@@ -169,7 +169,7 @@ def random_vocab(text: str, rng: random.Random) -> Vocabulary:
     return Vocabulary(tokens, [len(tokens) - 1])
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_masks_agree_with_token_by_token_checks(seed: int) -> None:
     rng = random.Random(seed)
     text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(5, 40))) + " 3,400.5 and 12"
