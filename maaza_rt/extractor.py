@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from .chunking import Overflow, extract_in_chunks
 from .decoding import BIASES, DEFAULT_COPY_BIAS, generate
 from .errors import InternalError
 from .llama_model import grammar_vocabulary, load_model, physical_cores, set_llama_logging
@@ -60,6 +61,8 @@ class Extraction:
             grammar's shortest completion ended the value (strings cut short, no further items).
         n_closing_tokens: output tokens of that completion (the last ones; 0 when not closed, or
             when the value was already complete and the budget only stopped its extension).
+        n_chunks: how many chunks the text was extracted in (1 unless it was too long for the
+            context; see :mod:`maaza_rt.chunking`).
     """
 
     value: Any
@@ -75,6 +78,7 @@ class Extraction:
     budget_closed: bool = False
     n_closing_tokens: int = 0
     n_drafted_tokens: int = 0
+    n_chunks: int = 1
 
 
 class Extractor:
@@ -130,7 +134,8 @@ class Extractor:
                 jump_forward: bool = True, prompt_lookup: bool = True,
                 copy_bias: float | None = None, biases: Collection[str] = BIASES,
                 label_drafts: bool = True, lenient: bool = False,
-                optional_timezone: bool = False, return_details: bool = False) -> Any:
+                optional_timezone: bool = False, return_details: bool = False,
+                chunking: bool = True) -> Any:
         """Extracts a value that validates against ``schema`` from ``text``.
 
         Args:
@@ -169,10 +174,14 @@ class Extractor:
             optional_timezone: let ``date-time`` and ``time`` values leave out the time offset
                 that RFC 3339 requires (off by default; EdgeJSON's date-times have none).
             return_details: return an :class:`Extraction` instead of the bare value.
+            chunking: when the prompt plus ``max_tokens`` exceeds the context window, extract
+                the text in overlapping chunks and merge the values (:mod:`maaza_rt.chunking`;
+                ``Extraction.n_chunks`` tells); False raises ``InputTooLongError`` instead.
 
         Raises:
             SchemaError: the schema is invalid, unreadable or cannot be enforced.
-            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window.
+            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window, and
+                ``chunking`` is off or the schema alone leaves too little room for any text.
             GenerationLimitError: ``max_tokens`` is smaller than the shortest valid value.
             TypeError, ValueError: bad arguments (a ``copy_bias`` above 0 needs greedy decoding
                 with prompt lookup; ``biases`` names only those above).
@@ -202,7 +211,8 @@ class Extractor:
         grammar = compile_schema(value_schema, lenient=lenient,
                                  optional_timezone=optional_timezone)
         prompt_schema = value_schema if isinstance(value_schema, dict) else {}
-        with self._lock:
+        overflow = Overflow(chunking)  # catches InputTooLongError when chunking
+        with overflow, self._lock:
             matcher = self._matcher(grammar)
             prompt = self.model.build_prompt(text, prompt_schema)
             tokens = self.model.prompt_tokens(prompt)
@@ -213,6 +223,13 @@ class Extractor:
                 copy_bias=copy_bias, biases=biases,
                 labels=(self.model.label_lookup(text, prompt_schema)
                         if text and label_drafts else None))
+        if overflow.error is not None:
+            return extract_in_chunks(
+                self, text, value_schema, pydantic_cls, overflow.error, t0,
+                return_details=return_details, max_tokens=max_tokens, lenient=lenient,
+                optional_timezone=optional_timezone, temperature=temperature, top_p=top_p,
+                seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
+                copy_bias=copy_bias, biases=biases, label_drafts=label_drafts)
         value = parse_output(gen.text)
         if pydantic_cls is not None:
             value = pydantic_cls.model_validate(value)
