@@ -3,6 +3,7 @@
     maaza-rt extract --schema S.json [--model M] [--max-tokens N] [--threads N] [--details]
                      [--html FILE] [--no-grounding] [TEXT | -]
     maaza-rt extract --schema S.json --jsonl IN [--out OUT] [...]
+    maaza-rt extract --schema S.json --jsonl IN --out OUT (--workers N | --ray [ADDRESS]) [...]
     maaza-rt models
 
 Exit codes: 0 success, 2 usage or schema error, 3 model error, 4 input too long, 5 generation
@@ -95,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="let string and number values be other than what the text writes "
                          "(grounding is on by default)")
     ex.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
+    ex.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="with --jsonl and --out: N local worker processes (records stay in "
+                         "input order; a rerun with the same OUT resumes)")
+    ex.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                    help="with --jsonl and --out: run on the Ray cluster at ADDRESS (a local one "
+                         "without it; --workers N actors); a rerun resumes")
     sub.add_parser("models", help="list the known models and whether they are installed")
     return parser
 
@@ -104,10 +111,12 @@ def _err(message: str) -> None:
 
 
 def _result(extraction: Any, details: bool) -> Any:
+    from .bulk import RowResult
     from .extractor import Extraction
 
-    # Without --details or --html the extraction is the bare value (no token probabilities).
-    value = extraction.value if isinstance(extraction, Extraction) else extraction
+    # Without --details or --html the extraction is the bare value (no token probabilities);
+    # a row extracted on Ray carries its value only.
+    value = extraction.value if isinstance(extraction, (Extraction, RowResult)) else extraction
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json")
     if not details:
@@ -171,6 +180,8 @@ def _extract(args: argparse.Namespace) -> int:
             texts = [sys.stdin.read()]
         else:
             texts = [args.text]
+    if args.workers is not None or args.ray is not None:
+        return _extract_parallel(args, schema, texts, options)
     extractor = Extractor(args.model, n_threads=args.threads, n_ctx=args.n_ctx,
                           verbose=args.verbose)
     if args.jsonl is None:
@@ -210,6 +221,26 @@ def _write_html(path: str, extracted: list[tuple[str, Any]]) -> None:
         write_report(path, [ReportEntry.of(text, extraction) for text, extraction in extracted])
     except OSError as e:
         raise _UsageError(f"cannot write {path}: {e.strerror}") from e
+
+
+def _extract_parallel(args: argparse.Namespace, schema: Any, texts: list[str],
+                      options: dict[str, Any]) -> int:
+    from .workers import WorkerConfig, default_threads, run_job
+
+    if args.jsonl is None or args.out is None:
+        raise _UsageError("--workers and --ray need --jsonl and --out (the file a rerun resumes)")
+    if args.workers is not None and args.workers < 1:
+        raise _UsageError("--workers must be at least 1")
+    if args.ray is not None and args.details:
+        raise _UsageError("--details is not available with --ray")
+    n_threads = args.threads or (1 if args.ray is not None else default_threads(args.workers))
+    config = WorkerConfig(schema, options, args.model, n_threads, args.n_ctx, args.verbose)
+    try:
+        error = run_job(texts, args.out, config, lambda e: _result(e, args.details),
+                        n_workers=args.workers, ray_address=args.ray)
+    except ImportError as e:  # Ray is not installed
+        raise _UsageError(str(e)) from e
+    return EXIT_OK if error is None else exit_code(error)
 
 
 def _models() -> int:

@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from .chunking import Overflow, extract_in_chunks
 from .confidence import leaf_confidence, token_offsets
 from .decoding import BIASES, DEFAULT_COPY_BIAS, generate
 from .errors import InternalError
@@ -68,6 +69,8 @@ class Extraction:
         confidence: for every leaf, by JSON pointer, the probability of its value under the
             constrained distribution: the product of its tokens' probabilities
             (:mod:`maaza_rt.confidence`; docs/details.md).
+        n_chunks: how many chunks the text was extracted in (1 unless it was too long for the
+            context; see :mod:`maaza_rt.chunking`).
     """
 
     value: Any
@@ -85,6 +88,7 @@ class Extraction:
     n_drafted_tokens: int = 0
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
+    n_chunks: int = 1
 
 
 class Extractor:
@@ -141,7 +145,7 @@ class Extractor:
                 copy_bias: float | None = None, biases: Collection[str] = BIASES,
                 label_drafts: bool = True, lenient: bool = False,
                 optional_timezone: bool = False, grounded: bool = True,
-                return_details: bool = False) -> Any:
+                return_details: bool = False, chunking: bool = True) -> Any:
         """Extracts a value that validates against ``schema`` from ``text``.
 
         Args:
@@ -189,10 +193,14 @@ class Extractor:
             return_details: return an :class:`Extraction` instead of the bare value, with
                 each leaf's span in the text and confidence (recording token probabilities
                 costs a little per token, only when asked for).
+            chunking: when the prompt plus ``max_tokens`` exceeds the context window, extract
+                the text in overlapping chunks and merge the values (:mod:`maaza_rt.chunking`;
+                ``Extraction.n_chunks`` tells); False raises ``InputTooLongError`` instead.
 
         Raises:
             SchemaError: the schema is invalid, unreadable or cannot be enforced.
-            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window.
+            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window, and
+                ``chunking`` is off or the schema alone leaves too little room for any text.
             GenerationLimitError: ``max_tokens`` is smaller than the shortest valid value.
             TypeError, ValueError: bad arguments (a ``copy_bias`` above 0 needs greedy decoding
                 with prompt lookup; ``biases`` names only those above).
@@ -222,7 +230,8 @@ class Extractor:
         grammar = compile_schema(value_schema, lenient=lenient,
                                  optional_timezone=optional_timezone, grounded=grounded)
         prompt_schema = value_schema if isinstance(value_schema, dict) else {}
-        with self._lock:
+        overflow = Overflow(chunking)  # catches InputTooLongError when chunking
+        with overflow, self._lock:
             matcher = self._matcher(grammar)
             if grammar.n_grounded:
                 matcher.bind_text(text)
@@ -236,6 +245,13 @@ class Extractor:
                 labels=(self.model.label_lookup(text, prompt_schema)
                         if text and label_drafts else None),
                 token_probs=return_details)
+        if overflow.error is not None:
+            return extract_in_chunks(
+                self, text, value_schema, pydantic_cls, overflow.error, t0,
+                return_details=return_details, max_tokens=max_tokens, lenient=lenient,
+                optional_timezone=optional_timezone, grounded=grounded, temperature=temperature,
+                top_p=top_p, seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
+                copy_bias=copy_bias, biases=biases, label_drafts=label_drafts)
         data = parse_output(gen.text)
         value = data if pydantic_cls is None else pydantic_cls.model_validate(data)
         if not return_details:
