@@ -5,6 +5,7 @@ and stopped by this module) with the default model, and ``maaza-rt extract --ray
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,10 +26,13 @@ TEXTS = ["Reach Ada Lovelace at ada@example.com or +44 20 7946 0000.",
          "Alan Turing can be reached at alan@bletchley.uk."]
 
 
-def test_import_maaza_rt_does_not_import_ray() -> None:
+def test_import_maaza_rt_does_not_import_ray(tmp_path: Path) -> None:
     code = ("import sys, maaza_rt, maaza_rt.extractor, maaza_rt.chunking, maaza_rt.workers, "
             "maaza_rt.cli, maaza_rt.bulk; assert 'ray' not in sys.modules, 'ray imported'")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    # Not from the repository root: ``python -c`` puts the working directory first on sys.path,
+    # and the source tree's maaza_rt (without its native module when installed) would shadow
+    # the installed package.
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
 
 
 def test_row_errors_become_the_error_classes() -> None:
@@ -42,11 +46,18 @@ def test_row_errors_become_the_error_classes() -> None:
 
 
 @pytest.fixture(scope="module")
-def local_ray() -> Iterator[Any]:
-    """One local Ray instance for the module: 2 CPUs, no dashboard."""
+def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One local Ray instance for the module: 2 CPUs, no dashboard. Started from an empty
+    folder: Ray puts the driver's working directory on every worker's sys.path, and from the
+    repository root the source tree's maaza_rt would shadow the installed package."""
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("ray-driver"))
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    finally:
+        os.chdir(here)
     try:
         yield ray
     finally:
