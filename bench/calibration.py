@@ -1,9 +1,10 @@
 """Calibration of leaf confidences: expected calibration error and a reliability diagram.
 
 Usage:
-    python -m bench.calibration [--rows FILE.jsonl] [--edgejson-root DIR] [--limit N]
+    python -m bench.calibration [--rows FILE.jsonl] [--edgejson-root DIR] [--limit N] [--offset N]
+        [--sources A,B]
         [--model NAME_OR_PATH] [--threads N] [--max-tokens N] [--n-ctx N] [--bins N]
-        [--overhead] [--out DIR] [--smoke]
+        [--overhead] [--out DIR] [--smoke] [--calibration FILE|none] [--from-report FILE]
 
 Runs the model (the default one, one thread) in this process with ``return_details=True`` on
 the EdgeJSON validation rows (``bench/dev.py``'s conversion: source ``edgejson``) and the
@@ -21,7 +22,11 @@ list run on until the budget adds hundreds of leaves), leaves, accuracy, mean co
 confidence| per bin), the ECE over the rows not closed by the budget, and the Brier score; and the
 span check: every spanned string leaf's text equals its value up to whitespace runs. With
 ``--overhead`` each row also runs twice more, with and without details, and the median ratio
-of their wall times is the cost of recording token probabilities.
+of their wall times is the cost of recording token probabilities. The confidence is the
+extractor's calibrated one (``--calibration FILE`` uses that map, ``none`` the probability); each
+row also records every leaf's probability, and the report gives the ECE of the probabilities
+beside the confidences'. ``--from-report FILE`` rescores an earlier report's records with
+``--calibration``'s map (none without it) instead of running the model.
 
 Writes to --out (default bench/out/calibration): reliability.png (accuracy per confidence bin
 for edgejson, dev and all, with the leaf counts per bin), report.json (config, environment,
@@ -44,6 +49,8 @@ from typing import Any, Protocol
 
 from bench.dev import limit_per_source
 from bench.harness import EDGEJSON, OUT, REPO, environment, format_environment
+from maaza_rt.calibration import CalibrationMap, load_calibration
+from maaza_rt.errors import ModelError
 from maaza_rt.grounding_text import collapse_whitespace
 from maaza_rt.metrics_reference import equal_reference
 from maaza_rt.spans import leaves
@@ -62,11 +69,15 @@ class Config:
     model: str | None = None  # registry name or GGUF path; None: the default model
     threads: int = 1  # llama.cpp threads
     limit: int | None = None  # first N rows of each source
+    offset: int = 0  # skip the first N rows of each source (before the limit)
+    sources: str = ""  # comma-separated sources to keep ("" = all)
     max_tokens: int = 512  # generation budget per row
     n_ctx: int = 4096  # largest context
     bins: int = 10  # equal-width confidence bins of the ECE and the diagram
     overhead: bool = False  # also time each row with and without details
     out: str = str(OUT / "calibration")
+    calibration: str | None = None  # a map file to use instead of the model's ("none": no map)
+    from_report: str | None = None  # rescore this report's records instead of running the model
 
 
 class Extracting(Protocol):
@@ -144,8 +155,9 @@ def span_mismatches(value: Any, text: str, spans: dict[str, tuple[int, int]]) ->
 
 
 def select_rows(cfg: Config) -> list[dict[str, Any]]:
-    """EdgeJSON validation rows (source ``edgejson``), then the dev rows, each source limited
-    to its first ``cfg.limit`` rows.
+    """EdgeJSON validation rows (source ``edgejson``), then the dev rows: the sources of
+    ``cfg.sources`` (all when empty), each without its first ``cfg.offset`` rows and limited to
+    the next ``cfg.limit``.
 
     Raises:
         FileNotFoundError, ValueError: the row files cannot be read.
@@ -159,6 +171,17 @@ def select_rows(cfg: Config) -> list[dict[str, Any]]:
         from train.sources import load_rows
 
         rows += load_rows(cfg.rows)
+    if cfg.sources:
+        keep = set(cfg.sources.split(","))
+        rows = [r for r in rows if r["source"] in keep]
+    if cfg.offset:
+        seen: dict[str, int] = {}
+        kept = []
+        for r in rows:
+            seen[r["source"]] = seen.get(r["source"], 0) + 1
+            if seen[r["source"]] > cfg.offset:
+                kept.append(r)
+        rows = kept
     return limit_per_source(rows, cfg.limit)
 
 
@@ -182,6 +205,9 @@ def run_rows(extractor: Extracting, rows: Iterable[dict[str, Any]], cfg: Config,
             record.update(
                 ms=(time.perf_counter_ns() - t0) / 1e6, output=output,
                 leaves=[list(x) for x in leaf_outcomes(output, row["expected"], r.confidence)],
+                probability=dict(getattr(r, "probability", r.confidence)),
+                calibrated=bool(getattr(r, "calibrated", False)),
+                spanned=sorted(r.spans), closed=list(getattr(r, "closed", [])),
                 n_spans=len(r.spans), span_mismatches=span_mismatches(output, row["text"],
                                                                       r.spans),
                 budget_closed=bool(getattr(r, "budget_closed", False)))
@@ -206,6 +232,25 @@ def _overhead(extractor: Extracting, row: dict[str, Any], options: dict[str, Any
     return best[True] / best[False]
 
 
+def rescore(records: Sequence[dict[str, Any]], calibration: CalibrationMap | None
+            ) -> list[dict[str, Any]]:
+    """The records with each leaf's confidence recomputed from its recorded probability by
+    ``calibration`` (None: the probability itself), as the extractor computes it."""
+    out = []
+    for r in records:
+        r = dict(r)
+        if "leaves" in r:
+            probability = r.get("probability") or {p: c for p, c, _ in r["leaves"]}
+            confidence = (calibration.apply(r["output"], probability, r.get("spanned", []),
+                                            r.get("closed", []))
+                          if calibration is not None else dict(probability))
+            r["probability"] = probability
+            r["calibrated"] = calibration is not None
+            r["leaves"] = [[p, confidence[p], ok] for p, _, ok in r["leaves"]]
+        out.append(r)
+    return out
+
+
 def _members(records: Sequence[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """The records of group ``name``: a source, ``dev`` or ``all``."""
     return [r for r in records if name == ALL or r["source"] == name
@@ -214,6 +259,12 @@ def _members(records: Sequence[dict[str, Any]], name: str) -> list[dict[str, Any
 
 def _pairs(records: Iterable[dict[str, Any]]) -> list[tuple[float, bool]]:
     return [(p, bool(ok)) for r in records for _, p, ok in r.get("leaves", [])]
+
+
+def _probability_pairs(records: Iterable[dict[str, Any]]) -> list[tuple[float, bool]]:
+    """The leaves' uncalibrated probabilities (their confidence where none was recorded)."""
+    return [(float(r.get("probability", {}).get(ptr, p)), bool(ok))
+            for r in records for ptr, p, ok in r.get("leaves", [])]
 
 
 def groups(records: Sequence[dict[str, Any]]) -> dict[str, list[tuple[float, bool]]]:
@@ -234,11 +285,13 @@ def _fmt(x: float, digits: int = 3) -> str:
 def table(report: dict[str, Any]) -> list[str]:
     """The per-group table as Markdown lines."""
     lines = ["| group | rows | errors | closed | leaves | accuracy | mean confidence | ECE | "
-             "ECE not closed | Brier |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "ECE not closed | Brier | ECE of probability |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, g in report["groups"].items():
         lines.append(f"| {name} | {g['n_rows']} | {g['n_errors']} | {g['n_budget_closed']} | "
                      f"{g['n_leaves']} | {_fmt(g['accuracy'])} | {_fmt(g['confidence'])} | "
-                     f"{_fmt(g['ece'])} | {_fmt(g['ece_not_closed'])} | {_fmt(g['brier'])} |")
+                     f"{_fmt(g['ece'])} | {_fmt(g['ece_not_closed'])} | {_fmt(g['brier'])} | "
+                     f"{_fmt(g.get('ece_probability', float('nan')))} |")
     return lines
 
 
@@ -289,7 +342,9 @@ def build_report(cfg: Config, env: dict[str, Any], records: list[dict[str, Any]]
                         "n_budget_closed": len(members) - len(open_rows),
                         **summarize(pairs, cfg.bins),
                         "ece_not_closed": expected_calibration_error(_pairs(open_rows),
-                                                                     cfg.bins)}
+                                                                     cfg.bins),
+                        "ece_probability": expected_calibration_error(
+                            _probability_pairs(members), cfg.bins)}
     ratios = [r["overhead_ratio"] for r in records if "overhead_ratio" in r]
     return {"config": dataclasses.asdict(cfg), "environment": env, "groups": scored,
             "n_spans": sum(r.get("n_spans", 0) for r in records),
@@ -338,12 +393,20 @@ def parse_args(argv: list[str] | None) -> Config:
     ap.add_argument("--model", default=d.model, help="registry name or GGUF path")
     ap.add_argument("--threads", type=int, default=d.threads)
     ap.add_argument("--limit", type=int, default=d.limit, help="first N rows of each source")
+    ap.add_argument("--offset", type=int, default=d.offset,
+                    help="skip the first N rows of each source (before --limit)")
+    ap.add_argument("--sources", default=d.sources,
+                    help="comma-separated sources to keep (default: all)")
     ap.add_argument("--max-tokens", dest="max_tokens", type=int, default=d.max_tokens)
     ap.add_argument("--n-ctx", dest="n_ctx", type=int, default=d.n_ctx)
     ap.add_argument("--bins", type=int, default=d.bins)
     ap.add_argument("--overhead", action="store_true",
                     help="also time each row with and without details")
     ap.add_argument("--out", default=d.out)
+    ap.add_argument("--calibration", default=d.calibration,
+                    help='a calibration map file to use instead of the model\'s ("none": none)')
+    ap.add_argument("--from-report", dest="from_report", default=d.from_report,
+                    help="rescore the records of this report.json (no model run)")
     ap.add_argument("--smoke", action="store_true",
                     help=f"--limit {SMOKE_LIMIT} --max-tokens {SMOKE_MAX_TOKENS}")
     args = ap.parse_args(argv)
@@ -365,6 +428,19 @@ def main(argv: list[str] | None = None, extractor: Extracting | None = None) -> 
     env = environment(threads=cfg.threads, model=cfg.model or "default")
     print(format_environment(env))
     try:
+        calibration = _calibration_option(cfg.calibration)
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if cfg.from_report:
+        with open(cfg.from_report, encoding="utf-8") as f:
+            old = json.load(f)
+        records = rescore(old["records"], calibration if cfg.calibration else None)
+        report = build_report(cfg, old.get("environment", env), records)
+        print("\n".join(write_outputs(report, out_dir)))
+        print(f"wrote {out_dir / 'report.json'}, report.md, reliability.png")
+        return 0
+    try:
         rows = select_rows(cfg)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -377,11 +453,24 @@ def main(argv: list[str] | None = None, extractor: Extracting | None = None) -> 
         from maaza_rt.extractor import Extractor
 
         extractor = Extractor(cfg.model, n_threads=cfg.threads, n_ctx=cfg.n_ctx)
+        if cfg.calibration:
+            extractor.calibration = calibration
     records = run_rows(extractor, rows, cfg, log=sys.stderr)
     report = build_report(cfg, env, records)
     print("\n".join(write_outputs(report, out_dir)))
     print(f"wrote {out_dir / 'report.json'}, report.md, reliability.png")
     return 0
+
+
+def _calibration_option(value: str | None) -> CalibrationMap | None:
+    """The map ``--calibration`` names (None for "none" or no option).
+
+    Raises:
+        ModelError: the file cannot be read as a map.
+    """
+    if not value or value == "none":
+        return None
+    return load_calibration(value)
 
 
 if __name__ == "__main__":

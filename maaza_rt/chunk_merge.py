@@ -46,6 +46,8 @@ class ChunkResult:
         confidence: JSON pointer (into ``value``) -> confidence, or None when unknown.
         spans: JSON pointer -> ``(start, end)`` character offsets in the chunk, or None.
         text: the chunk's text, or None (then no string counts as found in it).
+        probability: JSON pointer -> probability of the value under the constrained model, or
+            None (carried to the merged value like ``confidence``).
     """
 
     value: Any
@@ -53,16 +55,18 @@ class ChunkResult:
     confidence: Mapping[str, float] | None = None
     spans: Mapping[str, Span] | None = None
     text: str | None = None
+    probability: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)
 class Merged:
-    """The merged value, with confidence and spans on its own pointers (None where no chunk
-    result had them; spans index the whole text)."""
+    """The merged value, with confidence, spans and probabilities on its own pointers (None
+    where no chunk result had them; spans index the whole text)."""
 
     value: Any
     confidence: dict[str, float] | None = None
     spans: dict[str, Span] | None = None
+    probability: dict[str, float] | None = None
 
 
 def pointer_token(key: str) -> str:
@@ -198,7 +202,8 @@ def merge_results(results: Sequence[ChunkResult]) -> Merged:
         raise ValueError("no chunk results to merge")
     merger = _Merger(results)
     value = merger.merge("", [(i, r.value, "") for i, r in enumerate(results)])
-    return Merged(value, merger.remap("confidence", _keep), merger.remap("spans", _shift))
+    return Merged(value, merger.remap("confidence", _keep), merger.remap("spans", _shift),
+                  merger.remap("probability", _keep))
 
 
 __all__ = ["ChunkResult", "Merged", "count_leaves", "is_empty", "merge_results", "pointer_token"]

@@ -239,7 +239,8 @@ def extract_in_chunks(extractor: _ChunkExtractor, text: str, schema: SchemaValue
                                  optional_timezone=optional_timezone, **options)
                for chunk in chunks]
     results = [ChunkResult(d.value, chunk.start, getattr(d, "confidence", None),
-                           getattr(d, "spans", None), chunk.text)
+                           getattr(d, "spans", None), chunk.text,
+                           getattr(d, "probability", None))
                for d, chunk in zip(details, chunks)]
     merged = merge_checked(results, schema, lenient=lenient, optional_timezone=optional_timezone)
     value = merged.value
@@ -259,7 +260,8 @@ def combine_details(details: list[Any], value: Any, text: str, merged: Merged,
                     started_ns: int) -> Any:
     """One extraction record for the chunks' records ``details`` (dataclass instances of one
     type): the merged value and its text, counts and times summed, ``budget_closed`` if any
-    chunk's was, ``n_chunks``, and ``confidence``/``spans`` where the type has those fields."""
+    chunk's was, ``n_chunks``, and ``confidence``/``spans``/``probability`` where the type has
+    those fields."""
     names: Collection[str] = {f.name for f in dataclasses.fields(details[0])}
     updates: dict[str, Any] = {"value": value, "text": text, "n_chunks": len(details),
                                "total_ms": (time.perf_counter_ns() - started_ns) / 1e6,
@@ -271,6 +273,8 @@ def combine_details(details: list[Any], value: Any, text: str, merged: Merged,
         updates["confidence"] = merged.confidence
     if merged.spans is not None:
         updates["spans"] = merged.spans
+    if merged.probability is not None:
+        updates["probability"] = merged.probability
     return dataclasses.replace(details[0], **{k: v for k, v in updates.items() if k in names})
 
 

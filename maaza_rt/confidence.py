@@ -162,4 +162,15 @@ def leaf_confidence(output_text: str | bytes, token_byte_offsets: Sequence[int],
     return confidence
 
 
-__all__ = ["leaf_byte_ranges", "leaf_confidence", "token_offsets"]
+def leaves_from(output_text: str | bytes, start: int) -> set[str]:
+    """The pointers of the leaves of the JSON ``output_text`` whose JSON text ends after byte
+    ``start`` (written at least in part from there on: the leaves budget closing wrote or cut,
+    for the byte where its tokens start).
+
+    Raises:
+        ValueError: the text is not one JSON value.
+    """
+    return {p for p, (_, end, _) in leaf_byte_ranges(output_text).items() if end > start}
+
+
+__all__ = ["leaf_byte_ranges", "leaf_confidence", "leaves_from", "token_offsets"]

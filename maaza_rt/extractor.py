@@ -16,8 +16,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from .calibration import CalibrationMap, model_calibration
 from .chunking import Overflow, extract_in_chunks
-from .confidence import leaf_confidence, token_offsets
+from .confidence import leaf_confidence, leaves_from, token_offsets
 from .decoding import BIASES, DEFAULT_COPY_BIAS, generate
 from .errors import InternalError
 from .llama_model import grammar_vocabulary, load_model, physical_cores, set_llama_logging
@@ -66,9 +67,16 @@ class Extraction:
         spans: for each string and number leaf found in the input text, by JSON pointer
             (``/items/0/sku``), its ``(start, end)`` character offsets there
             (:func:`maaza_rt.spans.leaf_spans`; whitespace runs match one space).
-        confidence: for every leaf, by JSON pointer, the probability of its value under the
+        confidence: for every leaf, by JSON pointer, the estimated probability that its value
+            is right: ``probability`` mapped by the model's calibration map
+            (:mod:`maaza_rt.calibration`) where the model has one (``calibrated``), else
+            ``probability`` itself (docs/details.md).
+        probability: for every leaf, by JSON pointer, the probability of its value under the
             constrained distribution: the product of its tokens' probabilities
-            (:mod:`maaza_rt.confidence`; docs/details.md).
+            (:mod:`maaza_rt.confidence`).
+        calibrated: whether ``confidence`` went through a calibration map.
+        closed: the pointers of the leaves that budget closing wrote or cut short (empty unless
+            ``budget_closed``).
         n_chunks: how many chunks the text was extracted in (1 unless it was too long for the
             context; see :mod:`maaza_rt.chunking`).
     """
@@ -89,6 +97,9 @@ class Extraction:
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
     n_chunks: int = 1
+    probability: dict[str, float] = field(default_factory=dict)
+    calibrated: bool = False
+    closed: list[str] = field(default_factory=list)
 
 
 class Extractor:
@@ -107,8 +118,14 @@ class Extractor:
         use_extra_bufts: let llama.cpp repack weights for CPU-specific kernels (off by default:
             some builds pick kernels that the host CPU cannot run).
 
+    Attributes:
+        calibration: the map from leaf probabilities to ``Extraction.confidence``
+            (:class:`~maaza_rt.calibration.CalibrationMap`): the one the model ships with, or
+            None (then confidence is the probability). Assign a map fitted for your model to
+            use it.
+
     Raises:
-        ModelError: the model cannot be found or loaded.
+        ModelError: the model cannot be found or loaded, or its calibration map cannot be read.
     """
 
     def __init__(self, model: ModelLike = None, *, n_threads: int | None = None,
@@ -123,6 +140,7 @@ class Extractor:
         self.model = load_model(model, use_extra_bufts=use_extra_bufts)
         self.n_threads = n_threads or physical_cores()
         self.session = Session(self.model, n_threads=self.n_threads, n_ctx_limit=n_ctx)
+        self.calibration: CalibrationMap | None = model_calibration(self.model.resolved.spec)
         self._matchers: dict[int, Any] = {}
         self._lock = threading.Lock()
 
@@ -257,15 +275,24 @@ class Extractor:
         if not return_details:
             return value
         pieces = self.model.pieces
-        confidence = leaf_confidence(b"".join(pieces[t] for t in gen.tokens),
-                                     token_offsets(gen.tokens, pieces), gen.token_probs or [])
+        output = b"".join(pieces[t] for t in gen.tokens)
+        offsets = token_offsets(gen.tokens, pieces)
+        probability = leaf_confidence(output, offsets, gen.token_probs or [])
+        closed = (leaves_from(output, offsets[len(offsets) - gen.n_closing])
+                  if 0 < gen.n_closing <= len(offsets) else set())
+        spans = leaf_spans(data, text)
+        calibration = self.calibration
+        confidence = (calibration.apply(data, probability, spans, closed)
+                      if calibration is not None else dict(probability))
         return Extraction(
             value=value, text=gen.text, n_prompt_tokens=len(tokens),
             n_prompt_tokens_reused=n_reused, n_output_tokens=len(gen.tokens),
             n_forced_tokens=gen.n_forced, prompt_ms=prompt_ms, decode_ms=gen.decode_ms,
             grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6,
             budget_closed=gen.budget_closed, n_closing_tokens=gen.n_closing,
-            n_drafted_tokens=gen.n_drafted, spans=leaf_spans(data, text), confidence=confidence)
+            n_drafted_tokens=gen.n_drafted, spans=spans, confidence=confidence,
+            probability=probability, calibrated=calibration is not None,
+            closed=sorted(closed))
 
     def extract_many(self, texts: Any, schema: SchemaArgument, **options: Any) -> list[Any]:
         """Extracts from each text in turn; the schema part of the prompt is evaluated once.

@@ -54,6 +54,8 @@ class ModelSpec:
         imatrix: for a merged adapter model, an importance matrix file in ``maaza_rt/weights/``
             that the quantizer weighs rounding errors by (:mod:`maaza_rt.quantize`).
         imatrix_sha256: the expected digest of the importance matrix file.
+        calibration: a calibration map file in ``maaza_rt/weights/`` that turns leaf
+            probabilities into confidences (:mod:`maaza_rt.calibration`), or None.
     """
 
     name: str
@@ -70,6 +72,7 @@ class ModelSpec:
     merge: str | None = None
     imatrix: str | None = None
     imatrix_sha256: str | None = None
+    calibration: str | None = None
 
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -98,6 +101,7 @@ _MLM_135M_LORA = replace(
                 "Q4_1 base (no merge, no cache file)",
     adapter=MLM_135M_ADAPTER,
     adapter_sha256=MLM_135M_ADAPTER_SHA256,
+    calibration="maaza-mlm-135m-calibration.json",
 )
 _MLM_135M = replace(
     _MLM_135M_LORA,

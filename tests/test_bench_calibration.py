@@ -147,3 +147,32 @@ def test_parse_args_smoke() -> None:
     assert (cfg.limit, cfg.max_tokens, cfg.threads, cfg.bins) == (2, 128, 1, 10)
     with pytest.raises(SystemExit):
         calibration.parse_args(["--bins", "0"])
+
+
+def test_from_report_rescores_with_a_map_and_keeps_the_probabilities(tmp_path: Path) -> None:
+    from maaza_rt.calibration import FEATURES, CalibrationMap
+
+    rows, answers = _rows(tmp_path)
+    first = tmp_path / "first"
+    assert calibration.main(["--rows", str(rows), "--edgejson-root", "", "--out", str(first)],
+                            extractor=ScriptedExtractor(answers)) == 0
+    before = json.loads((first / "report.json").read_text(encoding="utf-8"))
+    record = next(r for r in before["records"] if r["id"].endswith("1") and "leaves" in r)
+    assert record["probability"] == {p: c for p, c, _ in record["leaves"]}
+    assert before["groups"]["all"]["ece_probability"] == before["groups"]["all"]["ece"]
+    # A map that says "wrong" for every leaf: the confidences drop to ~0, so the ECE becomes
+    # the accuracy; the probabilities and their ECE stay.
+    never = CalibrationMap("m", FEATURES, (0.0,) * len(FEATURES), -30.0)
+    map_path = tmp_path / "map.json"
+    map_path.write_text(json.dumps(never.to_json()), encoding="utf-8")
+    second = tmp_path / "second"
+    assert calibration.main(["--from-report", str(first / "report.json"), "--calibration",
+                             str(map_path), "--out", str(second)]) == 0
+    after = json.loads((second / "report.json").read_text(encoding="utf-8"))
+    g = after["groups"]["all"]
+    assert g["n_leaves"] == 4 and g["ece"] == pytest.approx(g["accuracy"]) == 0.5
+    assert g["ece_probability"] == pytest.approx(before["groups"]["all"]["ece"])
+    assert all(r["calibrated"] for r in after["records"] if "leaves" in r)
+    # A missing map file is an error, not a silent run without one.
+    assert calibration.main(["--from-report", str(first / "report.json"), "--calibration",
+                             str(tmp_path / "nope.json"), "--out", str(second)]) == 2

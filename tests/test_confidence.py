@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from maaza_rt.confidence import leaf_byte_ranges, leaf_confidence, token_offsets
+from maaza_rt.confidence import leaf_byte_ranges, leaf_confidence, leaves_from, token_offsets
 from maaza_rt.spans import leaves
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -156,3 +156,13 @@ def test_budget_closing_tokens_count_as_forced() -> None:
     assert gen.budget_closed and gen.n_closing > 0
     assert gen.token_probs is not None and len(gen.token_probs) == len(gen.tokens)
     assert gen.token_probs[-gen.n_closing:] == [1.0] * gen.n_closing
+
+
+def test_leaves_from_a_byte_offset() -> None:
+    text = '{"a":"xy","b":[1,2],"c":{}}'
+    assert leaves_from(text, 0) == {"/a", "/b/0", "/b/1", "/c"}
+    # "/a" ends at byte 9 (after its closing quote): a start at 8 cuts it, at 9 it is whole.
+    assert leaves_from(text, 8) == {"/a", "/b/0", "/b/1", "/c"}
+    assert leaves_from(text, 9) == {"/b/0", "/b/1", "/c"}
+    assert leaves_from(text, text.index("2")) == {"/b/1", "/c"}
+    assert leaves_from(text, len(text)) == set()

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 import maaza_rt
+from maaza_rt.confidence import leaf_byte_ranges
 from maaza_rt.llama_model import grammar_vocabulary
 from maaza_rt.schemas import compile_schema
 
@@ -43,7 +44,12 @@ def test_extract_returns_value_and_details(extractor: maaza_rt.Extractor) -> Non
     assert details.n_prompt_tokens_reused == details.n_prompt_tokens - 1
     assert details.total_ms >= details.prompt_ms + details.decode_ms > 0
     assert details.grammar_ms > 0
-    assert not details.budget_closed and details.n_closing_tokens == 0
+    assert not details.budget_closed and details.n_closing_tokens == 0 and details.closed == []
+    # The default model ships a calibration map: confidence is the probability mapped by it.
+    assert details.calibrated and set(details.confidence) == set(details.probability)
+    assert details.confidence == extractor.calibration.apply(
+        details.value, details.probability, details.spans, [])
+    assert all(0 < p <= 1 for p in details.probability.values())
 
 
 @pytest.mark.model
@@ -204,6 +210,9 @@ def test_budget_closing_returns_valid_value(one_thread: maaza_rt.Extractor) -> N
             jsonschema.validate(d.value, REPORT)
             assert d.n_output_tokens <= max_tokens
             assert d.budget_closed and 0 < d.n_closing_tokens <= d.n_output_tokens, d.text
+            # Closing wrote the last leaf at least (the text it cut, or the values it added).
+            assert d.closed and set(d.closed) <= set(d.confidence) == set(d.probability)
+            assert list(leaf_byte_ranges(d.text))[-1] in d.closed
             outputs.append(d.text)
         assert outputs[0] == outputs[1], max_tokens
 
