@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import edgejson as edgejson_bench
-from bench.engines import FACTORY, EngineWorker, WorkerError
+from bench.engine_worker import FACTORY, EngineWorker, WorkerError
 from bench.failures import FAILURES, failures
 from bench.harness import EDGEJSON, OUT, REPO, format_environment, percentiles, physical_cores
 from maaza_rt import metrics, metrics_reference

@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.engines import FACTORY, EngineResult, EngineWorker, WorkerError, hf_source
+from bench.engine_worker import FACTORY, EngineResult, EngineWorker, WorkerError
+from bench.engines import hf_source
 from bench.harness import (
     EDGEJSON,
     OUT,

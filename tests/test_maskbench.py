@@ -21,6 +21,8 @@ import pytest
 from conftest import MASKBENCH, REPO
 
 from bench import maskbench as mb
+from bench import maskbench_corpus as mbc
+from bench import maskbench_report as mbr
 
 # ---------------------------------------------------------------------------------------------
 # Serialisation and key order
@@ -28,25 +30,25 @@ from bench import maskbench as mb
 
 
 def test_serialize_python_and_compact_separators() -> None:
-    value = mb.load_json_keep_numbers('{"a": [1, 2.50, 1e3], "b": {"c": null, "d": true}}')
-    assert mb.serialize(value, "python") == '{"a": [1, 2.50, 1e3], "b": {"c": null, "d": true}}'
-    assert mb.serialize(value, "compact") == '{"a":[1,2.50,1e3],"b":{"c":null,"d":true}}'
+    value = mbc.load_json_keep_numbers('{"a": [1, 2.50, 1e3], "b": {"c": null, "d": true}}')
+    assert mbc.serialize(value, "python") == '{"a": [1, 2.50, 1e3], "b": {"c": null, "d": true}}'
+    assert mbc.serialize(value, "compact") == '{"a":[1,2.50,1e3],"b":{"c":null,"d":true}}'
 
 
 def test_serialize_keeps_utf8_and_escapes_controls() -> None:
-    value = mb.load_json_keep_numbers('"caf\\u00e9 \\"q\\" \\n"')
-    assert mb.serialize(value, "compact") == '"café \\"q\\" \\n"'
+    value = mbc.load_json_keep_numbers('"caf\\u00e9 \\"q\\" \\n"')
+    assert mbc.serialize(value, "compact") == '"café \\"q\\" \\n"'
 
 
 def test_serialize_rejects_unknown_whitespace_mode() -> None:
     with pytest.raises(ValueError, match="whitespace"):
-        mb.serialize({}, "pretty")
+        mbc.serialize({}, "pretty")
 
 
 def test_reorder_keys_follows_properties_order() -> None:
     schema = {"type": "object", "properties": {"b": {}, "a": {}, "c": {}}}
     value = {"x": 0, "c": 3, "a": 1, "b": 2}
-    assert list(mb.reorder_keys(value, schema)) == ["b", "a", "c", "x"]
+    assert list(mbc.reorder_keys(value, schema)) == ["b", "a", "c", "x"]
 
 
 def test_reorder_keys_through_ref_allof_and_arrays() -> None:
@@ -56,7 +58,7 @@ def test_reorder_keys_through_ref_allof_and_arrays() -> None:
                   {"properties": {"first": {}}}],
     }
     value = {"first": 1, "list": [{"y": 1, "z": 2}, {"y": 3}]}
-    out = mb.reorder_keys(value, schema)
+    out = mbc.reorder_keys(value, schema)
     assert list(out) == ["list", "first"]
     assert [list(o) for o in out["list"]] == [["z", "y"], ["y"]]
 
@@ -64,41 +66,41 @@ def test_reorder_keys_through_ref_allof_and_arrays() -> None:
 def test_reorder_keys_ref_target_properties_before_own() -> None:
     schema = {"$defs": {"base": {"properties": {"id": {}, "kind": {}}}},
               "$ref": "#/$defs/base", "properties": {"extra": {}}}
-    assert list(mb.reorder_keys({"extra": 1, "kind": 2, "id": 3}, schema)) == ["id", "kind",
+    assert list(mbc.reorder_keys({"extra": 1, "kind": 2, "id": 3}, schema)) == ["id", "kind",
                                                                                 "extra"]
 
 
 def test_reorder_keys_picks_best_anyof_alternative() -> None:
     schema = {"anyOf": [{"properties": {"p": {}, "q": {}}},
                         {"properties": {"t": {}, "s": {}, "r": {}}}]}
-    assert list(mb.reorder_keys({"r": 1, "s": 2, "t": 3}, schema)) == ["t", "s", "r"]
+    assert list(mbc.reorder_keys({"r": 1, "s": 2, "t": 3}, schema)) == ["t", "s", "r"]
 
 
 def test_reorder_keys_survives_recursive_ref() -> None:
     schema = {"$ref": "#/definitions/n",
               "definitions": {"n": {"properties": {"v": {}, "kids": {"items": {"$ref": "#"}}}}}}
     value = {"kids": [{"kids": [], "v": 2}], "v": 1}
-    out = mb.reorder_keys(value, schema)
+    out = mbc.reorder_keys(value, schema)
     assert list(out) == ["v", "kids"] and list(out["kids"][0]) == ["v", "kids"]
 
 
 def test_select_files_sample_is_deterministic() -> None:
     files = [Path(f"f{i:03d}.json") for i in range(100)]
-    a = mb.select_files(files, None, 10, 7)
-    assert a == mb.select_files(files, None, 10, 7) and a == sorted(a) and len(set(a)) == 10
-    assert mb.select_files(files, 5, None, 0) == files[:5]
+    a = mbc.select_files(files, None, 10, 7)
+    assert a == mbc.select_files(files, None, 10, 7) and a == sorted(a) and len(set(a)) == 10
+    assert mbc.select_files(files, 5, None, 0) == files[:5]
 
 
 def test_instances_round_trip_on_corpus_sample() -> None:
     """Reordering and serialising never change an instance's value."""
-    files = mb.select_files(mb.list_corpus(MASKBENCH), None, 200, 3)
+    files = mbc.select_files(mbc.list_corpus(MASKBENCH), None, 200, 3)
     assert files, f"no MaskBench files under {MASKBENCH}"
     for path in files:
-        doc = mb.load_json_keep_numbers(path.read_text(encoding="utf-8"))
+        doc = mbc.load_json_keep_numbers(path.read_text(encoding="utf-8"))
         plain = json.loads(path.read_text(encoding="utf-8"))
         for test, ref in zip(doc["tests"], plain["tests"]):
             for ws in ("python", "compact"):
-                text = mb.serialize(mb.reorder_keys(test["data"], doc["schema"]), ws)
+                text = mbc.serialize(mbc.reorder_keys(test["data"], doc["schema"]), ws)
                 assert json.loads(text) == ref["data"], f"{path.name}: {text[:200]}"
 
 
@@ -174,7 +176,7 @@ def test_summarize_counts_errors() -> None:
         "c": {"status": "compile_error", "error": "x"},
         "d": {"status": "crash", "error": "x"},
     }
-    s = mb.summarize("e", results)
+    s = mbr.summarize("e", results)
     assert (s["compiled"], s["compile_errors"], s["crashes"], s["passing"]) == (2, 1, 1, 0)
     assert (s["validation_errors"], s["invalidation_errors"]) == (1, 1)
     assert s["mask_us"]["n"] == 3
@@ -222,7 +224,7 @@ def _jsonschema_verdict(path: Path, index: int) -> str:
 
 @pytest.fixture(scope="module")
 def maaza_sample_report() -> dict:
-    files = mb.select_files(mb.list_corpus(MASKBENCH), None, SAMPLE_SIZE, SAMPLE_SEED)
+    files = mbc.select_files(mbc.list_corpus(MASKBENCH), None, SAMPLE_SIZE, SAMPLE_SEED)
     assert len(files) == SAMPLE_SIZE, f"MaskBench corpus missing or too small at {MASKBENCH}"
     cfg = mb.Config(corpus=str(MASKBENCH), files=[f.name for f in files], engines=["maaza"],
                     whitespace="python", additional_properties=True, timeout_s=60.0,

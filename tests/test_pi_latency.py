@@ -1,4 +1,5 @@
-"""The edge latency sweep (bench.pi_latency) and its engine worker (bench.engines).
+"""The edge latency sweep (bench.pi_latency*), its engines (bench.engines) and their worker
+(bench.engine_worker).
 
 Unit tests need no model: the worker runs ``tests/fake_engine.py``, whose fixed timings make the
 sweep's arithmetic checkable exactly. One smoke test runs the real default model.
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import engines
+from bench import engine_worker, engines
 from bench import pi_latency as pl
+from bench import pi_latency_config as pl_config
+from bench import pi_latency_models as pl_models
+from bench import pi_latency_report as pl_report
+from bench import pi_latency_run as pl_run
 from maaza_rt.edgejson import complexity, validation_split
 
 FAKE = "tests.fake_engine:make_engine"
@@ -28,13 +33,13 @@ FAKE = "tests.fake_engine:make_engine"
     (" 3 , 1 ", [1, 3]), ("2-2", [2]),
 ])
 def test_parse_int_list_accepts_lists_and_ranges(text: str, expected: list[int]) -> None:
-    assert pl.parse_int_list(text) == expected
+    assert pl_config.parse_int_list(text) == expected
 
 
 @pytest.mark.parametrize("text", ["0", "3-1", "a", "", "1,-2", "0-2", "1.5"])
 def test_parse_int_list_rejects_bad_items(text: str) -> None:
     with pytest.raises(ValueError):
-        pl.parse_int_list(text)
+        pl_config.parse_int_list(text)
 
 
 def test_parse_args_quick_preset_then_overrides() -> None:
@@ -42,7 +47,7 @@ def test_parse_args_quick_preset_then_overrides() -> None:
     assert quick.models == ["default"]
     assert quick.threads == [1]
     assert quick.per_complexity == 1
-    assert quick.peer_timeout_s == pl.QUICK["peer_timeout_s"]
+    assert quick.peer_timeout_s == pl_config.QUICK["peer_timeout_s"]
     assert quick.engines == list(engines.ENGINES)
     custom = pl.parse_args(["--quick", "--threads", "1-3", "--engines", "maaza,free",
                             "--quants", "q8_0,f16", "--no-warmup"])
@@ -53,7 +58,7 @@ def test_parse_args_quick_preset_then_overrides() -> None:
     assert custom.per_complexity == 1  # from --quick
     full = pl.parse_args([])
     assert full.models == ["default", "gemma3-270m"]
-    assert full.per_complexity == pl.SweepConfig().per_complexity
+    assert full.per_complexity == pl_config.SweepConfig().per_complexity
     assert full.warmup is True
 
 
@@ -80,7 +85,7 @@ def test_parse_args_rejects_bad_values(argv: list[str]) -> None:
     ("xq4_0y.gguf", None),
 ])
 def test_quant_from_name(name: str, quant: str | None) -> None:
-    assert pl.quant_from_name(name) == quant
+    assert pl_models.quant_from_name(name) == quant
 
 
 def test_quant_of_reads_the_file_type_when_the_name_does_not_say(tmp_path: Path) -> None:
@@ -93,17 +98,18 @@ def test_quant_of_reads_the_file_type_when_the_name_does_not_say(tmp_path: Path)
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    assert pl.quant_of(path) == "Q8_0"
+    assert pl_models.quant_of(path) == "Q8_0"
     (tmp_path / "junk.gguf").write_bytes(b"not a gguf file")
-    assert pl.quant_of(tmp_path / "junk.gguf") == "unknown"
+    assert pl_models.quant_of(tmp_path / "junk.gguf") == "unknown"
 
 
 def test_discover_models_filters_directories_by_quant(tmp_path: Path) -> None:
     for name in ("a-Q8_0.gguf", "a-Q2_K.gguf", "a-F16.gguf", "notes.txt"):
         (tmp_path / name).write_bytes(b"GGUF" + b"\0" * 60)
-    config = pl.SweepConfig(models=["no-such-model"], gguf_dirs=[str(tmp_path), "/nonexistent"],
-                            quants=["Q8_0", "F16"])
-    found, notes = pl.discover_models(config)
+    config = pl_config.SweepConfig(models=["no-such-model"],
+                                   gguf_dirs=[str(tmp_path), "/nonexistent"],
+                                   quants=["Q8_0", "F16"])
+    found, notes = pl_models.discover_models(config)
     assert sorted(m.quant for m in found) == ["F16", "Q8_0"]
     assert all(m.size_bytes == 64 for m in found)
     assert any("no-such-model" in n for n in notes)
@@ -114,12 +120,13 @@ def test_discover_models_filters_directories_by_quant(tmp_path: Path) -> None:
 
 
 def test_sample_rows_is_seeded_stratified_and_held_out(edgejson_rows: list[dict]) -> None:
-    samples, warm = pl.sample_rows(edgejson_rows, ["simple", "medium", "complex"], 3, seed=0)
-    again, warm_again = pl.sample_rows(edgejson_rows, ["simple", "medium", "complex"], 3, seed=0)
+    samples, warm = pl_run.sample_rows(edgejson_rows, ["simple", "medium", "complex"], 3, seed=0)
+    again, warm_again = pl_run.sample_rows(edgejson_rows, ["simple", "medium", "complex"], 3,
+                                           seed=0)
     assert [s.row["id"] for s in samples] == [s.row["id"] for s in again]
     assert [s.partner["id"] for s in samples] == [s.partner["id"] for s in again]
     assert warm["id"] == warm_again["id"]
-    other, _ = pl.sample_rows(edgejson_rows, ["simple", "medium", "complex"], 3, seed=1)
+    other, _ = pl_run.sample_rows(edgejson_rows, ["simple", "medium", "complex"], 3, seed=1)
     assert [s.row["id"] for s in samples] != [s.row["id"] for s in other]
 
     _, val = validation_split(edgejson_rows, seed=0)
@@ -142,19 +149,20 @@ def test_sample_rows_is_seeded_stratified_and_held_out(edgejson_rows: list[dict]
 
 
 def test_sample_rows_caps_at_the_schemas_available(edgejson_rows: list[dict]) -> None:
-    samples, _ = pl.sample_rows(edgejson_rows, ["complex"], 50, seed=0)
+    samples, _ = pl_run.sample_rows(edgejson_rows, ["complex"], 50, seed=0)
     n_schemas = len({r["schema_id"] for r in edgejson_rows if complexity(r) == "complex"})
     assert 1 <= len(samples) <= n_schemas
     assert len({s.row["schema_id"] for s in samples}) == len(samples)
     with pytest.raises(ValueError, match="complexity"):
-        pl.sample_rows([r for r in edgejson_rows if complexity(r) == "simple"], ["complex"], 1, 0)
+        pl_run.sample_rows([r for r in edgejson_rows if complexity(r) == "simple"], ["complex"],
+                           1, 0)
 
 
 # ---- statistics and summaries -----------------------------------------------------------------
 
 
-def _model() -> pl.ModelFile:
-    return pl.ModelFile("m", "m", "/m.gguf", "Q4_0", 2 << 20)
+def _model() -> pl_models.ModelFile:
+    return pl_models.ModelFile("m", "m", "/m.gguf", "Q4_0", 2 << 20)
 
 
 def _rec(engine: str, phase: str, row: str, cx: str, total: float, *, prompt: float = 10.0,
@@ -171,7 +179,7 @@ def _rec(engine: str, phase: str, row: str, cx: str, total: float, *, prompt: fl
 
 
 def test_summarize_computes_rates_shares_and_reuse() -> None:
-    setting = pl.Setting(_model(), "maaza", 2, 1024)
+    setting = pl_run.Setting(_model(), "maaza", 2, 1024)
     recs = [
         _rec("maaza", "warmup", "w", "simple", 999.0),
         _rec("maaza", "first", "a", "simple", 100.0),
@@ -181,7 +189,8 @@ def test_summarize_computes_rates_shares_and_reuse() -> None:
         _rec("maaza", "second", "b", "complex", 270.0),
         _rec("maaza", "first", "c", "complex", 500.0, error="timeout"),
     ]
-    s = pl.summarize(setting, recs, {"load_ms": 12.0, "peak_rss_mb": 80.0}, ["simple", "complex"])
+    s = pl_report.summarize(setting, recs, {"load_ms": 12.0, "peak_rss_mb": 80.0},
+                            ["simple", "complex"])
     assert s["n"] == 3 and s["n_errors"] == 1 and s["n_timeouts"] == 1 and s["n_valid"] == 2
     assert s["p50_ms"] == 300.0  # the timeout counts at its cap
     assert s["p50_ms_simple"] == 100.0
@@ -205,9 +214,9 @@ def test_bar_ratios_and_verdicts() -> None:
                                      ("free", 200.0, 250.0)):
         recs = [_rec(engine, "first", "a", "simple", simple),
                 _rec(engine, "first", "b", "complex", complex_)]
-        summaries.append(pl.summarize(pl.Setting(_model(), engine, 2, 1024), recs, {},
-                                      ["simple", "complex"]))
-    ratios = pl.bar_ratios(summaries, ["simple", "complex"])
+        summaries.append(pl_report.summarize(pl_run.Setting(_model(), engine, 2, 1024), recs,
+                                             {}, ["simple", "complex"]))
+    ratios = pl_report.bar_ratios(summaries, ["simple", "complex"])
     by_cx = {r["complexity"]: r for r in ratios}
     assert by_cx["simple"]["maaza_over_llama-gbnf"] == pytest.approx(0.25)
     assert by_cx["complex"]["maaza_over_llama-gbnf"] == pytest.approx(0.5)
@@ -215,14 +224,14 @@ def test_bar_ratios_and_verdicts() -> None:
     assert by_cx["complex"]["maaza_over_free"] == pytest.approx(1.2)
     assert math.isnan(by_cx["simple"]["maaza_over_maaza-nojf"])
     assert math.isnan(by_cx["simple"]["maaza_over_maaza-nolookup"])
-    lines = pl.bar_lines(summaries, ratios)
+    lines = pl_report.bar_lines(summaries, ratios)
     simple_line = next(x for x in lines if x.endswith("-") and " simple:" in x)
     complex_line = next(x for x in lines if " complex:" in x)
     assert "maaza/llama-gbnf 0.250 (bar <= 0.333: meets)" in simple_line
     assert "misses by 1.50x" in complex_line and "misses by 1.20x" in complex_line
     assert any("grammar/decode time per token 1.00% (bar < 2%: meets)" in x for x in lines)
-    assert pl._verdict(1.0, 1.0, strict=True) == "misses by 1.00x"
-    assert pl._verdict(float("nan"), 1.0) == "n/a"
+    assert pl_report._verdict(1.0, 1.0, strict=True) == "misses by 1.00x"
+    assert pl_report._verdict(float("nan"), 1.0) == "n/a"
 
 
 # ---- writers ----------------------------------------------------------------------------------
@@ -239,22 +248,22 @@ def test_writers_produce_csv_markdown_and_png(tmp_path: Path) -> None:
     for engine in ("maaza", "llama-gbnf"):
         for threads in (1, 2):
             recs = [_rec(engine, "first", "a", "simple", 100.0 * threads)]
-            summaries.append(pl.summarize(pl.Setting(_model(), engine, threads, 1024), recs, {},
-                                          ["simple"]))
-    ratios = pl.bar_ratios(summaries, ["simple"])
+            summaries.append(pl_report.summarize(pl_run.Setting(_model(), engine, threads, 1024),
+                                                 recs, {}, ["simple"]))
+    ratios = pl_report.bar_ratios(summaries, ["simple"])
     base = tmp_path / "out"
-    pl.write_csv(base.with_suffix(".csv"), summaries, pl.CONFIG_COLUMNS)
+    pl_report.write_csv(base.with_suffix(".csv"), summaries, pl_report.CONFIG_COLUMNS)
     with open(base.with_suffix(".csv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4
-    assert list(rows[0]) == list(pl.CONFIG_COLUMNS)
+    assert list(rows[0]) == list(pl_report.CONFIG_COLUMNS)
     assert [float(r["p50_ms"]) for r in rows] == [100.0, 200.0, 100.0, 200.0]
-    md = pl.markdown(_env(), pl.SweepConfig(), summaries, ratios, ["a note"], 12.0)
+    md = pl_report.markdown(_env(), pl_config.SweepConfig(), summaries, ratios, ["a note"], 12.0)
     assert "Test CPU 9000 (4 physical cores, 8 logical CPUs)" in md
     assert "TestOS 1" in md and "a note" in md and "(commit abc123)" in md
     assert md.count("| m | Q4_0 | maaza |") == 2
     assert "| m | Q4_0 | 2 | 1024 | simple | 200 | - | - | 200 | - | 1.000 | - |" in md
-    pngs = pl.write_plots(base, summaries, ["simple"])
+    pngs = pl_report.write_plots(base, summaries, ["simple"])
     assert len(pngs) == 2
     for p in pngs:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -302,7 +311,7 @@ def test_make_engine_rejects_unknown_names() -> None:
 
 def test_worker_round_trip_timeout_and_crash_recovery(edgejson_rows: list[dict]) -> None:
     row = edgejson_rows[0]
-    with engines.EngineWorker("maaza", "m", 1, 512, factory=FAKE) as w:
+    with engine_worker.EngineWorker("maaza", "m", 1, 512, factory=FAKE) as w:
         r = w.extract(row["prompt"], {"type": "object"}, 64, timeout_s=30)
         assert r.ok and r.value == row["expected_output"]
         assert (r.total_ms, r.n_prompt_eval, r.n_forced_tokens) == (100.0, 100, 10)
@@ -329,7 +338,7 @@ def test_worker_round_trip_timeout_and_crash_recovery(edgejson_rows: list[dict])
 
 def test_worker_start_is_eager_and_logs_the_child_stderr(tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
-    with engines.EngineWorker("free", "m", 1, 512, factory=FAKE, log_path=log) as w:
+    with engine_worker.EngineWorker("free", "m", 1, 512, factory=FAKE, log_path=log) as w:
         w.start()
         assert len(w.load_ms) == 1
         w.start()  # already running: no second load
@@ -338,8 +347,8 @@ def test_worker_start_is_eager_and_logs_the_child_stderr(tmp_path: Path) -> None
 
 
 def test_worker_reports_a_failed_load() -> None:
-    w = engines.EngineWorker("maaza", "FAIL", 1, 512, factory=FAKE)
-    with pytest.raises(engines.WorkerError, match="cannot load FAIL"):
+    w = engine_worker.EngineWorker("maaza", "FAIL", 1, 512, factory=FAKE)
+    with pytest.raises(engine_worker.WorkerError, match="cannot load FAIL"):
         w.extract("x", {}, 8)
     w.close()
 

@@ -1,0 +1,73 @@
+"""JSON Schema -> grammar compiler on keywords that combine: properties merged from $ref and allOf
+(key order, prefixItems, consts) and keywords whose meaning depends on the draft."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from maaza_rt.grammar import Grammar
+
+sys.path.insert(0, str(Path(__file__).parent))
+from schema_oracle import matches  # noqa: E402
+
+
+def test_schema_merged_key_order() -> None:
+    # A schema extending a $ref target: the target's properties come first, then its own, then
+    # allOf branches in order.
+    schema = {
+        "$defs": {"base": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        "$ref": "#/$defs/base",
+        "properties": {"name": {"type": "string"}},
+        "allOf": [{"properties": {"tag": {"type": "string"}}}],
+    }
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, '{"id":"1","name":"n","tag":"t"}')
+    assert not matches(grammar, '{"name":"n","id":"1"}')
+
+
+def test_schema_prefix_items_in_all_of_keeps_outer_items() -> None:
+    """`items` of one conjunct applies to every element, including another conjunct's
+    prefixItems positions."""
+    schema = {"type": "array", "items": {"type": "string"},
+              "allOf": [{"prefixItems": [{"type": "integer"}]}]}
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, "[]")
+    for text in ("[1]", '["a"]', '[1,"a"]'):
+        assert not matches(grammar, text), text
+    schema = {"allOf": [{"prefixItems": [{"type": "integer"}, {"type": "string"}]},
+                        {"prefixItems": [{"minimum": 0}], "items": {"maxLength": 2}}]}
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, '[1,"ab"]')
+    for text in ('[-1,"ab"]', '[1,"abc"]', '[1,"ab","xyz"]'):
+        assert not matches(grammar, text), text
+    assert matches(grammar, '[1,"ab","xy"]')
+
+
+def test_schema_const_merge_compares_numbers_exactly() -> None:
+    """Two consts equal as doubles but not as numbers admit nothing (0.1 is not
+    0.10000000000000001)."""
+    # JSON text: Python's json would print both numbers as 0.1.
+    schema = '{"properties": {"a": {"allOf": [{"const": 0.1}, {"const": 0.10000000000000001}]}}}'
+    grammar = Grammar.from_json_schema(schema)
+    assert matches(grammar, "{}")
+    assert not matches(grammar, '{"a":0.1}')
+    assert not matches(grammar, '{"a":0.10000000000000001}')
+
+
+def test_schema_draft7_ignores_prefix_items() -> None:
+    """Before 2020-12 `prefixItems` is not a keyword: `items` applies to every element."""
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "array",
+              "prefixItems": [{"type": "integer"}], "items": {"type": "string"}}
+    grammar = Grammar.from_json_schema(schema)
+    assert not matches(grammar, "[1]")
+    assert matches(grammar, '["a"]')
+
+
+def test_schema_draft4_integer_enum_excludes_float_spelling() -> None:
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer",
+              "enum": [1.0, 2]}
+    grammar = Grammar.from_json_schema(draft4)
+    assert not matches(grammar, "1.0") and matches(grammar, "2")
+    grammar = Grammar.from_json_schema({"type": "integer", "enum": [1.0, 1.5]})
+    assert matches(grammar, "1.0") and not matches(grammar, "1.5")

@@ -1,0 +1,152 @@
+"""JSON Schema -> grammar compiler on oneOf: branches are exclusive, every accepted instance
+matches exactly one branch (regressions of accepted invalid values), disjoint branches compile to
+a plain union, and branches it cannot keep apart are refused."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from maaza_rt import SchemaError
+from maaza_rt.grammar import Grammar
+
+sys.path.insert(0, str(Path(__file__).parent))
+from schema_oracle import closed, matches, repro  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("schema", "options", "good", "bad"),
+    [
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {}},
+                "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
+            },
+            {},
+            ['{"a":1}', '{"b":1}', '{"a":1,"c":2}'],
+            ['{"a":1,"b":2}', "{}", '{"c":1}'],
+        ),
+        (
+            {"oneOf": [{"required": ["x"]}, {"required": ["y", "z"]}]},
+            {"additional_properties": True},
+            ['{"x":1}', '{"y":1,"z":2}', '{"x":1,"y":2}'],
+            ['{"x":1,"y":1,"z":2}', '{"y":1}', "1", '"s"'],
+        ),
+        (
+            {
+                "properties": {"a": {}, "b": {}},
+                "oneOf": [{"required": ["a"]}, {"required": ["a", "b"]}],
+            },
+            {},
+            ['{"a":1}'],
+            ['{"a":1,"b":2}', '{"b":2}'],
+        ),
+    ],
+)
+def test_schema_one_of_required_branches_exclusive(
+    schema: Any, options: dict, good: list[str], bad: list[str]
+) -> None:
+    grammar = Grammar.from_json_schema(schema, **options)
+    oracle = schema if options.get("additional_properties") else closed(schema)
+    for text in good:
+        assert jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
+        assert matches(grammar, text), repro(schema, text, grammar)
+    for text in bad:
+        assert not jsonschema.Draft202012Validator(oracle).is_valid(json.loads(text)), text
+        assert not matches(grammar, text), repro(schema, text, grammar)
+
+
+@pytest.mark.parametrize(
+    ("schema", "accepted", "refused"),
+    [
+        # 3 matches both branches; integers below 2 and non-numbers match one.
+        ({"oneOf": [{"type": "integer"}, {"minimum": 2}]}, ["1", "-5", '"x"', "null"],
+         ["3", "2"]),
+        # `true` matches everything: only values failing the other branch remain.
+        ({"oneOf": [True, {"type": "integer"}]}, ['"x"', "[]"], ["3"]),
+        ({"oneOf": [False, {"type": "integer"}]}, ["3"], ['"x"']),
+        # A base schema with overlapping branches: 3 satisfies both bounds.
+        ({"type": "integer", "oneOf": [{"minimum": 2}, {"maximum": 5}]}, ["1", "7"], ["3", "5"]),
+        # Strings of at most 5 characters match both branches.
+        ({"oneOf": [{"type": "string"}, {"type": "string", "maxLength": 5}]}, ['"abcdef"'],
+         ['"abc"']),
+        # enum values shared by two branches are dropped.
+        ({"oneOf": [{"enum": [1, 2, 3]}, {"enum": [3, 4]}]}, ["1", "2", "4"], ["3"]),
+        # Keys required by one branch only: the other branch's keys must be absent.
+        ({"type": "object", "properties": {"a": {}, "b": {}},
+          "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}, ['{"a":1}', '{"b":1}'],
+         ['{"a":1,"b":1}', "{}"]),
+        # additionalProperties false in each branch: {} matches both.
+        ({"type": "object", "oneOf": [
+            {"properties": {"next": {"type": "string"}}, "additionalProperties": False},
+            {"properties": {"previous": {"type": "string"}}, "additionalProperties": False}]},
+         ['{"next":"a"}', '{"previous":"b"}'], ["{}"]),
+        # A discriminator that is not required: without it, both branches match.
+        ({"type": "object", "properties": {"kind": {"enum": ["a", "b"]}, "url": {"type": "string"}},
+          "required": ["url"],
+          "oneOf": [{"properties": {"kind": {"enum": ["a"]}}},
+                    {"properties": {"kind": {"enum": ["b"]}}}]},
+         ['{"kind":"a","url":"u"}', '{"kind":"b","url":"u"}'], ['{"url":"u"}']),
+        # anyOf and oneOf side by side: the oneOf stays exclusive.
+        ({"anyOf": [{"type": "integer"}, {"type": "string"}],
+          "oneOf": [{"minimum": 0}, {"maximum": 10}]}, ["-1", "11"], ["5", '"s"']),
+        # allOf of a oneOf with anyOf branches (merged, never read as anyOf).
+        ({"allOf": [{"anyOf": [{"type": "integer"}]},
+                    {"oneOf": [{"minimum": 0}, {"maximum": 10}]}]},
+         ["-1", "11"], ["5"]),
+    ],
+)
+def test_schema_one_of_accepts_only_values_matching_one_branch(
+    schema: Any, accepted: list[str], refused: list[str]
+) -> None:
+    grammar = Grammar.from_json_schema(schema, additional_properties=True)
+    validator = jsonschema.Draft202012Validator(schema)
+    for text in accepted:
+        assert validator.is_valid(json.loads(text)), f"table error: {text}"
+        assert matches(grammar, text), repro(schema, text, grammar)
+    for text in refused:
+        assert not matches(grammar, text), repro(schema, text, grammar)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]},
+        {"oneOf": [{"const": "a"}, {"const": "b"}, {"enum": [1, 2]}]},
+        {"oneOf": [
+            {"type": "object", "required": ["kind"],
+             "properties": {"kind": {"const": "cat"}, "meow": {"type": "boolean"}}},
+            {"type": "object", "required": ["kind"],
+             "properties": {"kind": {"const": "dog"}, "bark": {"type": "boolean"}}}]},
+        {"type": "integer", "oneOf": [{"maximum": 0}, {"minimum": 1}]},
+        {"type": "array", "oneOf": [{"maxItems": 1}, {"minItems": 2}]},
+    ],
+)
+def test_schema_one_of_disjoint_branches_exact(schema: Any) -> None:
+    """Provably disjoint branches compile to their plain union: the same grammar as anyOf."""
+    as_any_of = {("anyOf" if k == "oneOf" else k): v for k, v in schema.items()}
+    assert Grammar.from_json_schema(schema).to_gbnf() == Grammar.from_json_schema(
+        as_any_of).to_gbnf().replace("anyOf", "oneOf")
+
+
+@pytest.mark.parametrize(
+    ("schema", "pointer"),
+    [
+        ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, ""),
+        ({"oneOf": [True, True]}, ""),
+        ({"properties": {"id": {"oneOf": [{"type": "string", "pattern": "^[a-f]{4}$"},
+                                          {"type": "string"}]}}}, "/properties/id"),
+    ],
+)
+def test_schema_one_of_unenforceable_refused(schema: Any, pointer: str) -> None:
+    with pytest.raises(SchemaError) as e:
+        Grammar.from_json_schema(schema)
+    assert (e.value.keyword, e.value.pointer) == ("oneOf", pointer)
+    grammar = Grammar.from_json_schema(schema, lenient=True)
+    assert grammar.ignored == [f"oneOf at {pointer or '#'}"]
