@@ -576,6 +576,7 @@ class Engine {
   void advance(std::vector<Stack>& buf, std::size_t begin, std::size_t end, std::uint8_t b,
                StepFlags& f) {
     visited_.clear();
+    partial_.clear();
     std::size_t out_begin = buf.size();
     for (std::size_t i = begin; i < end; ++i) {
       const Stack s = buf[i];
@@ -589,11 +590,15 @@ class Engine {
           expand(s.pos + 1, s.parent, buf, f);
         } else if (r == 2) {
           Stack t{s.pos, new_aux, s.parent};
+          // Look for a duplicate only when this position and parent already made a partial
+          // character on this byte: a scan per stack is quadratic in states of many stacks.
           bool dup = false;
-          for (std::size_t k = out_begin; k < buf.size(); ++k) {
-            if (buf[k] == t) {
-              dup = true;
-              break;
+          if (!partial_.insert(key2(s.pos, s.parent))) {
+            for (std::size_t k = out_begin; k < buf.size(); ++k) {
+              if (buf[k] == t) {
+                dup = true;
+                break;
+              }
             }
           }
           if (!dup) buf.push_back(t);
@@ -710,6 +715,7 @@ class Engine {
   std::vector<Frame> frames_;
   U64Map frame_ids_;
   ScratchSet visited_;
+  ScratchSet partial_;  // (position, parent) of the partial characters made by one advance
   std::vector<Frame> work_;
 };
 
@@ -985,6 +991,11 @@ struct GrammarMatcher::Impl {
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
   std::size_t memo_bytes = 0;
   static constexpr std::size_t kMaxMemoBytes = std::size_t(32) << 20;
+  // A state with more stacks than this gets its mask from one trie walk over all of them: the
+  // token cache works stack by stack, and a state of many stacks (a long bounded repetition of a
+  // rule that matches the empty string) would build a context per stack, each walk as long as
+  // the repetition.
+  static constexpr std::size_t kMaxCachedStacks = 256;
 
   void reset() {
     stacks.clear();
@@ -1255,6 +1266,10 @@ struct GrammarMatcher::Impl {
     if (complete) {
       for (std::uint32_t id : vocab.eos_ids()) set_bit(bits, id);
     }
+    if (stacks.size() > kMaxCachedStacks) {
+      walk_trie(stacks.data(), stacks.data() + stacks.size(), bits);
+      return;
+    }
     for (const Stack& s : stacks) {
       if (!mask_from_cache(s, bits, n_words)) walk_trie(&s, &s + 1, bits);
     }
@@ -1380,10 +1395,11 @@ void GrammarMatcher::mask_logits(float* logits, std::size_t n) {
   const std::size_t nv = vocab_->n_vocab();
   const float neg = -std::numeric_limits<float>::infinity();
   for (std::size_t w = 0; w < nw; ++w) {
-    const std::uint32_t word = impl_->mask[w];
-    if (word == 0xFFFFFFFFu) continue;
     const std::size_t base = w * 32;
     const std::size_t end = std::min({base + 32, n, nv});
+    if (end <= base) break;  // fewer logits than tokens: the rest are not there
+    const std::uint32_t word = impl_->mask[w];
+    if (word == 0xFFFFFFFFu) continue;
     if (word == 0) {
       std::fill(logits + base, logits + end, neg);
       continue;

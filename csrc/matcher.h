@@ -182,7 +182,8 @@ class GrammarMatcher {
   // for an allowed end-of-generation token). Throws InternalError if the token is not allowed.
   std::string shortest_completion_after(std::int64_t token_id);
   void reset();
-  // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity.
+  // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity. `logits` holds n
+  // entries; when n < n_vocab, the tokens from n on have no entry and nothing is written for them.
   void mask_logits(float* logits, std::size_t n);
   // Argmax over allowed tokens, -1 if none is allowed. Does not advance the state.
   std::int64_t select_greedy(const float* logits, std::size_t n);
