@@ -27,14 +27,42 @@ std::uint64_t hash_bytes(std::string_view data) {
   return h;
 }
 
+namespace {
+
+// Whether rule `to` is reachable from rule `from` through references and repetitions.
+bool reaches(const Grammar& grammar, std::uint32_t from, std::uint32_t to) {
+  std::vector<bool> seen(grammar.rules().size(), false);
+  std::vector<std::uint32_t> todo{from};
+  seen[from] = true;
+  while (!todo.empty()) {
+    const std::uint32_t r = todo.back();
+    todo.pop_back();
+    if (r == to) return true;
+    for (const Sequence& seq : grammar.rule(r).alternatives) {
+      for (const Symbol& s : seq) {
+        bool ref = s.kind == Symbol::Kind::RuleRef || s.kind == Symbol::Kind::Repeat;
+        if (ref && !seen[s.rule]) {
+          seen[s.rule] = true;
+          todo.push_back(s.rule);
+        }
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 bool many_stacks_by_design(const Grammar& grammar) {
   const std::vector<bool> nullable = grammar.nullable_rules();
-  for (const Rule& rule : grammar.rules()) {
-    for (const Sequence& seq : rule.alternatives) {
+  const auto& rules = grammar.rules();
+  for (std::uint32_t r = 0; r < rules.size(); ++r) {
+    for (const Sequence& seq : rules[r].alternatives) {
       for (const Symbol& s : seq) {
         if (s.kind != Symbol::Kind::Repeat || !nullable[s.rule]) continue;
         const std::uint32_t count = s.max == kUnbounded ? s.min : s.max;
         if (count > 3000) return true;
+        if (s.max != kUnbounded && s.max > 1 && reaches(grammar, s.rule, r)) return true;
       }
     }
   }

@@ -42,10 +42,12 @@ class Rng {
 // FNV-1a over bytes: seeds an Rng from an input.
 std::uint64_t hash_bytes(std::string_view data);
 
-// Whether the grammar repeats a rule that matches the empty string more than 3,000 times
-// (`("a"?){5000}`): every state then holds a stack per repetition, and each mask costs time
-// linear in them. Such inputs are compiled but not walked: they would be slow by design, not
-// wrong, and a fuzzer finds superlinear costs on smaller counts as well.
+// Whether the grammar repeats a rule that matches the empty string either more than 3,000 times
+// (`("a"?){5000}`: every state holds a stack per repetition, and each mask costs time linear in
+// them) or a bounded number of times inside a recursion (`root ::= "(" item{0,100} ")"`, `item
+// ::= root | ""`: a stack per repetition level per level of nesting, so states grow
+// exponentially with the nesting, and the matcher has no bound on them; docs/fuzzing.md, "Known
+// limits"). Such inputs are compiled but not walked.
 bool many_stacks_by_design(const Grammar& grammar);
 
 // 256 one-byte tokens (id = byte value) and an end-of-generation token (id 256, empty piece).
