@@ -25,19 +25,8 @@ Scores per model, overall ("all") and per source:
                     or of its expected or output object: output[prop] == expected[prop] (the
                     metrics' equality), absent == absent counting as right; every pair of an
                     unparsed output is wrong. Per property name in report.json.
-Failure counts (what goes wrong on unseen schemas), over parsed outputs; a string leaf (found by
-walking nested objects and arrays, named by its JSON pointer) that equals the expected value at
-the same pointer is never a failure, and one leaf may count under several kinds:
-    description_values  a string equal (whitespace-normalized, case-insensitive) to a
-                        description anywhere in the schema (its own property's or any other),
-                        in full or as the prompt shortens it
-    type_name_values    a string equal (same folding) to a JSON type name, also written as the
-                        prompt renders types: "string[]", "string(date)", "number|null"
-    ungrounded_strings  a string that does not occur in the text (whitespace-normalized,
-                        case-insensitive substring); values an enum or const allows are exempt
-                        from all three string kinds
-    extra_fields        top-level properties output but absent from expected
-    missing_fields      top-level properties expected but absent from the output
+Failure counts (what goes wrong on unseen schemas): the kinds of bench/failures.py, over
+parsed outputs (``absent_strings``/``absent_numbers`` are the values grounding rules out).
 
 Writes to --out: report.json (config, environment header, per model: overall and per-source
 scores, failure counts, per-field accuracy, latency p50/p95, every example's output with its
@@ -53,27 +42,19 @@ import dataclasses
 import json
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import edgejson as edgejson_bench
 from bench.engines import FACTORY, EngineWorker, WorkerError
+from bench.failures import FAILURES, failures
 from bench.harness import EDGEJSON, OUT, REPO, format_environment, percentiles, physical_cores
 from maaza_rt import metrics, metrics_reference
 from maaza_rt.errors import MaazaError
-from maaza_rt.prompt import _short as prompt_description  # as the prompt shows it
-from maaza_rt.schema_view import resolve_ref_or_none
-from train.sources import load_rows, normalize_space
+from train.sources import load_rows
 
 SCORE_METRICS = (*edgejson_bench.METRICS, "field_accuracy")
-FAILURES = ("description_values", "type_name_values", "ungrounded_strings", "extra_fields",
-            "missing_fields")
-# A JSON type name, as the prompt's schema rendering writes types: with a format, as an array
-# ("string(date)", "string[]") or as a union ("number|null").
-_TYPE = r"(?:string|number|integer|boolean|object|array|null)(?:\([\w-]+\))?(?:\[\])*"
-TYPE_NAME = re.compile(rf"{_TYPE}(?:\s*\|\s*{_TYPE})*")
 ALL = "all"
 SMOKE_ROWS = 3  # rows per source with --smoke
 SMOKE_MAX_TOKENS = 64
@@ -151,112 +132,6 @@ def select_rows(cfg: Config) -> list[dict[str, Any]]:
     if clash:
         raise ValueError(f"EdgeJSON rows already in {cfg.rows}: {', '.join(sorted(clash)[:5])}")
     return limit_per_source(rows + extra, cfg.limit_per_source)
-
-
-# ---- failure analysis -------------------------------------------------------------------------
-
-
-def _pointer(parent: str, key: str | int) -> str:
-    return f"{parent}/{str(key).replace('~', '~0').replace('/', '~1')}"
-
-
-def _fold(text: str) -> str:
-    return normalize_space(text).lower()
-
-
-def schema_descriptions(schema: Any) -> set[str]:
-    """Every non-empty ``description`` in a schema (nested properties, items, branches and
-    definitions included), whitespace-normalized and lower-cased, also as the prompt shortens a
-    long one (with and without its ``...``)."""
-    found: set[str] = set()
-    stack = [schema]
-    while stack:
-        s = stack.pop()
-        if isinstance(s, list):
-            stack += s
-        elif isinstance(s, dict):
-            text = s.get("description")
-            if isinstance(text, str) and text.strip():
-                short = _fold(prompt_description(text))
-                found.update((_fold(text), short, short.removesuffix("...").rstrip()))
-            for key in ("properties", "$defs", "definitions", "patternProperties"):
-                if isinstance(s.get(key), dict):
-                    stack += s[key].values()
-            stack += [s.get(k) for k in ("items", "additionalProperties", "contains", "not",
-                                          "if", "then", "else", "anyOf", "oneOf", "allOf",
-                                          "prefixItems")]
-    return found
-
-
-def _expand(schema: Any, root: Any, depth: int = 0) -> list[dict[str, Any]]:
-    """``schema`` with local ``$ref`` resolved and anyOf/oneOf/allOf branches listed."""
-    if not isinstance(schema, dict) or depth > 32:
-        return []
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#"):
-        target = resolve_ref_or_none(root, ref)
-        return [schema, *_expand(target, root, depth + 1)]
-    out = [schema]
-    for key in ("anyOf", "oneOf", "allOf"):
-        for branch in schema.get(key) or []:
-            out += _expand(branch, root, depth + 1)
-    return out
-
-
-def _child(schemas: list[dict[str, Any]], key: str | int, root: Any) -> list[dict[str, Any]]:
-    """The subschemas a value at ``key`` (a property name or an array index) may match."""
-    out: list[dict[str, Any]] = []
-    for s in schemas:
-        if isinstance(key, str):
-            sub = (s.get("properties") or {}).get(key, s.get("additionalProperties"))
-        else:
-            prefix = s.get("prefixItems") or []
-            sub = prefix[key] if key < len(prefix) else s.get("items")
-        out += _expand(sub, root)
-    return out
-
-
-def _string_leaves(value: Any, schemas: list[dict[str, Any]], root: Any,
-                   pointer: str = "") -> Iterator[tuple[str, str, bool]]:
-    """``(pointer, string, allowed by an enum or const)`` for every string leaf of ``value``."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _string_leaves(v, _child(schemas, k, root), root, _pointer(pointer, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _string_leaves(v, _child(schemas, i, root), root, _pointer(pointer, i))
-    elif isinstance(value, str):
-        allowed = any(value in (s.get("enum") or []) or ("const" in s and s["const"] == value)
-                      for s in schemas)
-        yield pointer, value, allowed
-
-
-def failures(output: Any, expected: Any, schema: dict[str, Any], text: str
-             ) -> dict[str, list[str]]:
-    """The JSON pointers of each failure kind (``FAILURES``) in one parsed output.
-
-    A string leaf equal to the expected leaf at its pointer is right, whatever it looks like;
-    enum and const values are choices the schema offers, not generated strings.
-    """
-    found: dict[str, list[str]] = {kind: [] for kind in FAILURES}
-    right = {p: v for p, v, _ in _string_leaves(expected, [], schema)}
-    descriptions = schema_descriptions(schema)
-    hay = _fold(text)
-    for pointer, value, allowed in _string_leaves(output, _expand(schema, schema), schema):
-        if allowed or right.get(pointer) == value:
-            continue
-        folded = _fold(value)
-        if folded in descriptions:
-            found["description_values"].append(pointer)
-        if TYPE_NAME.fullmatch(folded):
-            found["type_name_values"].append(pointer)
-        if folded not in hay:
-            found["ungrounded_strings"].append(pointer)
-    out_keys = list(output) if isinstance(output, dict) else []
-    exp_keys = list(expected) if isinstance(expected, dict) else []
-    found["extra_fields"] = [_pointer("", k) for k in out_keys if k not in exp_keys]
-    found["missing_fields"] = [_pointer("", k) for k in exp_keys if k not in out_keys]
-    return found
 
 
 _ABSENT = object()

@@ -70,6 +70,7 @@ MAAZA_MODES: dict[str, dict[str, Any]] = {
     "maaza-nocopy": {"biases": ("layout",)},
     "maaza-nolayout": {"biases": ("copy",)},
     "maaza-nolabels": {"label_drafts": False},
+    "maaza-nogrounding": {"grounded": False},
 }
 PART_ENGINES = tuple(name for name in MAAZA_MODES if name not in ENGINES)
 EXTRA_ENGINES = ("hf",)  # made by make_engine too, but not part of the latency sweep

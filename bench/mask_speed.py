@@ -14,6 +14,10 @@ every engine, the ratio to llguidance, and any disagreement (a token of a valid 
 allowed), then writes JSON.
 A second replay of each row times maaza's shortest-completion query (``completion_distance``,
 the runtime's per-token budget check) before every token.
+A third replay times grounded masks (``maaza-grounded``: the schema compiled with grounding, the
+matcher bound to the row's text) on the rows whose expected output the text grounds (every
+grounded value written in it); the plain masks of the same rows are summarised beside it
+(``maaza-same-rows``) with the ratio.
 """
 
 from __future__ import annotations
@@ -180,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     engines: dict[str, dict[str, Any]] = {
-        "maaza": {"times": [], "bad": 0, "skipped": 0, "compile_us": []}
+        name: {"times": [], "bad": 0, "skipped": 0, "compile_us": []}
+        for name in ("maaza", "maaza-grounded", "maaza-same-rows")
     }
     distance_times: list[float] = []
     if llg is not None:
@@ -201,8 +206,11 @@ def main(argv: list[str] | None = None) -> int:
                 g = Grammar.from_json_schema(schema, whitespace=cfg.whitespace,
                                              optional_timezone=True)
                 compiled[sid]["maaza"] = GrammarMatcher(g, vocab)
+                compiled[sid]["maaza-grounded"] = GrammarMatcher(Grammar.from_json_schema(
+                    schema, whitespace=cfg.whitespace, optional_timezone=True, grounded=True),
+                    vocab)
             except SchemaError as e:
-                compiled[sid]["maaza"] = None
+                compiled[sid]["maaza"] = compiled[sid]["maaza-grounded"] = None
                 print(f"maaza: {sid}: {e}")
             engines["maaza"]["compile_us"].append((time.perf_counter_ns() - t0) / 1000)
             if llg is not None:
@@ -213,13 +221,23 @@ def main(argv: list[str] | None = None) -> int:
                 if m.is_error():
                     print(f"llguidance: {sid}: {m.get_error()}")
                 engines["llguidance"]["compile_us"].append((time.perf_counter_ns() - t0) / 1000)
+        grounded = compiled[sid].get("maaza-grounded")
+        if grounded is not None:
+            grounded.bind_text(row["prompt"])
+            ok = grounded.accept_bytes(text) and grounded.is_complete()
+            grounded.reset()
+            if not ok:
+                engines["maaza-grounded"]["skipped"] += 1
+                grounded = None
         for name, m in compiled[sid].items():
             e = engines[name]
+            if name == "maaza-grounded" and grounded is None:
+                continue
             if m is None:
                 e["skipped"] += 1
                 continue
             m.reset()
-            if name == "maaza":
+            if name.startswith("maaza"):
                 times, bad = replay(
                     m.fill_mask,
                     m.accept_token,
@@ -227,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                     tokens,
                     n_words,
                 )
-                distance_times += time_distance(m, tokens)
+                if name == "maaza":
+                    distance_times += time_distance(m, tokens)
             else:
 
                 def fill(mk: np.ndarray, m: Any = m) -> None:
@@ -242,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             e["times"] += times
             e["bad"] += bad
+            if name == "maaza" and grounded is not None:
+                # The plain masks of the rows the grounded replay runs, from the same replay.
+                engines["maaza-same-rows"]["times"] += times
             if bad:
                 print(f"{name}: {row['id']}: output rejected")
 
@@ -266,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
         f"maaza completion_distance µs p50 {d.get('p50', 0):.2f}  p90 {d.get('p90', 0):.2f}  "
         f"p99 {d.get('p99', 0):.2f}  max {d.get('max', 0):.2f}  (n={d.get('n', 0)})"
     )
+    if summary["maaza-same-rows"]["mask_us"]:
+        grounded_us, plain_us = (summary[k]["mask_us"] for k in ("maaza-grounded",
+                                                                 "maaza-same-rows"))
+        g50 = grounded_us["p50"] / plain_us["p50"]
+        g99 = grounded_us["p99"] / plain_us["p99"]
+        print(f"ratio grounded/plain (same rows): p50 {g50:.2f}  p99 {g99:.2f}")
+        summary["grounded_ratio_p50"], summary["grounded_ratio_p99"] = g50, g99
     if "llguidance" in summary and summary["llguidance"]["mask_us"]:
         r50 = summary["maaza"]["mask_us"]["p50"] / summary["llguidance"]["mask_us"]["p50"]
         r99 = summary["maaza"]["mask_us"]["p99"] / summary["llguidance"]["mask_us"]["p99"]

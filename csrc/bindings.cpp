@@ -96,7 +96,7 @@ void bind_grammar(py::module_& m) {
       .def_static(
           "from_json_schema",
           [](const std::string& text, const std::string& whitespace, std::uint32_t max_whitespace,
-             bool additional_properties, bool lenient, bool optional_timezone) {
+             bool additional_properties, bool lenient, bool optional_timezone, bool grounded) {
             maaza::SchemaOptions opt;
             if (whitespace == "compact") opt.whitespace = maaza::Whitespace::Compact;
             else if (whitespace == "python") opt.whitespace = maaza::Whitespace::Python;
@@ -106,12 +106,13 @@ void bind_grammar(py::module_& m) {
             opt.additional_properties_default = additional_properties;
             opt.lenient = lenient;
             opt.optional_timezone = optional_timezone;
+            opt.grounded = grounded;
             maaza::CompiledSchema cs = maaza::compile_json_schema(maaza::json::parse(text), opt);
             return std::make_shared<CompiledGrammar>(std::move(cs.grammar), std::move(cs.ignored));
           },
           py::arg("text"), py::arg("whitespace") = "compact", py::arg("max_whitespace") = 24,
           py::arg("additional_properties") = false, py::arg("lenient") = false,
-          py::arg("optional_timezone") = false)
+          py::arg("optional_timezone") = false, py::arg("grounded") = false)
       .def_static(
           "from_gbnf",
           [](const std::string& text, const std::string& root) {
@@ -121,7 +122,9 @@ void bind_grammar(py::module_& m) {
       .def("to_gbnf", [](const CompiledGrammar& g) { return maaza::to_gbnf(g.grammar()); })
       .def_property_readonly("ignored", [](const CompiledGrammar& g) { return g.ignored(); })
       .def_property_readonly("n_rules",
-                             [](const CompiledGrammar& g) { return g.grammar().rules().size(); });
+                             [](const CompiledGrammar& g) { return g.grammar().rules().size(); })
+      .def_property_readonly("n_grounded",
+                             [](const CompiledGrammar& g) { return g.grounded_slots().size(); });
 
   py::class_<Vocabulary, std::shared_ptr<Vocabulary>>(m, "Vocabulary")
       .def(py::init([](const std::vector<py::bytes>& tokens, const std::vector<std::int64_t>& eos) {
@@ -225,6 +228,14 @@ void bind_grammar(py::module_& m) {
           py::arg("token_id"), py::arg("max_bytes"))
       .def("is_terminated", &GrammarMatcher::is_terminated)
       .def("reset", &GrammarMatcher::reset)
+      .def(
+          "bind_text",
+          [](GrammarMatcher& self, const std::string& text, const std::vector<std::string>& numbers) {
+            self.bind(std::make_shared<maaza::Grounding>(text, numbers));
+          },
+          py::arg("text"), py::arg("numbers") = std::vector<std::string>{})
+      .def("unbind", [](GrammarMatcher& self) { self.bind(nullptr); })
+      .def("slot_active", &GrammarMatcher::slot_active, py::arg("slot"))
       .def(
           "mask_logits",
           [](GrammarMatcher& self, py::array logits) {

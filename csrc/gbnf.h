@@ -15,7 +15,8 @@ namespace maaza {
 Grammar parse_gbnf(std::string_view text, const std::string& root = "root");
 
 // Prints a grammar as GBNF that parse_gbnf reads back to an equivalent grammar; the root rule is
-// printed first and named "root".
+// printed first and named "root". GBNF cannot say that a value is grounded in an input text: a
+// grounded reference (Symbol::grounded) is printed as the plain reference it narrows.
 std::string to_gbnf(const Grammar& grammar);
 
 }  // namespace maaza

@@ -78,6 +78,12 @@ Symbol Symbol::ref(std::uint32_t rule) {
   return s;
 }
 
+Symbol Symbol::grounded_ref(std::uint32_t rule, Grounded how) {
+  Symbol s = ref(rule);
+  s.grounded = how;
+  return s;
+}
+
 Symbol Symbol::repeat(std::uint32_t rule, std::uint32_t min, std::uint32_t max) {
   Symbol s;
   s.kind = Kind::Repeat;

@@ -28,6 +28,21 @@ struct CharRange {
 inline constexpr std::uint32_t kUnbounded = std::numeric_limits<std::uint32_t>::max();
 inline constexpr std::uint32_t kMaxCodePoint = 0x10FFFF;
 
+// What a grounded rule reference (see Symbol::grounded) must match once the matcher is bound to
+// an input text (grounding.h); unbound, it matches what the rule does.
+enum class Grounded : std::uint8_t {
+  None,          // an ordinary reference
+  Text,          // the body of a JSON string: a substring of the text (possibly empty)
+  TextNonEmpty,  // the same, not empty
+  Number,        // a JSON number: one of the text's number literals the rule also matches
+  Literal,       // the body of a JSON string: a substring of the text without spaces, quotes or
+                 // backslashes that the rule also matches (formats such as email or uri)
+};
+
+// Whether a grounded reference takes its values from a set of literals (a trie) rather than
+// from every substring of the text.
+inline bool grounded_by_literals(Grounded g) { return g == Grounded::Number || g == Grounded::Literal; }
+
 struct Symbol {
   enum class Kind : std::uint8_t {
     Literal,    // `text`: a non-empty UTF-8 byte string matched exactly
@@ -42,10 +57,15 @@ struct Symbol {
   std::uint32_t rule = 0;
   std::uint32_t min = 0;
   std::uint32_t max = 0;
+  // RuleRef only: the reference is grounded. Every analysis of the grammar treats it as the plain
+  // reference (the grounded language is a subset of the rule's), so only the matcher and the
+  // GBNF printer (which writes the plain reference) need to know.
+  Grounded grounded = Grounded::None;
 
   static Symbol literal(std::string bytes);
   static Symbol char_class(std::vector<CharRange> ranges, bool negated = false);  // normalises
   static Symbol ref(std::uint32_t rule);
+  static Symbol grounded_ref(std::uint32_t rule, Grounded how);
   static Symbol repeat(std::uint32_t rule, std::uint32_t min, std::uint32_t max);
 };
 

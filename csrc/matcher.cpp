@@ -24,6 +24,19 @@ constexpr std::uint32_t kBottom = 0;   // parent of the root: popping it complet
 constexpr std::uint32_t kUnknown = 1;  // an unknown parent (token-cache contexts)
 constexpr std::size_t kMaxProgramElems = std::size_t(1) << 23;
 constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
+// Bounds on the matcher's state. A grammar that is ambiguous in how it splits its input between
+// repetition levels, nesting through recursion (a rule that matches the empty string, repeated
+// inside a recursion), makes the set of stacks grow exponentially with the input; past these
+// bounds the step is refused with a GrammarError instead of exhausting memory. Grammars compiled
+// from JSON Schemas stay far below them.
+constexpr std::size_t kMaxStacks = std::size_t(1) << 20;
+constexpr std::size_t kMaxFrames = std::size_t(1) << 21;
+
+[[noreturn]] void too_ambiguous(const char* what, std::size_t bound) {
+  throw GrammarError("the grammar is too ambiguous to match: its state would hold more than " +
+                     std::to_string(bound) + " " + what +
+                     " (a rule that matches the empty string, repeated inside a recursion?)");
+}
 
 constexpr std::uint32_t kMinForLen[5] = {0, 0, 0x80, 0x800, 0x10000};
 constexpr std::uint32_t kMaxForLen[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
@@ -246,8 +259,9 @@ namespace {
 class Lowering {
  public:
   Lowering(const Grammar& g, std::vector<ProgElem>& elems,
-           std::vector<std::vector<std::uint32_t>>& alts, std::vector<ByteClass>& classes)
-      : g_(g), elems_(elems), alts_(alts), classes_(classes) {}
+           std::vector<std::vector<std::uint32_t>>& alts, std::vector<ByteClass>& classes,
+           std::vector<GroundedSlot>& slots)
+      : g_(g), elems_(elems), alts_(alts), classes_(classes), slots_(slots) {}
 
   void run() {
     productive_ = g_.productive_rules();
@@ -357,7 +371,15 @@ class Lowering {
         }
         case Symbol::Kind::RuleRef:
           if (!productive_[s.rule]) return false;
-          body.push_back(ref(s.rule));
+          if (s.grounded != Grounded::None) {
+            ProgElem e;
+            e.kind = ElemKind::Grounded;
+            e.arg = static_cast<std::uint32_t>(slots_.size());
+            slots_.push_back({s.grounded, s.rule});
+            body.push_back(e);
+          } else {
+            body.push_back(ref(s.rule));
+          }
           break;
         case Symbol::Kind::Repeat: {
           if (s.max == 0) break;
@@ -388,6 +410,7 @@ class Lowering {
   std::vector<ProgElem>& elems_;
   std::vector<std::vector<std::uint32_t>>& alts_;
   std::vector<ByteClass>& classes_;
+  std::vector<GroundedSlot>& slots_;
   std::vector<bool> productive_;
   std::unordered_map<std::uint32_t, std::uint32_t> star_;
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> opt_;
@@ -398,7 +421,7 @@ class Lowering {
 CompiledGrammar::CompiledGrammar(Grammar grammar, std::vector<std::string> ignored)
     : grammar_(std::move(grammar)), ignored_(std::move(ignored)) {
   grammar_.validate();
-  Lowering lowering(grammar_, elems_, alts_, classes_);
+  Lowering lowering(grammar_, elems_, alts_, classes_, slots_);
   lowering.run();
   chain_returns_ = std::move(lowering.chains_);
   chain_of_pos_.assign(elems_.size(), {0, 0});
@@ -410,7 +433,12 @@ CompiledGrammar::CompiledGrammar(Grammar grammar, std::vector<std::string> ignor
   }
   root_ = grammar_.root();
   if (alts_[root_].empty()) throw GrammarError("root rule matches no string");
-  compute_min_lengths();
+  class_min_member_.assign(classes_.size(), 0);
+  for (std::size_t c = 0; c < classes_.size(); ++c) {
+    if (classes_[c].ranges.empty()) throw InternalError("empty character class in the program");
+    class_min_member_[c] = classes_[c].ranges.front().lo;  // sorted: the shortest encoding
+  }
+  min_ = compute_min_tables(nullptr);
 }
 
 // ---- shortest expansions -------------------------------------------------------------------
@@ -431,15 +459,21 @@ std::uint64_t utf8_len(std::uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2
 // those not final is final next (lengths only add, so no later alternative can undercut it).
 // The alternative recorded for a rule only references rules finalised before it, so following
 // the recorded alternatives always terminates, even through empty expansions.
-void CompiledGrammar::compute_min_lengths() {
+MinTables CompiledGrammar::compute_min_tables(const std::vector<SlotOverride>* slots) const {
   const std::size_t n_rules = alts_.size();
-  class_min_member_.assign(classes_.size(), 0);
-  for (std::size_t c = 0; c < classes_.size(); ++c) {
-    if (classes_[c].ranges.empty()) throw InternalError("empty character class in the program");
-    class_min_member_[c] = classes_[c].ranges.front().lo;  // sorted: the shortest encoding
-  }
+  auto active = [&](const ProgElem& e) {
+    return e.kind == ElemKind::Grounded && slots != nullptr && (*slots)[e.arg].active;
+  };
+  // The rule an element refers to (a grounded slot not active refers to its fallback).
+  auto referenced = [&](const ProgElem& e) -> std::int64_t {
+    if (e.kind == ElemKind::Ref) return e.arg;
+    if (e.kind == ElemKind::Grounded && !active(e)) return slots_[e.arg].fallback;
+    return -1;
+  };
   auto elem_len = [&](const ProgElem& e) -> std::uint64_t {
-    return e.kind == ElemKind::Byte ? 1 : utf8_len(class_min_member_[e.arg]);
+    if (e.kind == ElemKind::Byte) return 1;
+    if (e.kind == ElemKind::Class) return utf8_len(class_min_member_[e.arg]);
+    return (*slots)[e.arg].shortest.size();  // an active grounded slot
   };
   // Per alternative: its rule, start, the bytes known so far and the references not yet final.
   struct Alt {
@@ -455,9 +489,10 @@ void CompiledGrammar::compute_min_lengths() {
       Alt a{r, start, 0, 0};
       const auto id = static_cast<std::uint32_t>(alts.size());
       for (std::uint32_t p = start; elems_[p].kind != ElemKind::End; ++p) {
-        if (elems_[p].kind == ElemKind::Ref) {
+        std::int64_t ref = referenced(elems_[p]);
+        if (ref >= 0) {
           ++a.pending;
-          users[elems_[p].arg].push_back(id);
+          users[static_cast<std::size_t>(ref)].push_back(id);
         } else {
           a.len = add_len(a.len, elem_len(elems_[p]));
         }
@@ -465,15 +500,16 @@ void CompiledGrammar::compute_min_lengths() {
       alts.push_back(a);
     }
   }
-  rule_min_len_.assign(n_rules, kNoCompletion);
-  rule_min_alt_.assign(n_rules, kNoPosition);
+  MinTables t;
+  t.rule_min_len.assign(n_rules, kNoCompletion);
+  t.rule_min_alt.assign(n_rules, kNoPosition);
   std::vector<std::uint8_t> done(n_rules, 0);
   using Item = std::pair<std::uint64_t, std::uint32_t>;  // (tentative length, rule)
   std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
   auto offer = [&](const Alt& a) {
-    if (done[a.rule] || a.len >= rule_min_len_[a.rule]) return;
-    rule_min_len_[a.rule] = a.len;
-    rule_min_alt_[a.rule] = a.start;
+    if (done[a.rule] || a.len >= t.rule_min_len[a.rule]) return;
+    t.rule_min_len[a.rule] = a.len;
+    t.rule_min_alt[a.rule] = a.start;
     queue.push({a.len, a.rule});
   };
   for (const Alt& a : alts) {
@@ -482,7 +518,7 @@ void CompiledGrammar::compute_min_lengths() {
   while (!queue.empty()) {
     auto [len, r] = queue.top();
     queue.pop();
-    if (done[r] || len != rule_min_len_[r]) continue;
+    if (done[r] || len != t.rule_min_len[r]) continue;
     done[r] = 1;
     for (std::uint32_t id : users[r]) {
       Alt& a = alts[id];
@@ -490,21 +526,31 @@ void CompiledGrammar::compute_min_lengths() {
       if (--a.pending == 0) offer(a);
     }
   }
-  suffix_min_len_.assign(elems_.size(), kNoCompletion);
+  t.suffix_min_len.assign(elems_.size(), kNoCompletion);
   for (std::size_t i = elems_.size(); i-- > 0;) {
     const ProgElem& e = elems_[i];
     if (e.kind == ElemKind::End) {
-      suffix_min_len_[i] = 0;
+      t.suffix_min_len[i] = 0;
     } else {
-      std::uint64_t here = e.kind == ElemKind::Ref ? rule_min_len_[e.arg] : elem_len(e);
-      suffix_min_len_[i] = add_len(here, suffix_min_len_[i + 1]);
+      std::int64_t ref = referenced(e);
+      std::uint64_t here = ref >= 0 ? t.rule_min_len[static_cast<std::size_t>(ref)] : elem_len(e);
+      t.suffix_min_len[i] = add_len(here, t.suffix_min_len[i + 1]);
     }
   }
+  return t;
 }
 
-void CompiledGrammar::append_min_expansion(std::uint32_t pos, std::string& out,
+void CompiledGrammar::append_min_expansion(const MinTables& tables,
+                                           const std::vector<SlotOverride>* slots,
+                                           std::uint32_t pos, std::string& out,
                                            std::vector<std::uint32_t>& work) const {
   work.clear();
+  auto enter = [&](std::uint32_t rule) {
+    if (tables.rule_min_alt[rule] == kNoPosition)
+      throw InternalError("shortest completion through a rule that matches no string");
+    work.push_back(pos + 1);
+    pos = tables.rule_min_alt[rule];
+  };
   for (;;) {
     const ProgElem& e = elems_[pos];
     switch (e.kind) {
@@ -517,10 +563,15 @@ void CompiledGrammar::append_min_expansion(std::uint32_t pos, std::string& out,
         ++pos;
         break;
       case ElemKind::Ref:
-        if (rule_min_alt_[e.arg] == kNoPosition)
-          throw InternalError("shortest completion through a rule that matches no string");
-        work.push_back(pos + 1);
-        pos = rule_min_alt_[e.arg];
+        enter(e.arg);
+        break;
+      case ElemKind::Grounded:
+        if (slots != nullptr && (*slots)[e.arg].active) {
+          out += (*slots)[e.arg].shortest;
+          ++pos;
+        } else {
+          enter(slots_[e.arg].fallback);
+        }
         break;
       case ElemKind::End:
         if (work.empty()) return;
@@ -543,16 +594,198 @@ struct StepFlags {
   bool unknown = false;   // some path popped into an unknown parent
 };
 
+// A matcher's binding to one input text: per grounded slot, whether it is active and where its
+// values come from (the text's automaton, or the trie of the number literals its fallback rule
+// accepts), with the shortest-expansion tables that follow from it.
+struct Binding {
+  std::shared_ptr<const Grounding> grounding;
+  std::vector<SlotOverride> slots;
+  std::vector<std::uint32_t> trie_of_slot;  // number slots: index into tries
+  std::vector<LiteralTrie> tries;
+  MinTables tables;
+};
+
+// Grounded text positions keep (automaton state + 1) << 3 | escape pending << 2 | UTF-8
+// continuation bytes still due in the stack's aux; number positions keep trie node + 1.
+inline std::uint32_t text_aux(std::uint32_t state, bool esc, std::uint32_t rem) {
+  return ((state + 1) << 3) | (esc ? 4u : 0u) | rem;
+}
+inline std::uint32_t text_state(std::uint32_t aux) { return (aux >> 3) - 1; }
+// The escapes a grounded string may use: the letter after the backslash and the byte it stands
+// for. Other control characters cannot be written (a text byte that needs no escape is written
+// as itself).
+constexpr std::pair<char, char> kTextEscapes[] = {{'"', '"'}, {'\\', '\\'}, {'n', '\n'},
+                                                  {'t', '\t'}, {'r', '\r'}};
+inline int escaped_byte(std::uint8_t letter) {
+  for (const auto& e : kTextEscapes) {
+    if (static_cast<std::uint8_t>(e.first) == letter) return static_cast<std::uint8_t>(e.second);
+  }
+  return -1;
+}
+inline bool needs_escape(std::uint8_t b) {
+  return b == '"' || b == '\\' || b == '\n' || b == '\t' || b == '\r';
+}
+inline bool is_continuation(std::uint8_t b) { return (b & 0xC0) == 0x80; }
+
+// How an engine treats grounded positions: as their fallback rules (a matcher not bound to a
+// text), as the text's values (a bound matcher), or as opaque (the shared token cache, whose
+// entries must hold for every binding: a path reaching a grounded position leaves its tokens to
+// the matcher, like a path returning into an unknown frame).
+enum class GroundedMode : std::uint8_t { Fallback, Bound, Opaque };
+
 class Engine {
  public:
-  explicit Engine(const CompiledGrammar& g)
+  explicit Engine(const CompiledGrammar& g, GroundedMode mode = GroundedMode::Fallback)
       : g_(g),
-        elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()) {
+        elems_(g.elems()), alts_(g.alts()), classes_(g.classes()), root_(g.root_rule()),
+        slots_(g.grounded_slots()), mode_(mode) {
     frames_.push_back({0, kBottom});
     frames_.push_back({0, kUnknown});
   }
 
+  // Binds grounded positions to `b` (null: their fallback rules). Not for opaque engines.
+  void set_binding(const Binding* b) {
+    binding_ = b;
+    mode_ = b ? GroundedMode::Bound : GroundedMode::Fallback;
+  }
+  // Whether a grounded position was reached since the last clear_touched(): a mask computed
+  // without reaching one holds for every binding.
+  bool touched() const { return touched_; }
+  void clear_touched() { touched_ = false; }
+
+  bool slot_active(std::uint32_t slot) const {
+    return mode_ == GroundedMode::Bound && binding_->slots[slot].active;
+  }
+
+  // One byte at a grounded position: false if refused; else the new aux and whether the value
+  // may end after it.
+  bool grounded_step(std::uint32_t slot, std::uint32_t aux, std::uint8_t b, std::uint32_t& na,
+                     bool& accepting) const {
+    if (grounded_by_literals(slots_[slot].how)) {
+      const LiteralTrie& t = binding_->tries[binding_->trie_of_slot[slot]];
+      std::uint32_t n = t.next(aux - 1, b);
+      if (n == LiteralTrie::kNone) return false;
+      na = n + 1;
+      accepting = t.terminal(n);
+      return true;
+    }
+    const TextAutomaton& a = binding_->grounding->text();
+    const std::uint32_t st = text_state(aux);
+    const std::uint32_t rem = aux & 3;
+    if (aux & 4) {  // after a backslash: the letter of an escape
+      int u = escaped_byte(b);
+      if (u < 0) return false;
+      std::uint32_t ns = a.next(st, static_cast<std::uint8_t>(u));
+      if (ns == TextAutomaton::kNone) return false;
+      na = text_aux(ns, false, 0);
+      accepting = true;
+      return true;
+    }
+    if (b == '\\') {
+      if (rem != 0) return false;
+      bool any = false;
+      for (const auto& e : kTextEscapes) {
+        any = any || a.next(st, static_cast<std::uint8_t>(e.second)) != TextAutomaton::kNone;
+      }
+      if (!any) return false;
+      na = text_aux(st, true, 0);
+      accepting = false;
+      return true;
+    }
+    if (b == '"' || b < 0x20) return false;
+    std::uint32_t nrem;
+    if (rem != 0) {
+      if (!is_continuation(b)) return false;
+      nrem = rem - 1;
+    } else {
+      if (is_continuation(b)) return false;
+      nrem = b < 0x80 ? 0 : b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : 1;
+    }
+    std::uint32_t ns = a.next(st, b);
+    if (ns == TextAutomaton::kNone) return false;
+    na = text_aux(ns, false, nrem);
+    accepting = nrem == 0;
+    return true;
+  }
+
+  // Whether the value at a grounded position with `aux` may end here.
+  bool grounded_accepting(std::uint32_t slot, std::uint32_t aux) const {
+    if (grounded_by_literals(slots_[slot].how)) {
+      return binding_->tries[binding_->trie_of_slot[slot]].terminal(aux - 1);
+    }
+    if (aux & 7) return false;  // a backslash or a character pending
+    return text_state(aux) != 0 || slots_[slot].how == Grounded::Text;
+  }
+
+  // ORs into out the bytes a grounded position with `aux` takes next.
+  void grounded_next_bytes(std::uint32_t slot, std::uint32_t aux, std::uint64_t out[4]) const {
+    auto set = [&](std::uint8_t b) { out[b >> 6] |= std::uint64_t(1) << (b & 63); };
+    if (grounded_by_literals(slots_[slot].how)) {
+      binding_->tries[binding_->trie_of_slot[slot]].next_bytes(aux - 1, out);
+      return;
+    }
+    const TextAutomaton& a = binding_->grounding->text();
+    const std::uint32_t st = text_state(aux);
+    const std::uint32_t rem = aux & 3;
+    if (aux & 4) {
+      for (const auto& e : kTextEscapes) {
+        if (a.next(st, static_cast<std::uint8_t>(e.second)) != TextAutomaton::kNone)
+          set(static_cast<std::uint8_t>(e.first));
+      }
+      return;
+    }
+    const auto& bytes = a.edge_bytes();
+    for (std::uint32_t i = a.edges_begin(st); i < a.edges_end(st); ++i) {
+      const std::uint8_t c = bytes[i];
+      if (needs_escape(c)) {
+        if (rem == 0) set('\\');
+      } else if (c >= 0x20 && is_continuation(c) == (rem != 0)) {
+        set(c);
+      }
+    }
+  }
+
+  // Bytes that end the value at a grounded position (appended to out when out is not null):
+  // the rest of a partial character or escape, or for an empty non-empty text value, the
+  // text's shortest character; for numbers, the shortest literal continuing the trie node.
+  std::uint64_t grounded_exit(std::uint32_t slot, std::uint32_t aux, std::string* out) const {
+    if (grounded_by_literals(slots_[slot].how)) {
+      const LiteralTrie& t = binding_->tries[binding_->trie_of_slot[slot]];
+      if (out) t.append_min_completion(aux - 1, *out);
+      return t.min_to_terminal(aux - 1);
+    }
+    const TextAutomaton& a = binding_->grounding->text();
+    std::uint32_t st = text_state(aux);
+    std::uint32_t rem = aux & 3;
+    if (aux & 4) {
+      if (out) {
+        for (const auto& e : kTextEscapes) {
+          if (a.next(st, static_cast<std::uint8_t>(e.second)) != TextAutomaton::kNone) {
+            out->push_back(e.first);
+            break;
+          }
+        }
+      }
+      return 1;
+    }
+    if (rem == 0 && st == 0 && slots_[slot].how == Grounded::TextNonEmpty) {
+      const std::string& shortest = binding_->slots[slot].shortest;
+      if (out) *out += shortest;
+      return shortest.size();
+    }
+    if (out) {
+      for (std::uint32_t k = 0; k < rem; ++k) {
+        if (a.edges_begin(st) == a.edges_end(st))
+          throw InternalError("grounded text ends inside a character");
+        out->push_back(static_cast<char>(a.edge_bytes()[a.edges_begin(st)]));
+        st = a.edge_targets()[a.edges_begin(st)];
+      }
+    }
+    return rem;
+  }
+
   std::uint32_t intern(std::uint32_t pos, std::uint32_t parent) {
+    if (frames_.size() >= kMaxFrames) too_ambiguous("frames", kMaxFrames);
     auto id = static_cast<std::uint32_t>(frames_.size());
     std::uint32_t got = frame_ids_.get_or_insert(key2(pos, parent), id);
     if (got == id) frames_.push_back({pos, parent});
@@ -583,6 +816,21 @@ class Engine {
       const ProgElem& e = elems_[s.pos];
       if (e.kind == ElemKind::Byte) {
         if (b >= e.lo && b <= e.hi) expand(s.pos + 1, s.parent, buf, f);
+      } else if (e.kind == ElemKind::Grounded) {
+        touched_ = true;
+        std::uint32_t na = 0;
+        bool accepting = false;
+        if (!grounded_step(e.arg, s.aux, b, na, accepting)) continue;
+        Stack t{s.pos, na, s.parent};
+        bool dup = false;
+        for (std::size_t k = out_begin; k < buf.size(); ++k) {
+          if (buf[k] == t) {
+            dup = true;
+            break;
+          }
+        }
+        if (!dup) buf.push_back(t);
+        if (accepting) expand(s.pos + 1, s.parent, buf, f);
       } else {
         std::uint32_t new_aux = 0;
         int r = class_step(classes_[e.arg], s.aux, b, new_aux);
@@ -616,6 +864,9 @@ class Engine {
       const ProgElem& e = elems_[s.pos];
       if (e.kind == ElemKind::Byte) {
         for (std::uint32_t b = e.lo; b <= e.hi; ++b) out[b >> 6] |= std::uint64_t(1) << (b & 63);
+      } else if (e.kind == ElemKind::Grounded) {
+        touched_ = true;
+        grounded_next_bytes(e.arg, s.aux, out);
       } else if (s.aux == 0) {
         for (int w = 0; w < 4; ++w) out[w] |= classes_[e.arg].first[w];
       } else {
@@ -673,6 +924,7 @@ class Engine {
 
  private:
   void expand(std::uint32_t pos, std::uint32_t parent, std::vector<Stack>& out, StepFlags& f) {
+    if (out.size() > kMaxStacks) too_ambiguous("stacks", kMaxStacks);
     work_.clear();
     work_.push_back({pos, parent});
     while (!work_.empty()) {
@@ -695,16 +947,32 @@ class Engine {
             work_.push_back({fr.pos, fr.parent});
           }
           break;
-        case ElemKind::Ref: {
-          std::uint32_t next = it.pos + 1;
-          std::uint32_t np =
-              elems_[next].kind == ElemKind::End ? it.parent : intern(next, it.parent);
-          const auto& starts = alts_[e.arg];
-          for (auto a = starts.rbegin(); a != starts.rend(); ++a) work_.push_back({*a, np});
+        case ElemKind::Ref:
+          call(it, e.arg);
           break;
-        }
+        case ElemKind::Grounded:
+          touched_ = true;
+          if (mode_ == GroundedMode::Opaque) {
+            f.unknown = true;
+          } else if (!slot_active(e.arg)) {
+            call(it, slots_[e.arg].fallback);
+          } else if (grounded_by_literals(slots_[e.arg].how)) {
+            out.push_back({it.pos, 1, it.parent});  // trie root
+          } else {
+            out.push_back({it.pos, text_aux(0, false, 0), it.parent});
+            if (slots_[e.arg].how == Grounded::Text) work_.push_back({it.pos + 1, it.parent});
+          }
+          break;
       }
     }
+  }
+
+  // Enters `rule` from the position `it` (a reference to it), pushing its alternatives.
+  void call(const Frame& it, std::uint32_t rule) {
+    std::uint32_t next = it.pos + 1;
+    std::uint32_t np = elems_[next].kind == ElemKind::End ? it.parent : intern(next, it.parent);
+    const auto& starts = alts_[rule];
+    for (auto a = starts.rbegin(); a != starts.rend(); ++a) work_.push_back({*a, np});
   }
 
   const CompiledGrammar& g_;
@@ -712,6 +980,10 @@ class Engine {
   const std::vector<std::vector<std::uint32_t>>& alts_;
   const std::vector<ByteClass>& classes_;
   std::uint32_t root_;
+  const std::vector<GroundedSlot>& slots_;
+  GroundedMode mode_;
+  const Binding* binding_ = nullptr;
+  mutable bool touched_ = false;
   std::vector<Frame> frames_;
   U64Map frame_ids_;
   ScratchSet visited_;
@@ -748,7 +1020,7 @@ std::atomic<std::size_t> g_max_cache_bytes{std::size_t(256) << 20};
 struct TokenCache {
   TokenCache(const CompiledGrammar& g, const Vocabulary& v)
       : vocab(&v),
-        builder(g),
+        builder(g, GroundedMode::Opaque),
         canon_level(v.long_token_threshold() ? static_cast<std::uint32_t>(v.long_token_threshold() + 1)
                                              : 0),
         long_tokens(v.long_tokens()) {}
@@ -970,6 +1242,10 @@ struct GrammarMatcher::Impl {
   Engine engine;
   const Vocabulary& vocab;
   std::shared_ptr<TokenCache> cache;
+  // The text binding (null when not bound) and the shortest-expansion tables in force.
+  std::unique_ptr<Binding> binding;
+  const MinTables* tables = &grammar.min_tables();
+  const std::vector<SlotOverride>* overrides = nullptr;
   // The current state.
   std::vector<Stack> stacks;
   bool complete = false;
@@ -978,6 +1254,25 @@ struct GrammarMatcher::Impl {
   std::vector<Stack> buf;
   std::vector<std::size_t> level_begin;
   std::vector<std::uint8_t> level_done;
+  std::vector<std::array<std::uint64_t, 4>> level_next;
+  // walk_grounded scratch: the stacks where the value ends, and the search's pending nodes
+  // (below); per-stack masks beside a grounded value.
+  std::vector<Stack> exit_stacks;
+  struct StackKeyHash {
+    std::size_t operator()(const std::array<std::uint32_t, 3>& k) const {
+      std::uint64_t h = (std::uint64_t(k[0]) << 32 | k[2]) * 0x9E3779B97F4A7C15ULL;
+      return static_cast<std::size_t>(h ^ (h >> 29) ^ k[1]);
+    }
+  };
+  std::unordered_map<std::array<std::uint32_t, 3>, std::vector<std::uint32_t>, StackKeyHash>
+      stack_memo;
+  static constexpr std::size_t kMaxStackMemo = 1024;
+  struct GroundedItem {
+    std::uint32_t node;
+    std::uint32_t aux;
+    bool accepting;
+  };
+  std::vector<GroundedItem> g_work;
   std::vector<std::uint32_t> mask;
   std::vector<std::uint32_t> key;
   std::vector<std::uint32_t> state_key;
@@ -987,8 +1282,10 @@ struct GrammarMatcher::Impl {
   std::vector<std::uint64_t> frame_dist;
   std::vector<std::uint32_t> frame_walk;
   std::vector<std::uint32_t> expansion_work;
-  // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag).
+  // Whole-mask memo keyed by the exact state (stacks sorted, then the complete flag); masks that
+  // reached a grounded value go to bound_memo, which a new binding clears.
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> memo;
+  std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> bound_memo;
   std::size_t memo_bytes = 0;
   static constexpr std::size_t kMaxMemoBytes = std::size_t(32) << 20;
   // A state with more stacks than this gets its mask from one trie walk over all of them: the
@@ -1003,6 +1300,136 @@ struct GrammarMatcher::Impl {
     engine.initial(kBottom, stacks, f);
     complete = f.complete;
     terminated = false;
+  }
+
+  // Whether program rule `rule` matches exactly `bytes` (grounded positions inside it as their
+  // fallbacks).
+  bool rule_matches(std::uint32_t rule, std::string_view bytes, Engine& probe,
+                    std::vector<Stack>& work) const {
+    work.clear();
+    StepFlags f;
+    for (std::uint32_t start : grammar.alts()[rule]) probe.start_at(start, kBottom, work, f);
+    bool done = f.complete;
+    for (char ch : bytes) {
+      if (work.empty()) return false;
+      StepFlags g;
+      std::size_t n = work.size();
+      probe.advance(work, 0, n, static_cast<std::uint8_t>(ch), g);
+      work.erase(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(n));
+      done = g.complete;
+    }
+    return done;
+  }
+
+  // Adds to `t` every substring of a word of `text` (a run without spaces, control characters,
+  // quotes or backslashes, at most kMaxWord bytes) that starts at a character boundary and that program
+  // rule `rule` matches: one forward run of the rule per start, O(word length squared) steps.
+  void add_word_substrings(std::uint32_t rule, const std::string& text, Engine& probe,
+                           std::vector<Stack>& work, LiteralTrie& t) const {
+    constexpr std::size_t kMaxWord = 256;
+    auto stop = [](char c) {
+      return c == ' ' || c == '"' || c == '\\' || static_cast<std::uint8_t>(c) < 0x20;
+    };
+    std::size_t i = 0;
+    while (i < text.size()) {
+      if (stop(text[i])) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < text.size() && !stop(text[end])) ++end;
+      if (end - i <= kMaxWord) {
+        for (std::size_t a = i; a < end; ++a) {
+          if (is_continuation(static_cast<std::uint8_t>(text[a]))) continue;
+          work.clear();
+          StepFlags f;
+          for (std::uint32_t start : grammar.alts()[rule]) probe.start_at(start, kBottom, work, f);
+          for (std::size_t z = a; z < end && !work.empty(); ++z) {
+            StepFlags g;
+            std::size_t n = work.size();
+            probe.advance(work, 0, n, static_cast<std::uint8_t>(text[z]), g);
+            work.erase(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(n));
+            if (g.complete) t.add(std::string_view(text).substr(a, z + 1 - a));
+          }
+        }
+      }
+      i = end;
+    }
+  }
+
+  void bind(std::shared_ptr<const Grounding> grounding) {
+    engine.set_binding(nullptr);
+    binding.reset();
+    tables = &grammar.min_tables();
+    overrides = nullptr;
+    if (grounding) {
+      auto b = std::make_unique<Binding>();
+      b->grounding = std::move(grounding);
+      const auto& slots = grammar.grounded_slots();
+      b->slots.resize(slots.size());
+      b->trie_of_slot.assign(slots.size(), 0);
+      const TextAutomaton& text = b->grounding->text();
+      // The text's shortest character as a JSON string body, for non-empty values.
+      std::string shortest_char;
+      for (std::uint32_t i = text.edges_begin(0); i < text.edges_end(0); ++i) {
+        std::uint8_t c = text.edge_bytes()[i];
+        if (c < 0x20 || is_continuation(c)) continue;
+        std::string enc;
+        if (c == '"' || c == '\\') {  // a line break, tab or return is never the shortest
+          enc = {'\\', static_cast<char>(c)};
+        } else {
+          enc.push_back(static_cast<char>(c));
+          std::uint32_t st = text.edge_targets()[i];
+          std::uint32_t rem = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+          for (; rem > 0 && text.edges_begin(st) < text.edges_end(st); --rem) {
+            enc.push_back(static_cast<char>(text.edge_bytes()[text.edges_begin(st)]));
+            st = text.edge_targets()[text.edges_begin(st)];
+          }
+          if (rem) continue;
+        }
+        if (shortest_char.empty() || enc.size() < shortest_char.size()) shortest_char = enc;
+      }
+      Engine probe(grammar);
+      std::vector<Stack> work;
+      std::unordered_map<std::uint32_t, std::uint32_t> trie_of_rule;
+      for (std::uint32_t k = 0; k < slots.size(); ++k) {
+        SlotOverride& o = b->slots[k];
+        if (slots[k].how == Grounded::Text) {
+          o.active = true;
+        } else if (slots[k].how == Grounded::TextNonEmpty) {
+          o.active = !shortest_char.empty();
+          o.shortest = shortest_char;
+        } else {
+          auto it = trie_of_rule.find(slots[k].fallback);
+          if (it == trie_of_rule.end()) {
+            LiteralTrie t;
+            if (slots[k].how == Grounded::Number) {
+              for (const std::string& lit : b->grounding->numbers()) {
+                if (rule_matches(slots[k].fallback, lit, probe, work)) t.add(lit);
+              }
+            } else {
+              add_word_substrings(slots[k].fallback, text.text(), probe, work, t);
+            }
+            t.finish();
+            it = trie_of_rule.emplace(slots[k].fallback, static_cast<std::uint32_t>(b->tries.size())).first;
+            b->tries.push_back(std::move(t));
+          }
+          b->trie_of_slot[k] = it->second;
+          const LiteralTrie& t = b->tries[it->second];
+          o.active = !t.empty();
+          if (o.active) t.append_min_completion(0, o.shortest);
+        }
+      }
+      b->tables = grammar.compute_min_tables(&b->slots);
+      binding = std::move(b);
+      engine.set_binding(binding.get());
+      tables = &binding->tables;
+      overrides = &binding->slots;
+    }
+    frame_dist.clear();
+    bound_memo.clear();
+    stack_memo.clear();
+    reset();
   }
 
   // Runs `data` from the current state into buf; on success the new stacks are buf[begin, end)
@@ -1069,7 +1496,7 @@ struct GrammarMatcher::Impl {
     }
     if (frame_dist.size() < engine.n_frames()) frame_dist.resize(engine.n_frames(), unset);
     if (frame_dist[id] != unset) return frame_dist[id];
-    const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
+    const std::vector<std::uint64_t>& suffix = tables->suffix_min_len;
     frame_walk.clear();
     for (std::uint32_t p = id; frame_dist[p] == unset; p = engine.frame(p).parent) {
       frame_walk.push_back(p);
@@ -1083,8 +1510,13 @@ struct GrammarMatcher::Impl {
 
   // The distance of one stack.
   std::uint64_t stack_distance(const Stack& s) {
-    const std::vector<std::uint64_t>& suffix = grammar.suffix_min_len();
-    std::uint64_t top = s.aux ? add_len(partial_rem(s.aux), suffix[s.pos + 1]) : suffix[s.pos];
+    const std::vector<std::uint64_t>& suffix = tables->suffix_min_len;
+    std::uint64_t top;
+    if (grammar.elems()[s.pos].kind == ElemKind::Grounded) {
+      top = add_len(engine.grounded_exit(grammar.elems()[s.pos].arg, s.aux, nullptr), suffix[s.pos + 1]);
+    } else {
+      top = s.aux ? add_len(partial_rem(s.aux), suffix[s.pos + 1]) : suffix[s.pos];
+    }
     return add_len(top, frame_distance(s.parent));
   }
 
@@ -1154,7 +1586,10 @@ struct GrammarMatcher::Impl {
     out.reserve(static_cast<std::size_t>(d));
     const Stack s = first[best];
     std::uint32_t pos = s.pos;
-    if (s.aux) {
+    if (grammar.elems()[s.pos].kind == ElemKind::Grounded) {
+      engine.grounded_exit(grammar.elems()[s.pos].arg, s.aux, &out);
+      ++pos;
+    } else if (s.aux) {
       // Finish the partial character with the smallest member of the class it can still become.
       const ByteClass& c = grammar.classes()[grammar.elems()[s.pos].arg];
       std::uint32_t acc = s.aux & 0x1FFFFF, rem = partial_rem(s.aux), len = (s.aux >> 26) & 7;
@@ -1171,10 +1606,10 @@ struct GrammarMatcher::Impl {
       out.append(enc, enc.size() - rem, rem);
       ++pos;
     }
-    grammar.append_min_expansion(pos, out, expansion_work);
+    grammar.append_min_expansion(*tables, overrides, pos, out, expansion_work);
     for (std::uint32_t p = s.parent; p != kBottom; p = engine.frame(p).parent) {
       if (p == kUnknown) throw InternalError("shortest completion through an unknown frame");
-      grammar.append_min_expansion(engine.frame(p).pos, out, expansion_work);
+      grammar.append_min_expansion(*tables, overrides, engine.frame(p).pos, out, expansion_work);
     }
     if (out.size() != d) throw InternalError("shortest completion disagrees with its length");
     return out;
@@ -1182,15 +1617,29 @@ struct GrammarMatcher::Impl {
 
   // Walks the trie from stacks [first, last) and sets the bit of every accepted token.
   void walk_trie(const Stack* first, const Stack* last, std::uint32_t* bits) {
-    const std::vector<TrieNode>& trie = vocab.trie();
-    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
     buf.assign(first, last);
     level_begin.assign(vocab.max_token_len() + 2, 0);
+    level_next.resize(vocab.max_token_len() + 2);
     level_begin[0] = 0;
     level_begin[1] = buf.size();
-    for (std::size_t i = 1; i < trie.size();) {
+    // level_next[d]: the bytes some stack of level d takes (every consumed byte is taken by a
+    // stack, so a byte outside it is rejected without advancing: most of a node's children).
+    engine.next_bytes(buf, 0, buf.size(), level_next[0].data());
+    walk_nodes(1, vocab.trie().size(), bits);
+  }
+
+  // The walk over trie nodes [begin, end) (a run of whole subtrees), whose parent level's stacks
+  // and next bytes the caller has set up.
+  void walk_nodes(std::size_t begin, std::size_t end, std::uint32_t* bits) {
+    const std::vector<TrieNode>& trie = vocab.trie();
+    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
+    for (std::size_t i = begin; i < end;) {
       const TrieNode& node = trie[i];
       std::size_t d = node.depth;
+      if (!((level_next[d - 1][node.byte >> 6] >> (node.byte & 63)) & 1u)) {
+        i = node.next;
+        continue;
+      }
       buf.resize(level_begin[d]);
       StepFlags f;
       engine.advance(buf, level_begin[d - 1], level_begin[d], node.byte, f);
@@ -1199,7 +1648,74 @@ struct GrammarMatcher::Impl {
       if (live || f.complete || f.unknown) {
         for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(bits, ids[k]);
       }
-      i = live ? i + 1 : node.next;
+      if (live) {
+        engine.next_bytes(buf, level_begin[d], level_begin[d + 1], level_next[d].data());
+        ++i;
+      } else {
+        i = node.next;
+      }
+    }
+  }
+
+  // The mask of one stack inside a grounded value: the same as walk_trie(&s, &s + 1), but a
+  // depth-first search that visits only the trie children on the bytes the value takes next (a
+  // few, looked up by byte) with the grounded steps taken directly, and the general walk only
+  // below a byte that ends the value.
+  void walk_grounded(const Stack& s, std::uint32_t* bits) {
+    const std::vector<TrieNode>& trie = vocab.trie();
+    const std::vector<std::uint32_t>& ids = vocab.sorted_ids();
+    const std::uint32_t slot = grammar.elems()[s.pos].arg;
+    const std::size_t levels = vocab.max_token_len() + 2;
+    exit_stacks.clear();
+    StepFlags ef;
+    engine.start_at(s.pos + 1, s.parent, exit_stacks, ef);
+    std::uint64_t exit_next[4] = {0, 0, 0, 0};
+    engine.next_bytes(exit_stacks, 0, exit_stacks.size(), exit_next);
+    level_begin.assign(levels, 0);
+    level_next.resize(levels);
+    g_work.clear();
+    g_work.push_back({0, s.aux, engine.grounded_accepting(slot, s.aux)});
+    while (!g_work.empty()) {
+      const GroundedItem it = g_work.back();
+      g_work.pop_back();
+      std::uint64_t inner[4] = {0, 0, 0, 0};
+      engine.grounded_next_bytes(slot, it.aux, inner);
+      for (int w = 0; w < 4; ++w) {
+        std::uint64_t word = inner[w] | (it.accepting ? exit_next[w] : 0);
+        while (word) {
+          const auto b = static_cast<std::uint8_t>(w * 64 + __builtin_ctzll(word));
+          word &= word - 1;
+          const std::uint32_t c = vocab.child(it.node, b);
+          if (c == 0) continue;
+          const TrieNode& node = trie[c];
+          const bool has_children = node.next > c + 1;
+          bool accepted = false;
+          std::uint32_t na = 0;
+          bool nacc = false;
+          if (((inner[w] >> (b & 63)) & 1u) && engine.grounded_step(slot, it.aux, b, na, nacc)) {
+            accepted = true;
+            if (has_children) g_work.push_back({c, na, nacc});
+          }
+          if (it.accepting && ((exit_next[w] >> (b & 63)) & 1u)) {
+            // The value ends before this byte: the rest of the token follows the grammar.
+            buf.assign(exit_stacks.begin(), exit_stacks.end());
+            StepFlags f;
+            engine.advance(buf, 0, buf.size(), b, f);
+            buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(exit_stacks.size()));
+            const bool live = !buf.empty();
+            accepted = accepted || live || f.complete;
+            if (live && has_children) {
+              level_begin[node.depth] = 0;
+              level_begin[node.depth + 1] = buf.size();
+              engine.next_bytes(buf, 0, buf.size(), level_next[node.depth].data());
+              walk_nodes(c + 1, node.next, bits);
+            }
+          }
+          if (accepted) {
+            for (std::uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(bits, ids[k]);
+          }
+        }
+      }
     }
   }
 
@@ -1260,6 +1776,18 @@ struct GrammarMatcher::Impl {
     return true;
   }
 
+  // The tokens one stack accepts, memoised per stack until the next binding.
+  const std::vector<std::uint32_t>& stack_mask(const Stack& s) {
+    const std::array<std::uint32_t, 3> key{s.pos, s.aux, s.parent};
+    auto it = stack_memo.find(key);
+    if (it != stack_memo.end()) return it->second;
+    const std::size_t nw = (vocab.n_vocab() + 31) / 32;
+    std::vector<std::uint32_t> part(nw, 0);
+    if (!mask_from_cache(s, part.data(), nw)) walk_trie(&s, &s + 1, part.data());
+    if (stack_memo.size() > kMaxStackMemo) stack_memo.clear();
+    return stack_memo.emplace(key, std::move(part)).first->second;
+  }
+
   void compute_mask(std::uint32_t* bits, std::size_t n_words) {
     std::memset(bits, 0, n_words * sizeof(std::uint32_t));
     if (terminated) return;
@@ -1267,11 +1795,27 @@ struct GrammarMatcher::Impl {
       for (std::uint32_t id : vocab.eos_ids()) set_bit(bits, id);
     }
     if (stacks.size() > kMaxCachedStacks) {
+      // One walk for all (it takes grounded values too, as walk_grounded does one by one).
       walk_trie(stacks.data(), stacks.data() + stacks.size(), bits);
       return;
     }
+    bool in_value = false;
     for (const Stack& s : stacks) {
-      if (!mask_from_cache(s, bits, n_words)) walk_trie(&s, &s + 1, bits);
+      in_value = in_value || grammar.elems()[s.pos].kind == ElemKind::Grounded;
+    }
+    for (const Stack& s : stacks) {
+      // A stack inside a grounded value depends on the text: the shared cache cannot serve it,
+      // and the walk is cheap (the text's automaton prunes the trie at once).
+      if (grammar.elems()[s.pos].kind == ElemKind::Grounded) {
+        walk_grounded(s, bits);
+      } else if (in_value) {
+        // Beside it, the stacks where the value ends are the same at every character of the
+        // value: their part of the mask is kept until the next binding.
+        const std::vector<std::uint32_t>& part = stack_mask(s);
+        for (std::size_t w = 0; w < part.size() && w < n_words; ++w) bits[w] |= part[w];
+      } else if (!mask_from_cache(s, bits, n_words)) {
+        walk_trie(&s, &s + 1, bits);
+      }
     }
   }
 
@@ -1293,19 +1837,32 @@ struct GrammarMatcher::Impl {
       state_key.push_back(s.parent);
     }
     state_key.push_back(complete ? 1 : 0);
-    auto it = memo.find(state_key);
-    if (it != memo.end()) {
-      std::memcpy(bits, it->second.data(), nw * sizeof(std::uint32_t));
+    const std::vector<std::uint32_t>* hit = nullptr;
+    if (auto it = memo.find(state_key); it != memo.end()) {
+      hit = &it->second;
+    } else if (auto jt = bound_memo.find(state_key); jt != bound_memo.end()) {
+      hit = &jt->second;
+    }
+    if (hit != nullptr) {
+      std::memcpy(bits, hit->data(), nw * sizeof(std::uint32_t));
       if (n_words > nw) std::memset(bits + nw, 0, (n_words - nw) * sizeof(std::uint32_t));
       return;
     }
+    engine.clear_touched();
     compute_mask(bits, n_words);
+    // A state inside a grounded value is one place in one text: seldom seen twice, not kept.
+    for (const Stack& s : stacks) {
+      if (grammar.elems()[s.pos].kind == ElemKind::Grounded) return;
+    }
     if (memo_bytes > kMaxMemoBytes) {
       memo.clear();
+      bound_memo.clear();
       memo_bytes = 0;
     }
     memo_bytes += nw * 4 + state_key.size() * 4 + 64;
-    memo.emplace(state_key, std::vector<std::uint32_t>(bits, bits + nw));
+    // A mask that reached a grounded value depends on the text: kept until the next binding.
+    auto& into = engine.touched() ? bound_memo : memo;
+    into.emplace(state_key, std::vector<std::uint32_t>(bits, bits + nw));
   }
 };
 
@@ -1387,6 +1944,16 @@ bool GrammarMatcher::is_terminated() const {
 }
 
 void GrammarMatcher::reset() { impl_->reset(); }
+
+void GrammarMatcher::bind(std::shared_ptr<const Grounding> grounding) {
+  impl_->bind(std::move(grounding));
+}
+
+bool GrammarMatcher::slot_active(std::uint32_t slot) const {
+  if (slot >= impl_->grammar.grounded_slots().size())
+    throw InternalError("grounded slot " + std::to_string(slot) + " out of range");
+  return impl_->engine.slot_active(slot);
+}
 
 void GrammarMatcher::mask_logits(float* logits, std::size_t n) {
   std::size_t nw = n_words();

@@ -35,11 +35,13 @@
 #include <vector>
 
 #include "grammar.h"
+#include "grounding.h"
 #include "vocab.h"
 
 namespace maaza {
 
-enum class ElemKind : std::uint8_t { Byte, Class, Ref, End };
+// Grounded: a grounded reference (grammar.h); `arg` indexes CompiledGrammar::grounded_slots().
+enum class ElemKind : std::uint8_t { Byte, Class, Ref, End, Grounded };
 
 struct ProgElem {
   ElemKind kind = ElemKind::End;
@@ -54,6 +56,27 @@ struct ByteClass {
 };
 
 struct TokenCache;
+
+// A grounded reference of the program: what it must match when bound, and the program rule it
+// matches when not bound (or when the bound text offers no value for it).
+struct GroundedSlot {
+  Grounded how = Grounded::Text;
+  std::uint32_t fallback = 0;
+};
+
+// Shortest-expansion tables (see CompiledGrammar). kNoCompletion marks what matches no string.
+struct MinTables {
+  std::vector<std::uint64_t> rule_min_len;
+  std::vector<std::uint32_t> rule_min_alt;
+  std::vector<std::uint64_t> suffix_min_len;
+};
+
+// For each grounded slot of a bound matcher: whether the text offers it a value and, if so, its
+// shortest value. Inactive slots match their fallback rule.
+struct SlotOverride {
+  bool active = false;
+  std::string shortest;
+};
 
 // Counters of a token cache, for benchmarks and tests.
 struct CacheStats {
@@ -94,14 +117,24 @@ class CompiledGrammar {
   // alternative; class_min_member: a member of the class with the shortest UTF-8 encoding.
   static constexpr std::uint64_t kNoCompletion = ~std::uint64_t(0);
   static constexpr std::uint32_t kNoPosition = ~std::uint32_t(0);
-  std::uint64_t rule_min_len(std::uint32_t rule) const { return rule_min_len_[rule]; }
-  std::uint32_t rule_min_alt(std::uint32_t rule) const { return rule_min_alt_[rule]; }
-  const std::vector<std::uint64_t>& suffix_min_len() const { return suffix_min_len_; }
+  std::uint64_t rule_min_len(std::uint32_t rule) const { return min_.rule_min_len[rule]; }
+  std::uint32_t rule_min_alt(std::uint32_t rule) const { return min_.rule_min_alt[rule]; }
+  const std::vector<std::uint64_t>& suffix_min_len() const { return min_.suffix_min_len; }
   std::uint32_t class_min_member(std::uint32_t cls) const { return class_min_member_[cls]; }
+  const MinTables& min_tables() const { return min_; }
   // Appends the shortest expansion from position `pos` to the end of its alternative; `work` is
   // scratch (return positions). Throws InternalError if none exists.
   void append_min_expansion(std::uint32_t pos, std::string& out,
+                            std::vector<std::uint32_t>& work) const {
+    append_min_expansion(min_, nullptr, pos, out, work);
+  }
+  // The same tables and expansion for a matcher bound to a text: an active grounded slot counts
+  // as its shortest value; an inactive one (or every one, with `slots` null) as its fallback.
+  MinTables compute_min_tables(const std::vector<SlotOverride>* slots) const;
+  void append_min_expansion(const MinTables& tables, const std::vector<SlotOverride>* slots,
+                            std::uint32_t pos, std::string& out,
                             std::vector<std::uint32_t>& work) const;
+  const std::vector<GroundedSlot>& grounded_slots() const { return slots_; }
 
   // The token cache for this grammar and `vocab`, created on first use; thread-safe.
   std::shared_ptr<TokenCache> token_cache(const std::shared_ptr<const Vocabulary>& vocab) const;
@@ -115,11 +148,9 @@ class CompiledGrammar {
   std::uint32_t root_ = 0;
   std::vector<ChainPos> chain_of_pos_;
   std::vector<std::vector<std::uint32_t>> chain_returns_;
-  std::vector<std::uint64_t> rule_min_len_;
-  std::vector<std::uint32_t> rule_min_alt_;
-  std::vector<std::uint64_t> suffix_min_len_;
+  std::vector<GroundedSlot> slots_;
+  MinTables min_;
   std::vector<std::uint32_t> class_min_member_;
-  void compute_min_lengths();
   mutable std::mutex cache_mu_;
   mutable std::vector<std::pair<std::weak_ptr<const Vocabulary>, std::shared_ptr<TokenCache>>>
       caches_;
@@ -182,6 +213,12 @@ class GrammarMatcher {
   // for an allowed end-of-generation token). Throws InternalError if the token is not allowed.
   std::string shortest_completion_after(std::int64_t token_id);
   void reset();
+  // Binds the matcher to an input text (grounding.h): from now on a grounded reference matches
+  // only values the text offers, where it offers one (else its plain rule). Resets the state.
+  // A null grounding unbinds.
+  void bind(std::shared_ptr<const Grounding> grounding);
+  // Whether grounded slot `slot` is active in the current binding.
+  bool slot_active(std::uint32_t slot) const;
   // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity. `logits` holds n
   // entries; when n < n_vocab, the tokens from n on have no entry and nothing is written for them.
   void mask_logits(float* logits, std::size_t n);

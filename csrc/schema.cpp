@@ -699,12 +699,14 @@ class Compiler {
       alts.push_back({Symbol::literal("true")});
       alts.push_back({Symbol::literal("false")});
     }
+    const bool ground = opt_.grounded && grounded_here(s, ptr);
     if (types & (kInteger | kNumber)) {
       auto r = number_rule(s, ptr, (types & kNumber) == 0);
-      if (r) alts.push_back({Symbol::ref(*r)});
+      if (r) alts.push_back({ground ? Symbol::grounded_ref(*r, Grounded::Number) : Symbol::ref(*r)});
     }
     if (types & kString) {
-      auto seq = string_sequence(s, ptr);
+      auto seq = ground ? grounded_string(s, ptr) : std::nullopt;
+      if (!seq) seq = string_sequence(s, ptr);
       if (seq) alts.push_back(std::move(*seq));
     }
     if (types & kArray) {
@@ -1495,6 +1497,45 @@ class Compiler {
     }
   };
 
+  // ---- grounding -------------------------------------------------------------------------------
+  // The schema's own opt-out: "x-maaza-grounded": false.
+  bool grounded_here(const Value& s, const std::string& ptr) {
+    const Value* g = s.find("x-maaza-grounded");
+    if (g == nullptr) return true;
+    if (!g->is_bool()) malformed("x-maaza-grounded", ptr, "must be a boolean");
+    return g->as_bool();
+  }
+
+  // A string grounded in the text: only where nothing else shapes its content (pattern, format,
+  // maxLength, minLength above 1 keep their own grammar).
+  std::optional<Sequence> grounded_string(const Value& s, const std::string& ptr) {
+    if (const Value* format = s.find("format")) {
+      // A format that spells a value the way the text does (email, uri, ...) is grounded in the
+      // text's words it matches; a date or time is usually written otherwise in the text.
+      static const std::set<std::string, std::less<>> rewritten = {"date", "time", "date-time",
+                                                                   "duration"};
+      if (!format->is_string() || rewritten.count(format->as_string()) || s.find("pattern") != nullptr ||
+          s.find("minLength") != nullptr || s.find("maxLength") != nullptr)
+        return std::nullopt;
+      auto seq = string_sequence(s, ptr);
+      if (!seq || seq->size() != 3 || (*seq)[1].kind != Symbol::Kind::RuleRef) return seq;
+      (*seq)[1].grounded = Grounded::Literal;
+      return seq;
+    }
+    if (s.find("pattern") != nullptr || s.find("maxLength") != nullptr) return std::nullopt;
+    std::uint64_t lo = get_count(s, "minLength", ptr).value_or(0);
+    if (lo > 1) return std::nullopt;
+    std::int64_t& body = lo == 0 ? grounded_body_ : grounded_body_nonempty_;
+    if (body < 0) {
+      body = add_rule(lo == 0 ? "grounded-body" : "grounded-body-nonempty",
+                      {{Symbol::repeat(frags_.any_char(), static_cast<std::uint32_t>(lo), kUnbounded)}});
+    }
+    return Sequence{Symbol::literal("\""),
+                    Symbol::grounded_ref(static_cast<std::uint32_t>(body),
+                                         lo == 0 ? Grounded::Text : Grounded::TextNonEmpty),
+                    Symbol::literal("\"")};
+  }
+
   // ---- strings ---------------------------------------------------------------------------------
   std::optional<Sequence> string_sequence(const Value& s, const std::string& ptr) {
     auto min_len = get_count(s, "minLength", ptr);
@@ -1885,6 +1926,8 @@ class Compiler {
   std::int64_t natural_rule_ = -1;
   std::int64_t number_rule_ = -1;
   std::int64_t string_rule_ = -1;
+  std::int64_t grounded_body_ = -1;
+  std::int64_t grounded_body_nonempty_ = -1;
   std::int64_t value_rule_ = -1;
   std::int64_t neg_zero_rule_ = -1;
   std::map<std::string, FracBuilder> frac_builders_;

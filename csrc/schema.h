@@ -32,6 +32,11 @@ struct SchemaOptions {
   // format date-time / time: also accept values without a time offset (2005-07-03T17:42:53.545351),
   // which RFC 3339 refuses. Off by default; data sets written without offsets (EdgeJSON) need it.
   bool optional_timezone = false;
+  // Ground values in the input text (grounding.h): a string without enum, const, pattern, format
+  // or maxLength (minLength at most 1) must be a substring of the text, a number one of the
+  // numbers the text writes, unless its schema says "x-maaza-grounded": false. The grammar is
+  // the same as without until a matcher is bound to a text.
+  bool grounded = false;
 };
 
 struct CompiledSchema {

@@ -80,6 +80,27 @@ Vocabulary::Vocabulary(std::vector<std::string> tokens, std::vector<std::uint32_
   }
   trie_[0].next = static_cast<std::uint32_t>(trie_.size());
   trie_[0].sub_tok_end = static_cast<std::uint32_t>(sorted_ids_.size());
+  // Children in CSR form: a node's children are the subtrees that tile (node, next).
+  child_start_.assign(trie_.size() + 1, 0);
+  children_.reserve(trie_.size());
+  for (std::uint32_t i = 0; i < trie_.size(); ++i) {
+    child_start_[i] = static_cast<std::uint32_t>(children_.size());
+    for (std::uint32_t c = i + 1; c < trie_[i].next; c = trie_[c].next) children_.push_back(c);
+  }
+  child_start_[trie_.size()] = static_cast<std::uint32_t>(children_.size());
+}
+
+std::uint32_t Vocabulary::child(std::uint32_t node, std::uint8_t byte) const {
+  std::uint32_t lo = child_start_[node], hi = child_start_[node + 1];
+  while (lo < hi) {
+    std::uint32_t mid = (lo + hi) / 2;
+    if (trie_[children_[mid]].byte < byte) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo < child_start_[node + 1] && trie_[children_[lo]].byte == byte ? children_[lo] : 0;
 }
 
 }  // namespace maaza

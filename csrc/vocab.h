@@ -43,6 +43,8 @@ class Vocabulary {
   // Token ids in byte-sorted order (the order TrieNode token runs index into).
   const std::vector<std::uint32_t>& sorted_ids() const { return sorted_ids_; }
   std::size_t max_token_len() const { return max_len_; }
+  // The child of trie node `node` on `byte`, 0 if none (a binary search over its children).
+  std::uint32_t child(std::uint32_t node, std::uint8_t byte) const;
   // The shortest K in {16, 24, 32, 48, 64, 96, 128} leaving at most 128 tokens longer than K
   // (0 if none does), and the byte-sorted indices of those longer tokens. Token caches share
   // repetition counts that no token of at most K bytes can exhaust.
@@ -58,6 +60,8 @@ class Vocabulary {
   std::size_t max_len_ = 0;
   std::size_t long_threshold_ = 0;
   std::vector<std::uint32_t> long_tokens_;
+  std::vector<std::uint32_t> child_start_;  // per node: its first entry in children_
+  std::vector<std::uint32_t> children_;     // node indices, each node's children by byte
 };
 
 // Raised for an unusable vocabulary; mapped to maaza_rt.errors.VocabularyError.

@@ -1,8 +1,9 @@
 """The ``maaza-rt`` console script: extraction from the command line, and the model list.
 
     maaza-rt extract --schema S.json [--model M] [--max-tokens N] [--threads N] [--details]
-                     [TEXT | -]
+                     [--html FILE] [--no-grounding] [TEXT | -]
     maaza-rt extract --schema S.json --jsonl IN [--out OUT] [...]
+    maaza-rt extract --schema S.json --jsonl IN --out OUT (--workers N | --ray [ADDRESS]) [...]
     maaza-rt models
 
 Exit codes: 0 success, 2 usage or schema error, 3 model error, 4 input too long, 5 generation
@@ -72,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--threads", type=int, default=None, help="CPU threads (default: cores)")
     ex.add_argument("--n-ctx", type=int, default=None, help="largest context window to use")
     ex.add_argument("--details", action="store_true",
-                    help="print token counts and timings with the value")
+                    help="print token counts, timings, spans and confidence with the value")
+    ex.add_argument("--html", default=None, metavar="FILE",
+                    help="write an HTML page that highlights each value in the text with its "
+                         "field and confidence")
     ex.add_argument("--jsonl", default=None, metavar="IN",
                     help='JSONL input: one record per line (its "text" field, or the line)')
     ex.add_argument("--out", default=None, help="write JSONL output here (default: stdout)")
@@ -88,7 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--optional-timezone", action="store_true",
                     help="let date-time and time values leave out the time offset that RFC 3339 "
                          "requires")
+    ex.add_argument("--no-grounding", action="store_true",
+                    help="let string and number values be other than what the text writes "
+                         "(grounding is on by default)")
     ex.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
+    ex.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="with --jsonl and --out: N local worker processes (records stay in "
+                         "input order; a rerun with the same OUT resumes)")
+    ex.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                    help="with --jsonl and --out: run on the Ray cluster at ADDRESS (a local one "
+                         "without it; --workers N actors); a rerun resumes")
     sub.add_parser("models", help="list the known models and whether they are installed")
     return parser
 
@@ -98,7 +111,12 @@ def _err(message: str) -> None:
 
 
 def _result(extraction: Any, details: bool) -> Any:
-    value = extraction.value
+    from .bulk import RowResult
+    from .extractor import Extraction
+
+    # Without --details or --html the extraction is the bare value (no token probabilities);
+    # a row extracted on Ray carries its value only.
+    value = extraction.value if isinstance(extraction, (Extraction, RowResult)) else extraction
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json")
     if not details:
@@ -143,7 +161,8 @@ def _extract(args: argparse.Namespace) -> int:
     schema, _ = load_schema(args.schema)
     options = {"max_tokens": args.max_tokens, "jump_forward": not args.no_jump_forward,
                "prompt_lookup": not args.no_prompt_lookup, "copy_bias": args.copy_bias,
-               "optional_timezone": args.optional_timezone, "return_details": True}
+               "optional_timezone": args.optional_timezone, "grounded": not args.no_grounding,
+               "return_details": args.details or args.html is not None}
     if args.jsonl is not None:
         if args.text is not None:
             raise _UsageError("give either TEXT or --jsonl, not both")
@@ -161,18 +180,26 @@ def _extract(args: argparse.Namespace) -> int:
             texts = [sys.stdin.read()]
         else:
             texts = [args.text]
+    if args.workers is not None or args.ray is not None:
+        return _extract_parallel(args, schema, texts, options)
     extractor = Extractor(args.model, n_threads=args.threads, n_ctx=args.n_ctx,
                           verbose=args.verbose)
     if args.jsonl is None:
         extraction = extractor.extract(texts[0], schema, **options)
         print(json.dumps(_result(extraction, args.details), ensure_ascii=False))
+        if args.html is not None:
+            _write_html(args.html, [(texts[0], extraction)])
         return EXIT_OK
+    extracted: list[tuple[str, Any]] = []  # for --html
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     status = EXIT_OK
     try:
         for text in _progress(texts):
             try:
-                record = _result(extractor.extract(text, schema, **options), args.details)
+                extraction = extractor.extract(text, schema, **options)
+                if args.html is not None:
+                    extracted.append((text, extraction))
+                record = _result(extraction, args.details)
             except (InputTooLongError, GenerationLimitError) as e:
                 # One bad record does not stop the file; the exit status reports it.
                 record = {"error": {"type": type(e).__name__, "message": str(e)}}
@@ -181,7 +208,39 @@ def _extract(args: argparse.Namespace) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
+    if args.html is not None:
+        _write_html(args.html, extracted)
     return status
+
+
+def _write_html(path: str, extracted: list[tuple[str, Any]]) -> None:
+    """Writes the HTML report of (input text, Extraction) pairs to ``path``."""
+    from .html_report import ReportEntry, write_report
+
+    try:
+        write_report(path, [ReportEntry.of(text, extraction) for text, extraction in extracted])
+    except OSError as e:
+        raise _UsageError(f"cannot write {path}: {e.strerror}") from e
+
+
+def _extract_parallel(args: argparse.Namespace, schema: Any, texts: list[str],
+                      options: dict[str, Any]) -> int:
+    from .workers import WorkerConfig, default_threads, run_job
+
+    if args.jsonl is None or args.out is None:
+        raise _UsageError("--workers and --ray need --jsonl and --out (the file a rerun resumes)")
+    if args.workers is not None and args.workers < 1:
+        raise _UsageError("--workers must be at least 1")
+    if args.ray is not None and args.details:
+        raise _UsageError("--details is not available with --ray")
+    n_threads = args.threads or (1 if args.ray is not None else default_threads(args.workers))
+    config = WorkerConfig(schema, options, args.model, n_threads, args.n_ctx, args.verbose)
+    try:
+        error = run_job(texts, args.out, config, lambda e: _result(e, args.details),
+                        n_workers=args.workers, ray_address=args.ray)
+    except ImportError as e:  # Ray is not installed
+        raise _UsageError(str(e)) from e
+    return EXIT_OK if error is None else exit_code(error)
 
 
 def _models() -> int:

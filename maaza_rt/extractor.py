@@ -13,9 +13,11 @@ import os
 import threading
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .chunking import Overflow, extract_in_chunks
+from .confidence import leaf_confidence, token_offsets
 from .decoding import BIASES, DEFAULT_COPY_BIAS, generate
 from .errors import InternalError
 from .llama_model import grammar_vocabulary, load_model, physical_cores, set_llama_logging
@@ -23,6 +25,7 @@ from .models import ModelLike
 from .schema_view import SchemaArgument
 from .schemas import compile_schema, load_schema
 from .session import Session
+from .spans import leaf_spans
 
 _MATCHER_CACHE_SIZE = 128  # grammar matchers kept per Extractor
 
@@ -60,6 +63,14 @@ class Extraction:
             grammar's shortest completion ended the value (strings cut short, no further items).
         n_closing_tokens: output tokens of that completion (the last ones; 0 when not closed, or
             when the value was already complete and the budget only stopped its extension).
+        spans: for each string and number leaf found in the input text, by JSON pointer
+            (``/items/0/sku``), its ``(start, end)`` character offsets there
+            (:func:`maaza_rt.spans.leaf_spans`; whitespace runs match one space).
+        confidence: for every leaf, by JSON pointer, the probability of its value under the
+            constrained distribution: the product of its tokens' probabilities
+            (:mod:`maaza_rt.confidence`; docs/details.md).
+        n_chunks: how many chunks the text was extracted in (1 unless it was too long for the
+            context; see :mod:`maaza_rt.chunking`).
     """
 
     value: Any
@@ -75,6 +86,9 @@ class Extraction:
     budget_closed: bool = False
     n_closing_tokens: int = 0
     n_drafted_tokens: int = 0
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    n_chunks: int = 1
 
 
 class Extractor:
@@ -130,7 +144,8 @@ class Extractor:
                 jump_forward: bool = True, prompt_lookup: bool = True,
                 copy_bias: float | None = None, biases: Collection[str] = BIASES,
                 label_drafts: bool = True, lenient: bool = False,
-                optional_timezone: bool = False, return_details: bool = False) -> Any:
+                optional_timezone: bool = False, grounded: bool = True,
+                return_details: bool = False, chunking: bool = True) -> Any:
         """Extracts a value that validates against ``schema`` from ``text``.
 
         Args:
@@ -168,11 +183,24 @@ class Extractor:
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
             optional_timezone: let ``date-time`` and ``time`` values leave out the time offset
                 that RFC 3339 requires (off by default; EdgeJSON's date-times have none).
-            return_details: return an :class:`Extraction` instead of the bare value.
+            grounded: ground values in ``text`` (on by default): a free-text string value must
+                be a substring of ``text`` (whitespace runs written as one space), an ``email``
+                or ``uri`` one of the text's words (or part of one) and a number one of the
+                numbers ``text`` writes, so no value can be made up; strings with ``enum``,
+                ``const``, ``pattern``, ``maxLength`` or a date/time ``format``, and any value
+                whose schema says ``"x-maaza-grounded": false``, are not grounded (see
+                docs/schema_support.md, "Grounding").
+            return_details: return an :class:`Extraction` instead of the bare value, with
+                each leaf's span in the text and confidence (recording token probabilities
+                costs a little per token, only when asked for).
+            chunking: when the prompt plus ``max_tokens`` exceeds the context window, extract
+                the text in overlapping chunks and merge the values (:mod:`maaza_rt.chunking`;
+                ``Extraction.n_chunks`` tells); False raises ``InputTooLongError`` instead.
 
         Raises:
             SchemaError: the schema is invalid, unreadable or cannot be enforced.
-            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window.
+            InputTooLongError: the prompt plus ``max_tokens`` exceeds the context window, and
+                ``chunking`` is off or the schema alone leaves too little room for any text.
             GenerationLimitError: ``max_tokens`` is smaller than the shortest valid value.
             TypeError, ValueError: bad arguments (a ``copy_bias`` above 0 needs greedy decoding
                 with prompt lookup; ``biases`` names only those above).
@@ -200,10 +228,13 @@ class Extractor:
                              f"{', '.join(BIASES)}")
         value_schema, pydantic_cls = load_schema(schema)
         grammar = compile_schema(value_schema, lenient=lenient,
-                                 optional_timezone=optional_timezone)
+                                 optional_timezone=optional_timezone, grounded=grounded)
         prompt_schema = value_schema if isinstance(value_schema, dict) else {}
-        with self._lock:
+        overflow = Overflow(chunking)  # catches InputTooLongError when chunking
+        with overflow, self._lock:
             matcher = self._matcher(grammar)
+            if grammar.n_grounded:
+                matcher.bind_text(text)
             prompt = self.model.build_prompt(text, prompt_schema)
             tokens = self.model.prompt_tokens(prompt)
             gen, n_reused, prompt_ms = generate(
@@ -212,19 +243,29 @@ class Extractor:
                 seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
                 copy_bias=copy_bias, biases=biases,
                 labels=(self.model.label_lookup(text, prompt_schema)
-                        if text and label_drafts else None))
-        value = parse_output(gen.text)
-        if pydantic_cls is not None:
-            value = pydantic_cls.model_validate(value)
+                        if text and label_drafts else None),
+                token_probs=return_details)
+        if overflow.error is not None:
+            return extract_in_chunks(
+                self, text, value_schema, pydantic_cls, overflow.error, t0,
+                return_details=return_details, max_tokens=max_tokens, lenient=lenient,
+                optional_timezone=optional_timezone, grounded=grounded, temperature=temperature,
+                top_p=top_p, seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
+                copy_bias=copy_bias, biases=biases, label_drafts=label_drafts)
+        data = parse_output(gen.text)
+        value = data if pydantic_cls is None else pydantic_cls.model_validate(data)
         if not return_details:
             return value
+        pieces = self.model.pieces
+        confidence = leaf_confidence(b"".join(pieces[t] for t in gen.tokens),
+                                     token_offsets(gen.tokens, pieces), gen.token_probs or [])
         return Extraction(
             value=value, text=gen.text, n_prompt_tokens=len(tokens),
             n_prompt_tokens_reused=n_reused, n_output_tokens=len(gen.tokens),
             n_forced_tokens=gen.n_forced, prompt_ms=prompt_ms, decode_ms=gen.decode_ms,
             grammar_ms=gen.grammar_ms, total_ms=(time.perf_counter_ns() - t0) / 1e6,
             budget_closed=gen.budget_closed, n_closing_tokens=gen.n_closing,
-            n_drafted_tokens=gen.n_drafted)
+            n_drafted_tokens=gen.n_drafted, spans=leaf_spans(data, text), confidence=confidence)
 
     def extract_many(self, texts: Any, schema: SchemaArgument, **options: Any) -> list[Any]:
         """Extracts from each text in turn; the schema part of the prompt is evaluated once.

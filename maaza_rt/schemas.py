@@ -62,28 +62,31 @@ def load_schema(schema: SchemaArgument) -> tuple[SchemaValue, Any]:
     return value, None
 
 
-_grammar_cache: dict[tuple[str, bool, bool], Any] = {}
+_grammar_cache: dict[tuple[str, bool, bool, bool], Any] = {}
 _grammar_lock = threading.Lock()
 _GRAMMAR_CACHE_SIZE = 128
 
 
 def compile_schema(schema: SchemaValue, *, lenient: bool = False,
-                   optional_timezone: bool = False) -> Any:
+                   optional_timezone: bool = False, grounded: bool = False) -> Any:
     """The compiled grammar for a schema (compact whitespace), cached per (schema, options).
 
-    ``lenient`` and ``optional_timezone`` are :meth:`Grammar.from_json_schema`'s options.
+    ``lenient``, ``optional_timezone`` and ``grounded`` are :meth:`Grammar.from_json_schema`'s
+    options.
 
     Raises:
         SchemaError: the schema is malformed or cannot be enforced.
     """
     from .grammar import Grammar
 
-    key = (json.dumps(schema, sort_keys=True, ensure_ascii=False), lenient, optional_timezone)
+    key = (json.dumps(schema, sort_keys=True, ensure_ascii=False), lenient, optional_timezone,
+           grounded)
     with _grammar_lock:
         grammar = _grammar_cache.get(key)
     if grammar is None:
         grammar = Grammar.from_json_schema(schema, whitespace="compact", lenient=lenient,
-                                           optional_timezone=optional_timezone)
+                                           optional_timezone=optional_timezone,
+                                           grounded=grounded)
         with _grammar_lock:
             if len(_grammar_cache) >= _GRAMMAR_CACHE_SIZE:
                 _grammar_cache.pop(next(iter(_grammar_cache)))

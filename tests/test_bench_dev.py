@@ -118,6 +118,8 @@ def test_bench_dev_rows_validate_against_their_schemas() -> None:
 
 
 def test_bench_dev_failures_count_descriptions_type_names_and_ungrounded(dev: ModuleType) -> None:
+    from bench import failures
+
     text = "Ada Lovelace opened the shop in Leeds on 5 May 2021; tags: london. It is open."
     expected = {"name": "Ada Lovelace", "city": "Leeds", "status": "open",
                 "opened": "2021-05-05", "tags": ["london"]}
@@ -129,41 +131,65 @@ def test_bench_dev_failures_count_descriptions_type_names_and_ungrounded(dev: Mo
         "address": {"street": "STRING"},  # a type name, nested
         "tags": ["LONDON", "Paris"],  # grounded (case-insensitive); ungrounded
     }
-    found = dev.failures(output, expected, SHOP, text)
+    found = failures.failures(output, expected, SHOP, text)
     assert found == {
         "description_values": ["/name", "/city"],
         "type_name_values": ["/address/street"],
         "ungrounded_strings": ["/name", "/city", "/address/street", "/tags/1"],
+        # What grounding rules out: case counts, an enum value or a date is not grounded.
+        "absent_strings": ["/name", "/city", "/address/street", "/tags/0", "/tags/1"],
+        "absent_numbers": [],
         "extra_fields": ["/address"],
         "missing_fields": [],
     }
     # Type names as the prompt renders types count; words that merely contain one do not.
     typed = {"a": "String[]", "b": "number | null", "c": "string(date)", "d": "strings",
              "e": "a string"}
-    assert dev.failures(typed, {}, {}, "")["type_name_values"] == ["/a", "/b", "/c"]
+    assert failures.failures(typed, {}, {}, "")["type_name_values"] == ["/a", "/b", "/c"]
     # A long description counts in full and as the prompt shortens it (60 characters).
     long = "Name of the person who signed the delivery note at the loading dock"
     schema = {"type": "object", "properties": {"s": {"type": "string", "description": long}}}
     for value in (long.upper(), long[:57].rstrip() + "...", long[:57]):
-        assert dev.failures({"s": value}, {}, schema, "")["description_values"] == ["/s"]
-    assert dev.failures({"s": long[:40]}, {}, schema, "")["description_values"] == []
+        assert failures.failures({"s": value}, {}, schema, "")["description_values"] == ["/s"]
+    assert failures.failures({"s": long[:40]}, {}, schema, "")["description_values"] == []
     # The right output has no failures at all; a field left out is missing.
-    assert not any(dev.failures(expected, expected, SHOP, text).values())
-    assert dev.failures({"name": "Ada Lovelace"}, expected, SHOP, text)["missing_fields"] == [
+    assert not any(failures.failures(expected, expected, SHOP, text).values())
+    assert failures.failures({"name": "Ada Lovelace"}, expected, SHOP, text)["missing_fields"] == [
         "/city", "/status", "/opened", "/tags"]
 
 
 def test_bench_dev_failures_follow_refs_and_branches(dev: ModuleType) -> None:
+    from bench import failures
+
     schema = {"type": "object", "$defs": {"unit": {"enum": ["kg", "lb"],
                                                    "description": "Unit of weight"}},
               "properties": {"w": {"anyOf": [{"$ref": "#/$defs/unit"}, {"type": "null"}]},
                              "a/b": {"const": "fixed"}}}
     output = {"w": "lb", "a/b": "fixed", "x": "unit of weight"}
-    found = dev.failures(output, {}, schema, "a 5 kg bag")
+    found = failures.failures(output, {}, schema, "a 5 kg bag")
     assert found["ungrounded_strings"] == ["/x"]  # enum through $ref and anyOf, const exempt
     assert found["description_values"] == ["/x"]  # a description under $defs
     assert found["extra_fields"] == ["/w", "/a~1b", "/x"]
-    assert dev.schema_descriptions(schema) == {"unit of weight"}
+    assert failures.schema_descriptions(schema) == {"unit of weight"}
+
+
+def test_bench_failures_absent_values_follow_the_grounding_rule(dev: ModuleType) -> None:
+    from bench import failures
+
+    schema = {"type": "object", "properties": {
+        "total": {"type": "number"}, "n": {"type": "integer", "minimum": 100},
+        "code": {"type": "string", "pattern": "^[A-Z]+$"},
+        "note": {"type": "string", "x-maaza-grounded": False},
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "sku": {"type": "string"}, "qty": {"type": "integer"}}}}}}
+    text = "Order of $1,240.50: 2 x SKU-9\n  and  3 x SKU-7"
+    output = {"total": 1240.5, "n": 7, "code": "XYZ", "note": "made up",
+              "items": [{"sku": "SKU-9 and 3", "qty": 2}, {"sku": "SKU-8", "qty": 4}]}
+    found = failures.absent_values(output, schema, text)
+    # n: no number of the text is 100 or more, so nothing could ground it.
+    assert found == {"absent_strings": ["/items/1/sku"], "absent_numbers": ["/items/1/qty"]}
+    assert failures.absent_values({"total": 1240.50, "n": 100}, schema, "1,240.50 and 100") == {
+        "absent_strings": [], "absent_numbers": []}
 
 
 def test_bench_dev_field_results_count_absent_as_right(dev: ModuleType) -> None:
@@ -269,7 +295,8 @@ def test_bench_dev_runs_models_through_the_engine_worker(
     gen, ner, edgej = (b["by_source"][s] for s in ("gen", "ner", "edgejson"))
     assert gen["n"] == 2 and gen["json_exact"] == 0.0
     assert gen["failures"] == {"description_values": 1, "type_name_values": 1,
-                               "ungrounded_strings": 3, "extra_fields": 1, "missing_fields": 0}
+                               "ungrounded_strings": 3, "absent_strings": 3, "absent_numbers": 0,
+                               "extra_fields": 1, "missing_fields": 0}
     # g1: 3 of SHOP's 6 fields right (the 3 absent from both); g2: 2 of ORDER's 3 (note extra)
     assert gen["field_accuracy"] == pytest.approx(5 / 9)
     assert gen["fields"]["order_id"] == {"n": 1, "accuracy": 1.0}
@@ -280,7 +307,8 @@ def test_bench_dev_runs_models_through_the_engine_worker(
     assert b["overall"]["failures"]["ungrounded_strings"] == 4
     g1 = b["examples"][0]
     assert g1["failures"] == {"description_values": ["/name"], "type_name_values": ["/city"],
-                              "ungrounded_strings": ["/name", "/city"]}
+                              "ungrounded_strings": ["/name", "/city"],
+                              "absent_strings": ["/name", "/city"]}
     assert g1["output"] == json.dumps(BAD["gen/g1"]) and g1["scores"]["json_exact"] == 0.0
     assert b["examples"][3]["failures"] == {} and b["examples"][3]["scores"]["parsed"] is False
 
@@ -289,6 +317,6 @@ def test_bench_dev_runs_models_through_the_engine_worker(
     for text in (md, printed):
         assert "### json_exact (percent)" in text and "| source | n | good | bad | broken |" in text
         assert "| all | 6 | 100.0 | 33.3 | - |" in text
-        assert "| gen | bad | 2 | 0 | 0 | 1 | 1 | 3 | 1 | 0 |" in text
+        assert "| gen | bad | 2 | 0 | 0 | 1 | 1 | 3 | 3 | 0 | 1 | 0 |" in text
     assert "failed to start" in md and "#### gen" in md
     assert (out / "worker_good.log").exists() and (out / "config.json").exists()

@@ -137,3 +137,90 @@ def test_cli_console_entry_runs_as_a_process(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     jsonschema.validate(json.loads(proc.stdout), CONTACT)
+
+
+class _FakeExtractor:
+    """Stands in for ``Extractor`` in the CLI: returns a fixed value for any text, with spans
+    found in the text and made-up confidences, and records the options it was given."""
+
+    calls: list[dict] = []
+
+    def __init__(self, model: object, **kwargs: object) -> None:
+        pass
+
+    def extract(self, text: str, schema: object, **options: object) -> object:
+        from maaza_rt.extractor import Extraction
+        from maaza_rt.spans import leaf_spans
+
+        _FakeExtractor.calls.append(options)
+        value = {"name": "Ada <Lovelace>", "email": "ada@example.com"}
+        if not options.get("return_details"):
+            return value
+        return Extraction(value=value, text=json.dumps(value), n_prompt_tokens=1,
+                          n_prompt_tokens_reused=0, n_output_tokens=1, n_forced_tokens=0,
+                          prompt_ms=0.0, decode_ms=0.0, grammar_ms=0.0, total_ms=0.0,
+                          spans=leaf_spans(value, text),
+                          confidence={"/name": 0.75, "/email": 0.25})
+
+
+@pytest.fixture()
+def fake_extractor(monkeypatch: pytest.MonkeyPatch) -> type[_FakeExtractor]:
+    import maaza_rt.extractor
+
+    _FakeExtractor.calls = []
+    monkeypatch.setattr(maaza_rt.extractor, "Extractor", _FakeExtractor)
+    return _FakeExtractor
+
+
+FAKE_TEXT = "Write to Ada <Lovelace> at ada@example.com."
+
+
+def test_cli_details_print_spans_and_confidence(capsys: pytest.CaptureFixture[str],
+                                                fake_extractor: type[_FakeExtractor]) -> None:
+    assert main(["extract", "--schema", str(CONTACT_PATH), FAKE_TEXT]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"name": "Ada <Lovelace>", "email": "ada@example.com"}
+    assert fake_extractor.calls[-1]["return_details"] is False  # nothing recorded unasked
+    assert main(["extract", "--schema", str(CONTACT_PATH), "--details", FAKE_TEXT]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one JSON line
+    record = json.loads(out)
+    assert fake_extractor.calls[-1]["return_details"] is True
+    assert record["spans"] == {"/name": [9, 23], "/email": [27, 42]}
+    assert record["confidence"] == {"/name": 0.75, "/email": 0.25}
+    assert FAKE_TEXT[9:23] == "Ada <Lovelace>"
+
+
+def test_cli_html_writes_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  fake_extractor: type[_FakeExtractor]) -> None:
+    page = tmp_path / "report.html"
+    assert main(["extract", "--schema", str(CONTACT_PATH), "--html", str(page), FAKE_TEXT]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "Ada <Lovelace>"  # the bare value
+    assert fake_extractor.calls[-1]["return_details"] is True
+    html = page.read_text(encoding="utf-8")
+    assert "Ada &lt;Lovelace&gt;</mark>" in html and "<Lovelace>" not in html
+    assert 'title="/name: confidence 75.0%"' in html
+    # --jsonl: one page with every record
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": FAKE_TEXT}) + "\n" + json.dumps("ada@example.com") + "\n")
+    assert main(["extract", "--schema", str(CONTACT_PATH), "--jsonl", str(src), "--out",
+                 str(tmp_path / "out.jsonl"), "--html", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<h2>Record") == 2 and html.count("<table>") == 2
+    assert main(["extract", "--schema", str(CONTACT_PATH), "--html",
+                 str(tmp_path / "no" / "r.html"), FAKE_TEXT]) == 2
+    assert "cannot write" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.model
+def test_cli_details_spans_hold_the_values(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    assert main(["extract", "--schema", str(CONTACT_PATH), "--details", "--html", str(page),
+                 TEXT]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert set(record["confidence"]) == {f"/{k}" for k in record["value"]}
+    assert all(0.0 < p <= 1.0 for p in record["confidence"].values())
+    for pointer, (start, end) in record["spans"].items():
+        assert TEXT[start:end] == record["value"][pointer[1:]]
+    assert "<mark" in page.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ end-of-generation token, a few JSON punctuation pieces; ``scripted_model``).
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -143,3 +144,27 @@ def test_state_grammar_time_grows_with_every_call() -> None:
         before = state.grammar_ns
         call()
         assert state.grammar_ns > before, call
+
+
+def test_state_token_prob_is_the_softmax_over_allowed_tokens() -> None:
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}, "n": {"type": "integer"}},
+              "required": ["ok", "n"]}
+    state = new_state(schema)
+    logits = np.random.default_rng(7).normal(0.0, 3.0, MODEL.n_vocab).astype(np.float32)
+    original = logits.copy()
+    # forced bytes: every token inside them is certain, whatever its logit
+    assert state.token_prob(logits, tok(b'{"')) == 1.0
+    assert state.token_prob(logits, ord("{")) == 1.0
+    write(state, '{"ok":')
+    allowed = [t for t in range(MODEL.n_vocab) if state.allows(t)]
+    assert ord("t") in allowed and ord("f") in allowed and ord("x") not in allowed
+    total = sum(math.exp(float(logits[t])) for t in allowed)
+    for t in allowed:
+        assert state.token_prob(logits, t) == pytest.approx(math.exp(float(logits[t])) / total,
+                                                            rel=1e-6)
+    assert sum(state.token_prob(logits, t) for t in allowed) == pytest.approx(1.0)
+    assert np.array_equal(logits, original)  # the logits are read, not masked
+    with pytest.raises(InternalError, match="not allowed"):
+        state.token_prob(logits, ord("x"))
+    write(state, "true")
+    assert state.token_prob(logits, tok(b',"')) == 1.0  # "n" is required: ,"n": is forced

@@ -134,6 +134,36 @@ def test_edgejson_extract_all_schemas_valid(runs: list[tuple[dict, Any, Any]],
     assert len(closed) < 25
 
 
+def test_edgejson_grounded_values_are_in_the_text(
+    biased: list[Any], chosen_rows: list[dict], edgejson_schemas: dict[str, dict],
+) -> None:
+    """Grounding is on by default: no grounded value of the 25 outputs is absent from its text
+    (bench/failures.py reads the grounding rule off the schema), and the span of every string
+    leaf holds its value (whitespace runs as one space)."""
+    from bench.failures import absent_values
+    from maaza_rt.grounding_text import collapse_whitespace
+
+    n_spans = 0
+    for row, d in zip(chosen_rows, biased):
+        schema = edgejson_schemas[row["schema_id"]]
+        absent = absent_values(d.value, schema, row["prompt"])
+        assert absent == {"absent_strings": [], "absent_numbers": []}, (row["id"], d.text)
+        for pointer, (start, end) in d.spans.items():
+            leaf = _at(d.value, pointer)
+            if isinstance(leaf, str):
+                assert collapse_whitespace(row["prompt"][start:end]) == collapse_whitespace(leaf)
+                n_spans += 1
+    assert n_spans > 25
+
+
+def _at(value: Any, pointer: str) -> Any:
+    """The leaf of ``value`` at a JSON pointer."""
+    for part in pointer.split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        value = value[int(key)] if isinstance(value, list) else value[key]
+    return value
+
+
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
     """Every leaf of a JSON value by its path of keys and list indices."""
     if isinstance(value, dict) and value:

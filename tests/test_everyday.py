@@ -139,3 +139,15 @@ def test_default_model_output_is_valid_on_everyday_text(outputs: list[Any]) -> N
         if value != expected:
             print(f"{name}: {value}")
     print(f"{exact} of {len(EXAMPLES)} everyday examples exact")
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_default_model_writes_only_values_the_text_holds(outputs: list[Any]) -> None:
+    """Grounding is on by default: no string or number value that grounding covers is absent
+    from its text (a description, a type name or a near-miss copy cannot be written)."""
+    from bench.failures import absent_values
+
+    for (name, text, schema, _), value in zip(EXAMPLES, outputs):
+        assert absent_values(value, schema, text) == {"absent_strings": [],
+                                                      "absent_numbers": []}, (name, value)

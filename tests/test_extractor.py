@@ -222,3 +222,48 @@ def test_generation_limit_below_the_shortest_value(one_thread: maaza_rt.Extracto
     with pytest.raises(maaza_rt.GenerationLimitError) as info:
         one_thread.extract(LONG_TEXT, REPORT, max_tokens=8)
     assert info.value.n_tokens == 8 and info.value.partial_text.startswith('{"summary":"')
+
+
+@pytest.mark.model
+def test_details_spans_and_confidence_of_every_leaf(extractor: maaza_rt.Extractor) -> None:
+    """Every leaf has a probability; every span holds its value (whitespace runs as one
+    space); without details nothing is recorded, and the value is the same."""
+    from maaza_rt.grounding_text import collapse_whitespace
+    from maaza_rt.spans import leaves
+
+    schema = {"type": "object", "properties": {
+        "name": {"type": "string", "description": "Full name"},
+        "address": {"type": "string", "description": "Postal address"},
+        "total": {"type": "number"}, "paid": {"type": "boolean"}},
+        "required": ["name", "address", "total", "paid"]}
+    text = "Invoice for Ada Lovelace,\n  12 Main St,\n  Springfield. Total due: $1,240.50."
+    r = extractor.extract(text, schema, return_details=True)
+    assert r.value == extractor.extract(text, schema)
+    assert set(r.confidence) == {p for p, _ in leaves(r.value)}
+    assert all(0.0 < p <= 1.0 for p in r.confidence.values())
+    values = dict(leaves(r.value))
+    for pointer, (start, end) in r.spans.items():
+        if isinstance(values[pointer], str):
+            assert collapse_whitespace(text[start:end]) == collapse_whitespace(values[pointer])
+        else:
+            assert json.loads(text[start:end].replace(",", "")) == values[pointer]
+    assert "/paid" not in r.spans
+    assert maaza_rt.Extraction(value=1, text="1", n_prompt_tokens=1, n_prompt_tokens_reused=0,
+                               n_output_tokens=1, n_forced_tokens=0, prompt_ms=0.0,
+                               decode_ms=0.0, grammar_ms=0.0, total_ms=0.0).spans == {}
+
+
+@pytest.mark.model
+def test_readme_shows_what_the_default_model_prints(extractor: maaza_rt.Extractor) -> None:
+    """The README's two examples (the command line on examples/contact.json, the Python API on
+    its inline schema) print what it says they print, with grounding on and off."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    cli = extractor.extract("Reach Ada Lovelace at ada@example.com or +44 20 7946 0000.", CONTACT)
+    assert f"`{json.dumps(cli, ensure_ascii=False)}`" in readme
+    schema = {"type": "object", "properties": {
+        "name": {"type": "string", "description": "Full name of the person"},
+        "email": {"type": "string", "format": "email"}}, "required": ["name", "email"]}
+    text = "Reach Ada Lovelace at ada@example.com."
+    assert f"# {extractor.extract(text, schema)!r}  (what the default model prints)" in readme
+    ungrounded = repr(extractor.extract(text, schema, grounded=False))
+    assert ungrounded in " ".join(readme.split())

@@ -91,6 +91,9 @@ class Generation:
     budget_closed: bool = False  # the shortest completion ended the value at the budget
     n_closing: int = 0  # its tokens (0 if the value was already complete)
     n_drafted: int = 0  # output tokens proposed by drafters and confirmed by the model
+    # Per output token, its probability under the constrained distribution (DecodeState.
+    # token_prob; budget-closing tokens count as forced: 1); None unless asked for.
+    token_probs: list[float] | None = None
 
 
 @dataclass
@@ -165,11 +168,13 @@ def build_chain(model: DecoderModel, prompt_tokens: list[int], *, temperature: f
 
 
 def decode(session: Context, matcher: Matcher, chain: Chain, *, max_tokens: int,
-           eog: frozenset[int]) -> Generation:
+           eog: frozenset[int], token_probs: bool = False) -> Generation:
     """Runs the verify loop after a prompt the session has just evaluated.
 
     Generation ends at a token in ``eog``, when the grammar is terminated (no forward pass is
-    spent on it), or after ``max_tokens`` tokens if the value is complete then.
+    spent on it), or after ``max_tokens`` tokens if the value is complete then. With
+    ``token_probs`` the generation records each output token's probability under the
+    constrained distribution at its position (before any bias; ``DecodeState.token_prob``).
 
     Raises:
         GenerationLimitError: ``max_tokens`` tokens were generated and the value is incomplete.
@@ -181,12 +186,17 @@ def decode(session: Context, matcher: Matcher, chain: Chain, *, max_tokens: int,
     chain.reset()
     n_forced = n_drafted = 0
     decode_ns = 0
-    choice = chain.choose(state, Position(session.logits(-1)))
+    probs: list[float] | None = [] if token_probs else None
+    pos = Position(session.logits(-1))
+    choice = chain.choose(state, pos)
+    p_choice = state.token_prob(pos.logits, choice) if probs is not None else 1.0
     while choice not in eog:
         if not budget.fits(choice):
             budget.close()
             break
         state.accept(choice)
+        if probs is not None:
+            probs.append(p_choice)
         if state.finished():
             break
         draft = chain.draft(state, choice)
@@ -202,8 +212,10 @@ def decode(session: Context, matcher: Matcher, chain: Chain, *, max_tokens: int,
         stop = False
         for i, f in enumerate(speculative):
             is_forced = i < n_jump
-            c = chain.choose(state, Position(session.logits(i), f,
-                                             None if is_forced else draft.source))
+            pos = Position(session.logits(i), f, None if is_forced else draft.source)
+            c = chain.choose(state, pos)
+            if probs is not None:
+                p_choice = 1.0 if is_forced and c == f else state.token_prob(pos.logits, c)
             if c != f:
                 session.truncate(base + 1 + i)
                 instead = c
@@ -215,6 +227,8 @@ def decode(session: Context, matcher: Matcher, chain: Chain, *, max_tokens: int,
                 stop = True
                 break
             state.accept(f)
+            if probs is not None:
+                probs.append(p_choice)
             if is_forced:
                 n_forced += 1
             else:
@@ -227,11 +241,17 @@ def decode(session: Context, matcher: Matcher, chain: Chain, *, max_tokens: int,
             break
         if instead < 0:
             _feedback(chain, draft, len(speculative), None)
-            choice = chain.choose(state, Position(session.logits(len(speculative))))
+            pos = Position(session.logits(len(speculative)))
+            choice = chain.choose(state, pos)
+            if probs is not None:
+                p_choice = state.token_prob(pos.logits, choice)
         else:
             choice = instead
+    if probs is not None:
+        # Budget closing appended the grammar's shortest completion: tokens the decoder forced.
+        probs += [1.0] * (len(state.out) - len(probs))
     gen = Generation(state.output_text(), state.out, n_forced, decode_ns / 1e6,
-                     state.grammar_ns / 1e6, budget.closed, budget.n_closing, n_drafted)
+                     state.grammar_ns / 1e6, budget.closed, budget.n_closing, n_drafted, probs)
     return gen
 
 
@@ -249,7 +269,8 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
              stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
              seed: int | None = None, jump_forward: bool = True, prompt_lookup: bool = True,
              copy_bias: float = 0.0, labels: LabelLookup | None = None,
-             biases: Collection[str] = BIASES) -> tuple[Generation, int, float]:
+             biases: Collection[str] = BIASES,
+             token_probs: bool = False) -> tuple[Generation, int, float]:
     """Evaluates ``prompt_tokens`` (reusing the session's cached prefix) and runs one
     constrained generation with the chain :func:`build_chain` makes for these options.
 
@@ -263,6 +284,8 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
     copies at ``LABEL_BIAS_SCALE`` times it) and the layout bias at ``LABEL_BIAS_SCALE`` times
     it (docs/runtime.md). With
     ``copy_bias`` 0 the output is plain constrained decoding whatever the drafters.
+    ``token_probs`` records each output token's constrained probability
+    (``Generation.token_probs``; see :func:`decode`).
 
     Raises:
         InputTooLongError: the prompt and ``max_tokens`` do not fit the context.
@@ -278,5 +301,6 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
     chain = build_chain(model, prompt_tokens, temperature=temperature, top_p=top_p, seed=seed,
                         jump_forward=jump_forward, prompt_lookup=prompt_lookup,
                         copy_bias=copy_bias, labels=labels, biases=biases)
-    gen = decode(session, matcher, chain, max_tokens=max_tokens, eog=model.eog_ids | stop_ids)
+    gen = decode(session, matcher, chain, max_tokens=max_tokens, eog=model.eog_ids | stop_ids,
+                 token_probs=token_probs)
     return gen, n_reused, prompt_ms

@@ -53,6 +53,7 @@ class DecodeState:
         self.text: bytearray | None = bytearray() if track_text else None
         self.scan = JsonScan()
         self.grammar_ns = 0
+        self._scratch: np.ndarray | None = None  # token_prob's masked copy of the logits
 
     # ---- reading the output -----------------------------------------------------------------
 
@@ -125,6 +126,31 @@ class DecodeState:
     def is_complete(self) -> bool:
         """Whether the output so far is a complete value."""
         return self.matcher.is_complete()
+
+    def token_prob(self, logits: np.ndarray, token: int) -> float:
+        """The probability of writing ``token`` next under the constrained distribution: the
+        softmax of ``logits`` (temperature 1) over the tokens the grammar allows here. A token
+        whose bytes the grammar forces (they are all a prefix of :meth:`forced_bytes`: the
+        only continuation) has probability 1. ``logits`` is not modified.
+
+        Raises:
+            InternalError: the grammar does not allow ``token``.
+        """
+        piece = self.pieces[token]
+        if piece and self.forced_bytes().startswith(piece):
+            return 1.0
+        if self._scratch is None or self._scratch.shape != logits.shape:
+            self._scratch = np.empty_like(logits, dtype=np.float32)
+        scratch = self._scratch
+        np.copyto(scratch, logits)
+        self.mask_logits(scratch)
+        if not scratch[token] > -np.inf:
+            raise InternalError(f"token {token} is not allowed here")
+        allowed = scratch[scratch > -np.inf]  # numpy work on the allowed logits only
+        top = float(allowed.max())
+        allowed -= top
+        np.exp(allowed, out=allowed)
+        return float(np.exp(float(logits[token]) - top) / allowed.sum(dtype=np.float64))
 
     # ---- committing -------------------------------------------------------------------------
 
