@@ -500,10 +500,31 @@ std::string to_gbnf(const Grammar& grammar) {
     }
     out.push_back('\n');
   };
-  print_rule(grammar.root());
-  for (std::size_t r = 0; r < rules.size(); ++r) {
-    if (r != grammar.root()) print_rule(r);
+  // Rules in the order of their first mention, breadth-first from the root (then from each rule
+  // the root does not reach, by index): the order in which parse_gbnf meets them in the printed
+  // text, so that printing what it reads back gives the same text.
+  std::vector<std::uint32_t> order;
+  std::vector<bool> seen(rules.size(), false);
+  auto visit_from = [&](std::uint32_t start) {
+    seen[start] = true;
+    order.push_back(start);
+    for (std::size_t head = order.size() - 1; head < order.size(); ++head) {
+      for (const Sequence& seq : rules[order[head]].alternatives) {
+        for (const Symbol& s : seq) {
+          bool ref = s.kind == Symbol::Kind::RuleRef || s.kind == Symbol::Kind::Repeat;
+          if (ref && s.rule < rules.size() && !seen[s.rule]) {
+            seen[s.rule] = true;
+            order.push_back(s.rule);
+          }
+        }
+      }
+    }
+  };
+  visit_from(grammar.root());
+  for (std::uint32_t r = 0; r < rules.size(); ++r) {
+    if (!seen[r]) visit_from(r);
   }
+  for (std::uint32_t r : order) print_rule(r);
   return out;
 }
 

@@ -24,6 +24,19 @@ constexpr std::uint32_t kBottom = 0;   // parent of the root: popping it complet
 constexpr std::uint32_t kUnknown = 1;  // an unknown parent (token-cache contexts)
 constexpr std::size_t kMaxProgramElems = std::size_t(1) << 23;
 constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
+// Bounds on the matcher's state. A grammar that is ambiguous in how it splits its input between
+// repetition levels, nesting through recursion (a rule that matches the empty string, repeated
+// inside a recursion), makes the set of stacks grow exponentially with the input; past these
+// bounds the step is refused with a GrammarError instead of exhausting memory. Grammars compiled
+// from JSON Schemas stay far below them.
+constexpr std::size_t kMaxStacks = std::size_t(1) << 20;
+constexpr std::size_t kMaxFrames = std::size_t(1) << 21;
+
+[[noreturn]] void too_ambiguous(const char* what, std::size_t bound) {
+  throw GrammarError("the grammar is too ambiguous to match: its state would hold more than " +
+                     std::to_string(bound) + " " + what +
+                     " (a rule that matches the empty string, repeated inside a recursion?)");
+}
 
 constexpr std::uint32_t kMinForLen[5] = {0, 0, 0x80, 0x800, 0x10000};
 constexpr std::uint32_t kMaxForLen[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
@@ -772,6 +785,7 @@ class Engine {
   }
 
   std::uint32_t intern(std::uint32_t pos, std::uint32_t parent) {
+    if (frames_.size() >= kMaxFrames) too_ambiguous("frames", kMaxFrames);
     auto id = static_cast<std::uint32_t>(frames_.size());
     std::uint32_t got = frame_ids_.get_or_insert(key2(pos, parent), id);
     if (got == id) frames_.push_back({pos, parent});
@@ -795,6 +809,7 @@ class Engine {
   void advance(std::vector<Stack>& buf, std::size_t begin, std::size_t end, std::uint8_t b,
                StepFlags& f) {
     visited_.clear();
+    partial_.clear();
     std::size_t out_begin = buf.size();
     for (std::size_t i = begin; i < end; ++i) {
       const Stack s = buf[i];
@@ -823,11 +838,15 @@ class Engine {
           expand(s.pos + 1, s.parent, buf, f);
         } else if (r == 2) {
           Stack t{s.pos, new_aux, s.parent};
+          // Look for a duplicate only when this position and parent already made a partial
+          // character on this byte: a scan per stack is quadratic in states of many stacks.
           bool dup = false;
-          for (std::size_t k = out_begin; k < buf.size(); ++k) {
-            if (buf[k] == t) {
-              dup = true;
-              break;
+          if (!partial_.insert(key2(s.pos, s.parent))) {
+            for (std::size_t k = out_begin; k < buf.size(); ++k) {
+              if (buf[k] == t) {
+                dup = true;
+                break;
+              }
             }
           }
           if (!dup) buf.push_back(t);
@@ -905,6 +924,7 @@ class Engine {
 
  private:
   void expand(std::uint32_t pos, std::uint32_t parent, std::vector<Stack>& out, StepFlags& f) {
+    if (out.size() > kMaxStacks) too_ambiguous("stacks", kMaxStacks);
     work_.clear();
     work_.push_back({pos, parent});
     while (!work_.empty()) {
@@ -967,6 +987,7 @@ class Engine {
   std::vector<Frame> frames_;
   U64Map frame_ids_;
   ScratchSet visited_;
+  ScratchSet partial_;  // (position, parent) of the partial characters made by one advance
   std::vector<Frame> work_;
 };
 
@@ -1267,6 +1288,11 @@ struct GrammarMatcher::Impl {
   std::unordered_map<std::vector<std::uint32_t>, std::vector<std::uint32_t>, VecHash> bound_memo;
   std::size_t memo_bytes = 0;
   static constexpr std::size_t kMaxMemoBytes = std::size_t(32) << 20;
+  // A state with more stacks than this gets its mask from one trie walk over all of them: the
+  // token cache works stack by stack, and a state of many stacks (a long bounded repetition of a
+  // rule that matches the empty string) would build a context per stack, each walk as long as
+  // the repetition.
+  static constexpr std::size_t kMaxCachedStacks = 256;
 
   void reset() {
     stacks.clear();
@@ -1768,6 +1794,11 @@ struct GrammarMatcher::Impl {
     if (complete) {
       for (std::uint32_t id : vocab.eos_ids()) set_bit(bits, id);
     }
+    if (stacks.size() > kMaxCachedStacks) {
+      // One walk for all (it takes grounded values too, as walk_grounded does one by one).
+      walk_trie(stacks.data(), stacks.data() + stacks.size(), bits);
+      return;
+    }
     bool in_value = false;
     for (const Stack& s : stacks) {
       in_value = in_value || grammar.elems()[s.pos].kind == ElemKind::Grounded;
@@ -1931,10 +1962,11 @@ void GrammarMatcher::mask_logits(float* logits, std::size_t n) {
   const std::size_t nv = vocab_->n_vocab();
   const float neg = -std::numeric_limits<float>::infinity();
   for (std::size_t w = 0; w < nw; ++w) {
-    const std::uint32_t word = impl_->mask[w];
-    if (word == 0xFFFFFFFFu) continue;
     const std::size_t base = w * 32;
     const std::size_t end = std::min({base + 32, n, nv});
+    if (end <= base) break;  // fewer logits than tokens: the rest are not there
+    const std::uint32_t word = impl_->mask[w];
+    if (word == 0xFFFFFFFFu) continue;
     if (word == 0) {
       std::fill(logits + base, logits + end, neg);
       continue;

@@ -219,7 +219,8 @@ class GrammarMatcher {
   void bind(std::shared_ptr<const Grounding> grounding);
   // Whether grounded slot `slot` is active in the current binding.
   bool slot_active(std::uint32_t slot) const;
-  // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity.
+  // Sets logits of disallowed tokens (and entries past n_vocab) to -infinity. `logits` holds n
+  // entries; when n < n_vocab, the tokens from n on have no entry and nothing is written for them.
   void mask_logits(float* logits, std::size_t n);
   // Argmax over allowed tokens, -1 if none is allowed. Does not advance the state.
   std::int64_t select_greedy(const float* logits, std::size_t n);

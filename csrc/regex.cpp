@@ -427,8 +427,8 @@ bool nullable(const Node& n) {
 // Lowers a pattern tree to grammar symbols.
 class PatternEmitter {
  public:
-  PatternEmitter(StringFragments& frags, Grammar& g, const std::string& pointer)
-      : frags_(frags), g_(g), pointer_(pointer) {}
+  PatternEmitter(StringFragments& frags, const std::string& pointer)
+      : frags_(frags), pointer_(pointer) {}
 
   void emit(const Node& n, Sequence& out) {
     if (++n_symbols_ > StringFragments::kMaxPatternSymbols) fail("pattern too large to compile");
@@ -492,7 +492,6 @@ class PatternEmitter {
     throw SchemaError("pattern", pointer_, "unsupported pattern: " + what);
   }
   StringFragments& frags_;
-  Grammar& g_;
   const std::string& pointer_;
   std::size_t n_symbols_ = 0;
 };
@@ -662,7 +661,7 @@ std::uint32_t StringFragments::pattern(std::string_view pattern, const std::stri
   if (it != named_.end()) return it->second;
   Node tree = PatternParser(pattern, pointer).parse();
   std::vector<Node> top = operands(std::move(tree), Node::Kind::Alt);
-  PatternEmitter emitter(*this, g_, pointer);
+  PatternEmitter emitter(*this, pointer);
   std::vector<Sequence> alts;
   for (auto& alt : top) {
     std::vector<Node> items = operands(std::move(alt), Node::Kind::Seq);
@@ -762,7 +761,7 @@ StringFragments::Bounded StringFragments::pattern_with_length(std::string_view p
     return out;
   }
   if (unanchored) return out;  // not supported
-  PatternEmitter emitter(*this, g_, pointer);
+  PatternEmitter emitter(*this, pointer);
   std::vector<Sequence> alts;
   for (auto& items : alts_items) {
     std::uint64_t fixed = 0;

@@ -897,11 +897,13 @@ class Compiler {
         if (json_equal(*cur, value)) continue;
         if (key == "type") {
           unsigned a = 0, b = 0;
+          // A lambda may not capture a structured binding before C++20 (Clang refuses it).
+          const auto& at = pptr;
           auto bits = [&](const Value& t) {
             unsigned r = 0;
             if (t.is_string()) r = type_bits(t.as_string());
             for (const auto& n : t.items()) r |= n.is_string() ? type_bits(n.as_string()) : 0;
-            if (r == 0) malformed("type", pptr, "names an unknown type");
+            if (r == 0) malformed("type", at, "names an unknown type");
             return r;
           };
           a = bits(*cur);

@@ -39,6 +39,11 @@ TABLE = [
     ('root ::= ( "a"\n  "b" )', ["ab"], ["a"]),
     ('root ::= ""', [""], ["a"]),
     ('root ::= ("a"?)* "b"', ["b", "aab"], ["a"]),
+    # A rule mentioned before the helper rules of an earlier one (found by fuzz/fuzz_gbnf): the
+    # printed order must be the order in which the parser meets the rules again.
+    ('root ::= obj\nobj ::= "{" ws (pair ("," ws pair)*)? "}"\npair ::= str ":" ws val\n'
+     'val ::= str | [0-9]+ | obj\nstr ::= "\\"" [^"\\\\]* "\\""\nws ::= [ \\t\\n]*',
+     ['{}', '{"a":1, "b":{"c":"é"}}'], ["{", '{"a"}', '{"a":}']),
 ]
 
 
@@ -127,3 +132,21 @@ def test_gbnf_deep_nesting_is_an_error_not_a_crash() -> None:
         Grammar.from_gbnf("root ::= " + "(" * 100000 + '"a"' + ")" * 100000)
     g = Grammar.from_gbnf("root ::= " + "(" * 100 + '"a"' + ")" * 100)
     assert matches(g, "a")
+
+
+def test_a_state_too_ambiguous_to_hold_is_a_grammar_error() -> None:
+    # A rule that matches the empty string, repeated inside a recursion: each "(" multiplies the
+    # ways to split the input between repetition levels (about 100^d stacks at depth d). The
+    # matcher refuses the step with a GrammarError instead of exhausting memory, and its state
+    # is the one before the refused step.
+    g = Grammar.from_gbnf('root ::= "(" item{0,100} ")"\nitem ::= root | ""')
+    m = GrammarMatcher(g, BYTE_VOCAB)
+    accepted = 0
+    with pytest.raises(GrammarError, match="too ambiguous"):
+        for _ in range(10):
+            m.accept_bytes(b"(")
+            accepted += 1
+    assert 1 <= accepted < 10
+    assert m.accept_bytes(b")" * accepted) and m.is_complete()
+    # Shallow nesting is matched as usual.
+    assert matches(g, "(()())")
