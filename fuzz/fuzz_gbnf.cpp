@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::shared_ptr<const maaza::Vocabulary> vocab = maaza::fuzz::byte_vocabulary();
   maaza::fuzz::Rng rng(maaza::fuzz::hash_bytes(text));
   maaza::fuzz::MatcherDriver driver(compiled, vocab);
-  for (int step = 0; step < 24; ++step) {
+  const int steps = maaza::fuzz::walk_steps(compiled->grammar(), 24);
+  for (int step = 0; step < steps; ++step) {
     if (step % 4 == 0) driver.check_state(rng, vocab->n_vocab() + rng.below(3));
     if (rng.chance(8)) driver.accept_forced();
     if (rng.chance(6)) driver.try_token(static_cast<std::int64_t>(rng.below(300)));

@@ -188,6 +188,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const bool strict = cs.ignored.empty();
   const bool walk = !maaza::fuzz::many_stacks_by_design(cs.grammar);
+  const int steps = maaza::fuzz::walk_steps(cs.grammar, 32);
   std::shared_ptr<const maaza::CompiledGrammar> compiled;
   try {
     compiled = std::make_shared<const maaza::CompiledGrammar>(std::move(cs.grammar),
@@ -216,7 +217,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The shortest value, then a random walk finished by the shortest completion.
   if (driver.complete_shortest(1 << 16)) check_output(driver.text(), validator.get());
   driver.reset();
-  for (int step = 0; step < 32 && !driver.ended(); ++step) {
+  for (int step = 0; step < steps && !driver.ended(); ++step) {
     if (step % 8 == 0) driver.check_state(rng, vocab->n_vocab());
     if (!driver.step_allowed(rng.next())) break;
   }

@@ -1,6 +1,7 @@
 // Shared pieces of the fuzz targets (fuzz_util.h).
 #include "fuzz_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -53,20 +54,37 @@ bool reaches(const Grammar& grammar, std::uint32_t from, std::uint32_t to) {
 
 }  // namespace
 
+std::uint32_t nullable_repeat_count(const Grammar& grammar) {
+  const std::vector<bool> nullable = grammar.nullable_rules();
+  std::uint32_t most = 0;
+  for (const Rule& rule : grammar.rules()) {
+    for (const Sequence& seq : rule.alternatives) {
+      for (const Symbol& s : seq) {
+        if (s.kind != Symbol::Kind::Repeat || !nullable[s.rule]) continue;
+        most = std::max(most, s.max == kUnbounded ? s.min : s.max);
+      }
+    }
+  }
+  return most;
+}
+
 bool many_stacks_by_design(const Grammar& grammar) {
+  if (nullable_repeat_count(grammar) > 3000) return true;
   const std::vector<bool> nullable = grammar.nullable_rules();
   const auto& rules = grammar.rules();
   for (std::uint32_t r = 0; r < rules.size(); ++r) {
     for (const Sequence& seq : rules[r].alternatives) {
       for (const Symbol& s : seq) {
         if (s.kind != Symbol::Kind::Repeat || !nullable[s.rule]) continue;
-        const std::uint32_t count = s.max == kUnbounded ? s.min : s.max;
-        if (count > 3000) return true;
         if (s.max != kUnbounded && s.max > 1 && reaches(grammar, s.rule, r)) return true;
       }
     }
   }
   return false;
+}
+
+int walk_steps(const Grammar& grammar, int steps) {
+  return nullable_repeat_count(grammar) > kFewStepsAbove ? std::min(steps, 4) : steps;
 }
 
 namespace {

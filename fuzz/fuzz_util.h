@@ -50,6 +50,16 @@ std::uint64_t hash_bytes(std::string_view data);
 // limits"). Such inputs are compiled but not walked.
 bool many_stacks_by_design(const Grammar& grammar);
 
+// The largest count of a repetition of a rule that matches the empty string (0 if none).
+std::uint32_t nullable_repeat_count(const Grammar& grammar);
+
+// How many steps to walk a grammar: `steps`, or 4 when a nullable repetition exceeds
+// kFewStepsAbove (every state then holds hundreds of stacks and each step with its
+// cross-checks takes seconds under the sanitizers: slow by design, and a few steps still cover
+// the path that masks many stacks in one walk).
+constexpr std::uint32_t kFewStepsAbove = 256;
+int walk_steps(const Grammar& grammar, int steps);
+
 // 256 one-byte tokens (id = byte value) and an end-of-generation token (id 256, empty piece).
 std::shared_ptr<const Vocabulary> byte_vocabulary();
 
