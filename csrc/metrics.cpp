@@ -739,11 +739,42 @@ struct SchemaValidator::Impl {
     return v.as_double();
   }
 
+  // ECMA-262's control escapes (`\cA` is U+0001) as hexadecimal escapes: libstdc++'s
+  // ECMAScript grammar accepts `\cX` but matches neither the control character nor "cX".
+  static std::string control_escapes_as_hex(const std::string& pattern) {
+    std::string out;
+    out.reserve(pattern.size());
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i] != '\\' || i + 1 >= pattern.size()) {
+        out += pattern[i];
+        continue;
+      }
+      const char next = pattern[i + 1];
+      const bool letter = i + 2 < pattern.size() &&
+                          ((pattern[i + 2] >= 'a' && pattern[i + 2] <= 'z') ||
+                           (pattern[i + 2] >= 'A' && pattern[i + 2] <= 'Z'));
+      if (next == 'c' && letter) {
+        static const char kHex[] = "0123456789ABCDEF";
+        const int code = pattern[i + 2] % 32;
+        out += "\\x";
+        out += kHex[code / 16];
+        out += kHex[code % 16];
+        i += 2;
+      } else {
+        out += pattern[i];
+        out += next;
+        ++i;
+      }
+    }
+    return out;
+  }
+
   std::shared_ptr<std::wregex> compile_regex(const Value& v, const char* keyword,
                                              const std::string& ptr) {
     if (!v.is_string()) fail(keyword, ptr, "expected a string");
     try {
-      return std::make_shared<std::wregex>(to_wide(v.as_string()), std::regex::ECMAScript);
+      return std::make_shared<std::wregex>(to_wide(control_escapes_as_hex(v.as_string())),
+                                           std::regex::ECMAScript);
     } catch (const std::exception&) {
       fail(keyword, ptr, "invalid regular expression: " + v.as_string());
     }

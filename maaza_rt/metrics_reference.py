@@ -287,6 +287,10 @@ def check_format_reference(fmt: str, value: str) -> bool:
 _validator_cache: dict[str, Any] = {}
 
 
+# A control escape: \c and a letter after an even run of backslashes (group 1 keeps the run).
+_CONTROL_ESCAPE = re.compile(r"((?<!\\)(?:\\\\)*)\\c([A-Za-z])")
+
+
 def _reference_validator(schema: Any) -> Any:
     text = json.dumps(schema, sort_keys=True)
     cached = _validator_cache.get(text)
@@ -302,6 +306,9 @@ def _reference_validator(schema: Any) -> Any:
 
     def pattern(validator: Any, patrn: str, instance: Any, _schema: Any) -> Iterator[Any]:
         # ECMAScript classes (\d, \w, \s) are ASCII; Python's are Unicode unless re.ASCII.
+        # ECMAScript's control escapes (\cA: U+0001) are \xHH to Python.
+        patrn = _CONTROL_ESCAPE.sub(lambda m: m.group(1) + f"\\x{ord(m.group(2)) % 32:02X}",
+                                    patrn)
         if validator.is_type(instance, "string") and not re.search(patrn, instance, re.ASCII):
             yield jsonschema.ValidationError(f"{instance!r} does not match {patrn!r}")
 

@@ -70,6 +70,11 @@ SCHEMA_CASES: list[tuple[dict, Any, bool]] = [
     ({"pattern": "^[+]?[0-9\\-\\s()]+$"}, "+1 (555) 010-9999", True),
     ({"pattern": "^[+]?[0-9\\-\\s()]+$"}, "555-CALL", False),
     ({"pattern": "b"}, "abc", True),  # search semantics
+    # ECMA-262 control escapes: \cA is U+0001; an escaped backslash leaves "cA" literal.
+    ({"pattern": "^\\cA$"}, "\u0001", True),
+    ({"pattern": "^\\cA$"}, "cA", False),
+    ({"pattern": "^[\\ca-\\cc]$"}, "\u0002", True),
+    ({"pattern": "^\\\\cA$"}, "\\cA", True),
     ({"minimum": 0, "exclusiveMaximum": 10}, 10, False),
     ({"exclusiveMinimum": 0}, 0.0, False),
     ({"maximum": 10**30}, 10**30, True),
