@@ -142,11 +142,15 @@ void drop_uri_format(json::Value& v) {
     for (json::Value& item : v.items()) drop_uri_format(item);
   } else if (v.is_object()) {
     auto& members = v.members();
+    // With duplicate keys the last member counts (for the compiler and the validator alike): a
+    // `format: uri` that counts takes every `format` member of the object with it, so that an
+    // earlier one does not come to count instead.
+    const json::Value* format = v.find("format");
+    const bool uri = format != nullptr && format->is_string() && format->as_string() == "uri";
     for (std::size_t i = members.size(); i-- > 0;) {
       const std::string& key = members[i].first;
-      if (key == "format" && members[i].second.is_string() &&
-          members[i].second.as_string() == "uri") {
-        members.erase(members.begin() + static_cast<std::ptrdiff_t>(i));
+      if (key == "format") {
+        if (uri) members.erase(members.begin() + static_cast<std::ptrdiff_t>(i));
       } else if (key != "enum" && key != "const" && key != "default" && key != "examples") {
         drop_uri_format(members[i].second);
       }
