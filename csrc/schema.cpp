@@ -41,6 +41,11 @@ constexpr std::size_t kMaxAlternativesProduct = 64;
 // (which only removes values), larger minLength/minItems are refused.
 constexpr std::uint64_t kMaxCount = 100000;
 constexpr int kMaxMergeDepth = 32;
+// Schemas built by merging ($ref or allOf with sibling keywords, anyOf/oneOf beside other
+// keywords) are compiled as they are built; a recursive reference among them builds ever larger
+// ones. Past these bounds (merges nested in merges, bytes of merged schemas) the schema is refused.
+constexpr int kMaxSyntheticDepth = 64;
+constexpr std::size_t kMaxSyntheticBytes = std::size_t(16) << 20;
 
 const std::set<std::string, std::less<>>& annotation_keywords() {
   static const std::set<std::string, std::less<>> k = {
@@ -581,9 +586,22 @@ class Compiler {
     std::string key = json::dump(v);
     auto it = synthetic_.find(key);
     if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
+    synthetic_bytes_ += key.size();
+    if (synthetic_depth_ >= kMaxSyntheticDepth || synthetic_bytes_ > kMaxSyntheticBytes) {
+      throw SchemaError("$ref", ptr,
+                        "merging keywords with their siblings does not end (a recursive reference "
+                        "beside sibling keywords, or inside allOf, anyOf or oneOf?)");
+    }
     owned_.push_back(std::move(v));
     merged_nodes_.insert(&owned_.back());
     synthetic_.emplace(std::move(key), std::make_pair(&owned_.back(), ptr));
+    struct Nesting {
+      int& depth;
+      explicit Nesting(int& d) : depth(d) { ++depth; }
+      ~Nesting() { --depth; }
+      Nesting(const Nesting&) = delete;
+      Nesting& operator=(const Nesting&) = delete;
+    } nesting(synthetic_depth_);
     return compile(owned_.back(), ptr);
   }
 
@@ -1917,6 +1935,8 @@ class Compiler {
   std::set<const Value*> merged_nodes_;
   std::map<std::string, std::uint32_t> key_rules_;  // sorted excluded keys -> key rule  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
+  int synthetic_depth_ = 0;            // compile_synthetic calls on the stack
+  std::size_t synthetic_bytes_ = 0;    // JSON text of every merged schema built
   bool draft4_ = false;
   SchemaSemantics semantics_;
   std::int64_t ws_rule_ = -1;

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+import pytest
+
+from maaza_rt import SchemaError
 from maaza_rt.grammar import Grammar
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -71,3 +75,18 @@ def test_schema_draft4_integer_enum_excludes_float_spelling() -> None:
     assert not matches(grammar, "1.0") and matches(grammar, "2")
     grammar = Grammar.from_json_schema({"type": "integer", "enum": [1.0, 1.5]})
     assert matches(grammar, "1.0") and not matches(grammar, "1.5")
+
+
+def test_schema_recursive_reference_beside_siblings_is_refused_not_expanded() -> None:
+    # `$ref: "#"` with sibling keywords inside anyOf: each merge of the reference with its
+    # siblings holds the anyOf again, so merging never ends (it once grew past gigabytes). The
+    # compiler refuses it at once with a SchemaError naming the keyword.
+    schema = {"anyOf": [{"type": "string"}, {"$ref": "#", "items": [{"$ref": "#/items"}]},
+                        {"type": "number"}]}
+    with pytest.raises(SchemaError, match="does not end") as info:
+        Grammar.from_json_schema(json.dumps(schema))
+    assert info.value.keyword == "$ref"
+    # A recursive reference the merge memo closes still compiles: a list of itself.
+    tree = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}},
+            "required": ["kids"], "additionalProperties": False}
+    assert matches(Grammar.from_json_schema(json.dumps(tree)), '{"kids":[{"kids":[]}]}')
