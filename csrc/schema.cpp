@@ -44,8 +44,12 @@ constexpr int kMaxMergeDepth = 32;
 // Schemas built by merging ($ref or allOf with sibling keywords, anyOf/oneOf beside other
 // keywords) are compiled as they are built; a recursive reference among them builds ever larger
 // ones. Past these bounds (merges nested in merges, bytes of merged schemas) the schema is refused.
-constexpr int kMaxSyntheticDepth = 64;
-constexpr std::size_t kMaxSyntheticBytes = std::size_t(16) << 20;
+constexpr int kMaxSyntheticDepth = 32;
+constexpr std::size_t kMaxSyntheticBytes = std::size_t(8) << 20;
+// A merge that resolves a reference which merges in progress already resolved this many times
+// is a recursion that does not close (the merged schemas differ at each level; ones that close
+// are equal and meet the memo first).
+constexpr int kMaxRefMergeNesting = 2;
 
 const std::set<std::string, std::less<>>& annotation_keywords() {
   static const std::set<std::string, std::less<>> k = {
@@ -582,10 +586,38 @@ class Compiler {
   // Compiles a schema built by the compiler (a merge). Equal merged schemas share one rule, keyed
   // by content: a recursive `$ref` with sibling keywords produces the same merge at every depth,
   // which must become a recursive rule rather than an endless expansion.
-  std::optional<std::uint32_t> compile_synthetic(Value v, const std::string& ptr) {
+  // `targets`: the references the merge that built `v` resolved (a merged schema met before is
+  // compiled once; a new one that merges a reference again inside its own merge, more than
+  // kMaxRefMergeNesting deep, is refused).
+  std::optional<std::uint32_t> compile_synthetic(Value v, const std::string& ptr,
+                                                 const std::vector<std::string>* targets = nullptr) {
     std::string key = json::dump(v);
     auto it = synthetic_.find(key);
     if (it != synthetic_.end()) return compile(*it->second.first, it->second.second);
+    static const std::vector<std::string> kNone;
+    const std::vector<std::string>& refs = targets != nullptr ? *targets : kNone;
+    for (const std::string& t : refs) {
+      auto found = merging_refs_.find(t);
+      if (found != merging_refs_.end() && found->second >= kMaxRefMergeNesting) {
+        throw SchemaError("$ref", ptr,
+                          "a recursive reference merged with sibling keywords (or inside allOf, "
+                          "anyOf or oneOf beside other keywords) is not supported: '#" +
+                              t + "' is merged again inside its own merge");
+      }
+    }
+    struct Merging {
+      std::map<std::string, int>& counts;
+      const std::vector<std::string>& keys;
+      Merging(std::map<std::string, int>& c, const std::vector<std::string>& k)
+          : counts(c), keys(k) {
+        for (const std::string& k2 : keys) ++counts[k2];
+      }
+      ~Merging() {
+        for (const std::string& k2 : keys) --counts[k2];
+      }
+      Merging(const Merging&) = delete;
+      Merging& operator=(const Merging&) = delete;
+    } merging(merging_refs_, refs);
     synthetic_bytes_ += key.size();
     if (synthetic_depth_ >= kMaxSyntheticDepth || synthetic_bytes_ > kMaxSyntheticBytes) {
       throw SchemaError("$ref", ptr,
@@ -647,7 +679,9 @@ class Compiler {
       return {{Symbol::ref(*r)}};
     }
     if (ref != nullptr || all_of != nullptr) {
-      auto r = compile_synthetic(merge_all(s, ptr), ptr + "/allOf");
+      std::vector<std::string> targets;
+      Value merged = merge_all(s, ptr, &targets);
+      auto r = compile_synthetic(std::move(merged), ptr + "/allOf", &targets);
       if (!r) return {};
       return {{Symbol::ref(*r)}};
     }
@@ -850,7 +884,7 @@ class Compiler {
   // Flattens `s` into its conjuncts: the referenced schema, the schema minus $ref/allOf, then each
   // allOf branch, recursively.
   void flatten(const Value& s, const std::string& ptr, std::vector<std::pair<Value, std::string>>& parts,
-               int depth) {
+               int depth, std::vector<std::string>* targets) {
     if (depth > kMaxMergeDepth) {
       throw SchemaError("allOf", ptr, "recursive reference inside allOf/$ref merging is not supported");
     }
@@ -864,13 +898,14 @@ class Compiler {
     // schema's in the merged key order.
     if (const Value* ref = s.find("$ref")) {
       auto [target, tptr] = resolve(*ref, ptr);
-      flatten(*target, tptr, parts, depth + 1);
+      if (targets != nullptr) targets->push_back(tptr);
+      flatten(*target, tptr, parts, depth + 1, targets);
     }
     parts.emplace_back(without(s, {"$ref", "allOf"}), ptr);
     if (const Value* all = s.find("allOf")) {
       if (!all->is_array() || all->items().empty()) malformed("allOf", ptr, "must be a non-empty array");
       for (std::size_t i = 0; i < all->items().size(); ++i) {
-        flatten(all->items()[i], child(child(ptr, "allOf"), i), parts, depth + 1);
+        flatten(all->items()[i], child(child(ptr, "allOf"), i), parts, depth + 1, targets);
       }
     }
   }
@@ -879,9 +914,11 @@ class Compiler {
     return Value::object({{"allOf", Value::array({a, b})}});
   }
 
-  Value merge_all(const Value& s, const std::string& ptr) {
+  // The merge of `s`'s conjuncts; `targets` (if given) receives the pointers of the references
+  // the merge resolved.
+  Value merge_all(const Value& s, const std::string& ptr, std::vector<std::string>* targets) {
     std::vector<std::pair<Value, std::string>> parts;
-    flatten(s, ptr, parts, 0);
+    flatten(s, ptr, parts, 0, targets);
     std::vector<json::Member> acc;
     auto find = [&](std::string_view key) -> Value* {
       for (auto& m : acc) {
@@ -1936,6 +1973,7 @@ class Compiler {
   std::map<std::string, std::uint32_t> key_rules_;  // sorted excluded keys -> key rule  // schemas built by merging (bounds may conflict there)
   int depth_ = 0;
   int synthetic_depth_ = 0;            // compile_synthetic calls on the stack
+  std::map<std::string, int> merging_refs_;  // references resolved by merges in progress
   std::size_t synthetic_bytes_ = 0;    // JSON text of every merged schema built
   bool draft4_ = false;
   SchemaSemantics semantics_;

@@ -15,6 +15,8 @@ from maaza_rt.grammar import Grammar
 sys.path.insert(0, str(Path(__file__).parent))
 from schema_oracle import matches  # noqa: E402
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def test_schema_merged_key_order() -> None:
     # A schema extending a $ref target: the target's properties come first, then its own, then
@@ -79,13 +81,19 @@ def test_schema_draft4_integer_enum_excludes_float_spelling() -> None:
 
 def test_schema_recursive_reference_beside_siblings_is_refused_not_expanded() -> None:
     # `$ref: "#"` with sibling keywords inside anyOf: each merge of the reference with its
-    # siblings holds the anyOf again, so merging never ends (it once grew past gigabytes). The
-    # compiler refuses it at once with a SchemaError naming the keyword.
+    # siblings holds the anyOf again, so merging never ends (it once grew past gigabytes, and a
+    # variant with oneOf ran for minutes). The compiler refuses it at once with a SchemaError
+    # naming the keyword.
     schema = {"anyOf": [{"type": "string"}, {"$ref": "#", "items": [{"$ref": "#/items"}]},
                         {"type": "number"}]}
-    with pytest.raises(SchemaError, match="does not end") as info:
+    with pytest.raises(SchemaError, match="merged again inside its own merge") as info:
         Grammar.from_json_schema(json.dumps(schema))
     assert info.value.keyword == "$ref"
+    # The fuzzer's input with oneOf (fuzz/regressions/schema/slow-recursive-ref-beside-one-of).
+    text = (REPO / "fuzz" / "regressions" / "schema" /
+            "slow-recursive-ref-beside-one-of").read_bytes()[1:].decode()
+    with pytest.raises(SchemaError, match="merged again inside its own merge"):
+        Grammar.from_json_schema(text)
     # A recursive reference the merge memo closes still compiles: a list of itself.
     tree = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}},
             "required": ["kids"], "additionalProperties": False}
