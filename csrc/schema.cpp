@@ -1993,7 +1993,54 @@ class Compiler {
 
 }  // namespace
 
+namespace {
+
+bool has_repeated_keys(const json::Value& v) {
+  if (v.is_array()) {
+    for (const json::Value& item : v.items()) {
+      if (has_repeated_keys(item)) return true;
+    }
+  } else if (v.is_object()) {
+    std::set<std::string_view> seen;
+    for (const auto& m : v.members()) {
+      if (!seen.insert(m.first).second || has_repeated_keys(m.second)) return true;
+    }
+  }
+  return false;
+}
+
+// The value with each object's repeated keys read as Python's json reads them: the key keeps
+// its first position and takes its last value.
+json::Value last_values(const json::Value& v) {
+  if (v.is_array()) {
+    std::vector<json::Value> items;
+    items.reserve(v.items().size());
+    for (const json::Value& item : v.items()) items.push_back(last_values(item));
+    return json::Value::array(std::move(items));
+  }
+  if (!v.is_object()) return v;
+  std::vector<json::Member> members;
+  std::map<std::string_view, std::size_t> at;
+  for (const auto& m : v.members()) {
+    auto [it, fresh] = at.emplace(m.first, members.size());
+    if (fresh) {
+      members.emplace_back(m.first, last_values(m.second));
+    } else {
+      members[it->second].second = last_values(m.second);
+    }
+  }
+  return json::Value::object(std::move(members));
+}
+
+}  // namespace
+
 CompiledSchema compile_json_schema(const json::Value& schema, const SchemaOptions& options) {
+  // An object that repeats a key means its last value (Python's json, and json::Value::find);
+  // the compiler reads each object's keys once.
+  if (has_repeated_keys(schema)) {
+    const json::Value once = last_values(schema);
+    return Compiler(once, options).run();
+  }
   return Compiler(schema, options).run();
 }
 

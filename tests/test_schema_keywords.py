@@ -98,3 +98,19 @@ def test_schema_recursive_reference_beside_siblings_is_refused_not_expanded() ->
     tree = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}},
             "required": ["kids"], "additionalProperties": False}
     assert matches(Grammar.from_json_schema(json.dumps(tree)), '{"kids":[{"kids":[]}]}')
+
+
+def test_schema_repeated_keys_mean_their_last_value() -> None:
+    # A JSON object that repeats a key means its last value (as Python's json reads it): a
+    # repeated property is one property, and the grammar never writes a key twice.
+    text = ('{"type":"object","properties":{"a":{"type":"integer"},"a":{"type":"string"}},'
+            '"required":["a"],"additionalProperties":false}')
+    g = Grammar.from_json_schema(text)
+    assert matches(g, '{"a":"x"}')
+    assert not matches(g, '{"a":1}') and not matches(g, '{"a":"x","a":"y"}')
+    # The fuzzer's input: "items" repeated, the last one unsatisfiable, so never written.
+    fuzzed = (REPO / "fuzz" / "regressions" / "schema" /
+              "repeated-property-keys").read_bytes()[1:].decode()
+    g = Grammar.from_json_schema(fuzzed)
+    assert matches(g, '{"b":1,"\\\\":0,"x y":0}')
+    assert not matches(g, '{"items":{},"b":1,"\\\\":0,"x y":0}')
