@@ -17,13 +17,8 @@ import pytest
 
 from maaza_rt.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-CONTACT_PATH = REPO / "examples" / "contact.json"
-CONTACT = json.loads(CONTACT_PATH.read_text())
-TEXTS = ["Reach Ada Lovelace at ada@example.com or +44 20 7946 0000.",
-         "Grace Hopper, grace@navy.mil",
-         "Charles Babbage, charles@example.com",
-         "Alan Turing can be reached at alan@bletchley.uk."]
+sys.path.insert(0, str(Path(__file__).parent))
+from bulk_cases import CONTACT, CONTACT_PATH, TEXTS  # noqa: E402
 
 
 def test_import_maaza_rt_does_not_import_ray(tmp_path: Path) -> None:

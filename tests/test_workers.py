@@ -5,6 +5,7 @@ against the single-process output."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,8 @@ from maaza_rt.cli import main
 from maaza_rt.errors import GenerationLimitError, InputTooLongError
 from maaza_rt.workers import default_threads, error_record, resume_point, write_jsonl
 
-REPO = Path(__file__).resolve().parent.parent
-CONTACT_PATH = REPO / "examples" / "contact.json"
-CONTACT = json.loads(CONTACT_PATH.read_text())
-TEXTS = ["Reach Ada Lovelace at ada@example.com or +44 20 7946 0000.",
-         "Grace Hopper, grace@navy.mil",
-         "Charles Babbage, charles@example.com",
-         "Alan Turing can be reached at alan@bletchley.uk."]
+sys.path.insert(0, str(Path(__file__).parent))
+from bulk_cases import CONTACT, CONTACT_PATH, TEXTS  # noqa: E402
 
 
 def test_resume_point_counts_complete_lines_and_cuts_a_partial_one(tmp_path: Path) -> None:
