@@ -155,7 +155,10 @@ void SchemaRelations::flatten(const Value& s, View& view, int depth) const {
     if (!s.as_bool()) view.never = true;
     return;
   }
-  if (!s.is_object() || depth > kMaxDepth) return;  // dropping conjuncts only loses proofs
+  // Dropping conjuncts only loses proofs, so past the depth or the step budget the view stops
+  // growing (each conjunct counts: a $ref that leads back to its own schema would otherwise
+  // unfold kMaxDepth levels under every group that classes() and invalid() visit).
+  if (!s.is_object() || depth > kMaxDepth || !step()) return;
   if (const Value* ref = s.find("$ref")) {
     if (const Value* target = resolve_(*ref)) flatten(*target, view, depth + 1);
     if (semantics_.ref_overrides_siblings) return;

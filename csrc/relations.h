@@ -7,7 +7,8 @@
 // SchemaSemantics); `false` only means "not proven". failure_witnesses() returns only schemas
 // none of whose values satisfies the given schema. Keywords the analysis does not reason about
 // (pattern, format, not, ...) are treated as absent, which can only lose proofs. Recursion is
-// bounded (kMaxDepth), so recursive schemas terminate with "not proven".
+// bounded (kMaxDepth) and so is the work of each call (kMaxSteps, counting every conjunct
+// visited), so recursive schemas terminate with "not proven".
 #pragma once
 
 #include <cstdint>

@@ -150,3 +150,32 @@ def test_schema_one_of_unenforceable_refused(schema: Any, pointer: str) -> None:
     assert (e.value.keyword, e.value.pointer) == ("oneOf", pointer)
     grammar = Grammar.from_json_schema(schema, lenient=True)
     assert grammar.ignored == [f"oneOf at {pointer or '#'}"]
+
+
+def test_schema_one_of_proofs_through_recursive_references() -> None:
+    """The disjointness proofs follow `$ref`s into recursive schemas within their work bound:
+    a tree or a leaf name are told apart by type however deep the tree's definition recurses,
+    and the branches compile exactly (a tree matches one branch only)."""
+    schema = {
+        "$defs": {"tree": {"type": "object", "required": ["kids"], "additionalProperties": False,
+                           "properties": {"kids": {"type": "array",
+                                                   "items": {"$ref": "#/$defs/tree"}}}}},
+        "oneOf": [{"type": "string"}, {"$ref": "#/$defs/tree"}],
+    }
+    grammar = Grammar.from_json_schema(schema)
+    for text in ('"leaf"', '{"kids":[]}', '{"kids":[{"kids":[]}]}'):
+        assert matches(grammar, text)
+        jsonschema.validate(json.loads(text), schema)
+    assert not matches(grammar, "1") and not matches(grammar, '{"kids":["x"]}')
+
+
+def test_schema_one_of_over_its_own_root_is_refused_promptly() -> None:
+    """The fuzzer's input (fuzz/regressions/schema/slow-one-of-proof-through-self-reference):
+    a `oneOf` beside `$ref: "#"`, whose branches the proofs unfolded through the root again at
+    every level (14 s under the sanitizers; each conjunct visited now counts against the
+    proofs' step budget). Its pattern-only branches may share any non-string value, so it is
+    refused on `oneOf`."""
+    text = (Path(__file__).resolve().parent.parent / "fuzz" / "regressions" / "schema" /
+            "slow-one-of-proof-through-self-reference").read_bytes()[1:].decode()
+    with pytest.raises(SchemaError, match="no value could be shown to match only one branch"):
+        Grammar.from_json_schema(text)
