@@ -725,6 +725,7 @@ struct SchemaValidator::Impl {
     return &constants.back()->doc;
   }
   bool legacy = false;  // draft-04/06/07: $ref siblings ignored, items arrays are tuples
+  bool prefix_items = true;  // 2020-12 (and no $schema): prefixItems is a keyword; before, unknown
   bool draft4 = false;  // exclusiveMinimum/Maximum are booleans
   std::vector<SchemaNode> nodes;
   std::unordered_map<std::string, int> by_pointer;
@@ -917,7 +918,7 @@ struct SchemaValidator::Impl {
         } else {
           n.items = compile(value, child);
         }
-      } else if (key == "prefixItems" && !legacy) {
+      } else if (key == "prefixItems" && prefix_items) {
         if (!value.is_array()) fail(key, ptr, "expected an array of schemas");
         for (std::size_t i = 0; i < value.items().size(); ++i) {
           n.prefix_items.push_back(compile(value.items()[i], child + "/" + std::to_string(i)));
@@ -1177,6 +1178,7 @@ SchemaValidator::SchemaValidator(const Value& schema) : impl_(std::make_unique<I
       impl_->draft4 = d.find("draft-04") != std::string::npos;
       impl_->legacy = impl_->draft4 || d.find("draft-06") != std::string::npos ||
                       d.find("draft-07") != std::string::npos;
+      impl_->prefix_items = !impl_->legacy && d.find("2019-09") == std::string::npos;
     }
   }
   impl_->compile(*impl_->doc, "#");

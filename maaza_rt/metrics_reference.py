@@ -320,6 +320,8 @@ def _reference_validator(schema: Any) -> Any:
         base = validators.Draft6Validator
     elif "draft-07" in dialect:
         base = validators.Draft7Validator
+    elif "2019-09" in dialect:
+        base = validators.Draft201909Validator
     else:
         base = validators.Draft202012Validator
     cls = validators.extend(base, {"pattern": pattern})

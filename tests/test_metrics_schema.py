@@ -42,6 +42,14 @@ SCHEMA_CASES: list[tuple[dict, Any, bool]] = [
     ({"prefixItems": [{"type": "string"}], "items": {"type": "integer"}}, ["a", "b"], False),
     ({"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "string"}],
       "additionalItems": False}, ["a", 1], False),
+    # 2019-09: prefixItems is not a keyword yet (found by the schema fuzzer's oracle), and
+    # array-form items with additionalItems is the tuple.
+    ({"$schema": "https://json-schema.org/draft/2019-09/schema", "type": "array",
+      "prefixItems": [{"type": "object"}]}, [18], True),
+    ({"$schema": "https://json-schema.org/draft/2019-09/schema", "items": [{"type": "string"}],
+      "additionalItems": False}, ["a", 1], False),
+    ({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "array",
+      "prefixItems": [{"type": "object"}]}, [18], False),
     ({"minItems": 2, "maxItems": 3}, [1], False),
     ({"minItems": 2, "maxItems": 3}, [1, 2, 3], True),
     ({"uniqueItems": True}, [1, 1.0], False),
