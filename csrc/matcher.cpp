@@ -22,7 +22,7 @@ namespace {
 
 constexpr std::uint32_t kBottom = 0;   // parent of the root: popping it completes the value
 constexpr std::uint32_t kUnknown = 1;  // an unknown parent (token-cache contexts)
-constexpr std::size_t kMaxProgramElems = std::size_t(1) << 23;
+constexpr std::size_t kMaxProgramElems = std::size_t(1) << 21;
 constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
 // Bounds on the matcher's state. A grammar that is ambiguous in how it splits its input between
 // repetition levels, nesting through recursion (a rule that matches the empty string, repeated
@@ -482,22 +482,35 @@ MinTables CompiledGrammar::compute_min_tables(const std::vector<SlotOverride>* s
     std::uint64_t len;
     std::uint32_t pending;
   };
+  // rule -> the alternatives that use it (once per use), as one flat array indexed by
+  // user_begin: counted in a first pass, filled in a second (a vector per rule cost a heap block
+  // per rule, hundreds of megabytes for a grammar near kMaxProgramElems).
   std::vector<Alt> alts;
-  std::vector<std::vector<std::uint32_t>> users(n_rules);  // rule -> alternatives (per use)
+  std::vector<std::uint32_t> user_begin(n_rules + 1, 0);
   for (std::uint32_t r = 0; r < n_rules; ++r) {
     for (std::uint32_t start : alts_[r]) {
       Alt a{r, start, 0, 0};
-      const auto id = static_cast<std::uint32_t>(alts.size());
       for (std::uint32_t p = start; elems_[p].kind != ElemKind::End; ++p) {
         std::int64_t ref = referenced(elems_[p]);
         if (ref >= 0) {
           ++a.pending;
-          users[static_cast<std::size_t>(ref)].push_back(id);
+          ++user_begin[static_cast<std::size_t>(ref) + 1];
         } else {
           a.len = add_len(a.len, elem_len(elems_[p]));
         }
       }
       alts.push_back(a);
+    }
+  }
+  for (std::size_t r = 0; r < n_rules; ++r) user_begin[r + 1] += user_begin[r];
+  std::vector<std::uint32_t> users(user_begin[n_rules]);
+  {
+    std::vector<std::uint32_t> fill(user_begin.begin(), user_begin.end() - 1);
+    for (std::uint32_t id = 0; id < alts.size(); ++id) {
+      for (std::uint32_t p = alts[id].start; elems_[p].kind != ElemKind::End; ++p) {
+        std::int64_t ref = referenced(elems_[p]);
+        if (ref >= 0) users[fill[static_cast<std::size_t>(ref)]++] = id;
+      }
     }
   }
   MinTables t;
@@ -520,8 +533,8 @@ MinTables CompiledGrammar::compute_min_tables(const std::vector<SlotOverride>* s
     queue.pop();
     if (done[r] || len != t.rule_min_len[r]) continue;
     done[r] = 1;
-    for (std::uint32_t id : users[r]) {
-      Alt& a = alts[id];
+    for (std::uint32_t u = user_begin[r]; u < user_begin[r + 1]; ++u) {
+      Alt& a = alts[users[u]];
       a.len = add_len(a.len, len);
       if (--a.pending == 0) offer(a);
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,23 @@ def test_grammar_large_repeat_counts() -> None:
 def test_grammar_too_large_is_an_error() -> None:
     with pytest.raises(GrammarError, match="too large"):
         Grammar.from_gbnf('root ::= "x"{100000000}')
+
+
+def test_grammar_program_bound_keeps_compile_memory_small() -> None:
+    """Expanded repetitions are bounded at 2^21 program elements (about 125 MB to compile at the
+    bound). A schema of the fuzzer (fuzz/regressions/schema/oom-repetition-in-one-of-branches:
+    an array of up to 100,001 items in each of three oneOf alternatives) expanded to about six
+    million and took 450 MB, past 2 GB under the sanitizers; it is now refused at once."""
+    with pytest.raises(GrammarError, match="too large"):
+        Grammar.from_gbnf('root ::= "x"{0,600000}')
+    assert full_match(Grammar.from_gbnf('root ::= "x"{0,100000}'), b"x" * 100000)
+    text = (Path(__file__).resolve().parent.parent / "fuzz" / "regressions" / "schema" /
+            "oom-repetition-in-one-of-branches").read_bytes()[1:].decode()
+    with pytest.raises(GrammarError, match="too large"):
+        Grammar.from_json_schema(text)
+    # One such array alone still compiles (maxItems is within the compiler's count bound).
+    one = {"type": "array", "items": {"type": "integer"}, "maxItems": 100000}
+    assert full_match(Grammar.from_json_schema(one), b"[1,2]")
 
 
 def test_grammar_shared_between_threads() -> None:
