@@ -127,6 +127,27 @@ def test_models_registry_entries_are_complete() -> None:
         assert spec.install_hint.startswith("pip install")
 
 
+def test_models_shipped_adapters_match_their_digests_and_manifests() -> None:
+    """Every registered adapter ships in the package with the registered sha256, under the
+    12 MB budget, and beside a manifest that names the model and the same digest; adapters
+    without a calibration map report uncalibrated confidences."""
+    from maaza_rt.models import adapter_manifest, file_sha256, weights_dir
+
+    adapters = {spec.adapter for spec in MODELS.values() if spec.adapter}
+    assert {"maaza-mlm-135m-lora.gguf", "maaza-mlm-135m-general-lora.gguf"} <= adapters
+    for name, spec in MODELS.items():
+        if spec.adapter is None:
+            continue
+        path = weights_dir() / spec.adapter
+        assert file_sha256(path) == spec.adapter_sha256 and path.stat().st_size < 12e6, name
+        manifest = adapter_manifest(spec)
+        assert manifest is not None and manifest["adapter"]["sha256"] == spec.adapter_sha256
+        assert manifest["name"] in name, name
+    general = MODELS["maaza-mlm-135m-general"]
+    assert general.merge == "auto" and general.calibration is None
+    assert general.sha256 == MODELS[DEFAULT_MODEL].sha256  # the same base file
+
+
 def _adapter_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: str | None):
     """A registered adapter model on the default model's base, with its files in tmp_path."""
     from maaza_rt import models
