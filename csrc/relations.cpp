@@ -147,8 +147,8 @@ struct SchemaRelations::View {
   std::vector<const Value*> groups;   // anyOf / oneOf arrays: one branch applies
 };
 
-SchemaRelations::SchemaRelations(Resolver resolve, SchemaSemantics semantics)
-    : resolve_(std::move(resolve)), semantics_(semantics) {}
+SchemaRelations::SchemaRelations(Resolver resolve, SchemaSemantics semantics, std::uint64_t* shared_steps)
+    : resolve_(std::move(resolve)), semantics_(semantics), shared_steps_(shared_steps) {}
 
 void SchemaRelations::flatten(const Value& s, View& view, int depth) const {
   if (s.is_bool()) {

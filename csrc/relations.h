@@ -36,7 +36,11 @@ class SchemaRelations {
   // The schemas passed to the methods must outlive the call. Not thread-safe (a step counter
   // bounds the work of each call: past kMaxSteps the answer is "not proven"). Throws nothing of
   // its own.
-  SchemaRelations(Resolver resolve, SchemaSemantics semantics);
+  // `shared_steps`, when given, counts the steps of every call of every SchemaRelations that
+  // shares it (one schema compilation): past kMaxSharedSteps in all, each answer is "not
+  // proven", so a schema with many oneOf (merged copies of one, say) cannot multiply the work.
+  SchemaRelations(Resolver resolve, SchemaSemantics semantics,
+                  std::uint64_t* shared_steps = nullptr);
 
   // True when no value satisfies both schemas.
   bool disjoint(const json::Value& a, const json::Value& b) const;
@@ -54,6 +58,7 @@ class SchemaRelations {
 
   static constexpr int kMaxDepth = 16;
   static constexpr std::uint64_t kMaxSteps = 100000;
+  static constexpr std::uint64_t kMaxSharedSteps = 2000000;
 
  private:
   struct View;
@@ -66,11 +71,14 @@ class SchemaRelations {
                    int depth) const;
   const json::Value* finite_part(const View& view) const;
 
-  bool step() const { return ++steps_ <= kMaxSteps; }
+  bool step() const {
+    return ++steps_ <= kMaxSteps && (shared_steps_ == nullptr || ++*shared_steps_ <= kMaxSharedSteps);
+  }
 
   Resolver resolve_;
   SchemaSemantics semantics_;
   mutable std::uint64_t steps_ = 0;
+  std::uint64_t* shared_steps_;
 };
 
 }  // namespace maaza

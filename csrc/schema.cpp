@@ -788,7 +788,7 @@ class Compiler {
           std::string canonical, why;
           return lookup(ref, &canonical, &why);
         },
-        semantics_);
+        semantics_, &proof_steps_);
     std::vector<std::vector<bool>> overlap(n, std::vector<bool>(n, false));
     bool exact = true;
     std::pair<std::size_t, std::size_t> first_overlap{0, 0};
@@ -1975,6 +1975,7 @@ class Compiler {
   int synthetic_depth_ = 0;            // compile_synthetic calls on the stack
   std::map<std::string, int> merging_refs_;  // references resolved by merges in progress
   std::size_t synthetic_bytes_ = 0;    // JSON text of every merged schema built
+  std::uint64_t proof_steps_ = 0;      // steps of every oneOf proof (SchemaRelations::kMaxSharedSteps)
   bool draft4_ = false;
   SchemaSemantics semantics_;
   std::int64_t ws_rule_ = -1;
