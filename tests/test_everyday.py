@@ -110,17 +110,22 @@ def test_examples_are_valid_against_their_schemas() -> None:
         assert set(expected) < set(schema["properties"]), f"{name}: no optional field absent"
 
 
-@pytest.fixture(scope="module")
-def outputs() -> list[Any]:
-    """What the default model extracts from every example (one thread: the machine may be busy,
-    and llama.cpp's threads spin while they wait)."""
+def _extract_examples(model: str | None) -> list[Any]:
+    """What ``model`` (None: the default) extracts from every example, on one thread."""
     import maaza_rt
 
-    extractor = maaza_rt.Extractor(n_threads=1)
+    extractor = maaza_rt.Extractor(model=model, n_threads=1)
     try:
         return [extractor.extract(text, schema) for _, text, schema, _ in EXAMPLES]
     finally:
         extractor.close()
+
+
+@pytest.fixture(scope="module")
+def outputs() -> list[Any]:
+    """What the default model extracts from every example (one thread: the machine may be busy,
+    and llama.cpp's threads spin while they wait)."""
+    return _extract_examples(None)
 
 
 @pytest.mark.model
@@ -157,13 +162,7 @@ def test_default_model_writes_only_values_the_text_holds(outputs: list[Any]) -> 
 def general_outputs() -> list[Any]:
     """What ``maaza-mlm-135m-general`` (the default trained further on unseen schemas)
     extracts from every example."""
-    import maaza_rt
-
-    extractor = maaza_rt.Extractor(model="maaza-mlm-135m-general", n_threads=1)
-    try:
-        return [extractor.extract(text, schema) for _, text, schema, _ in EXAMPLES]
-    finally:
-        extractor.close()
+    return _extract_examples("maaza-mlm-135m-general")
 
 
 @pytest.mark.model
