@@ -61,7 +61,7 @@ from maaza_rt import edgejson, metrics
 # engines.make_engine names
 ENGINES = ("maaza", "maaza-nolookup", "maaza-nojf", "llama-gbnf", "free", "hf",
            "maaza-nobias", "maaza-nocopy", "maaza-nolayout", "maaza-nolabels",
-           "maaza-nogrounding")
+           "maaza-nogrounding", "maaza-absent1", "maaza-absent2")
 EXTRACT_ENGINES = ("free", "hf")  # unconstrained: scored with the paper's fallback
 METRICS = ("json_exact", "field_f1", "compliance", "schema_valid", "leaf_f1")
 

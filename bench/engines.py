@@ -62,6 +62,9 @@ MAAZA_MODES: dict[str, dict[str, Any]] = {
     "maaza-nolayout": {"biases": ("copy",)},
     "maaza-nolabels": {"label_drafts": False},
     "maaza-nogrounding": {"grounded": False},
+    # The closing bias at two margins (decoding.choosers.ClosingBias; off by default).
+    "maaza-absent1": {"absent_bias": 1.0},
+    "maaza-absent2": {"absent_bias": 2.0},
 }
 PART_ENGINES = tuple(name for name in MAAZA_MODES if name not in ENGINES)
 EXTRA_ENGINES = ("hf",)  # made by make_engine too, but not part of the latency sweep

@@ -161,7 +161,7 @@ class Extractor:
                 temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None,
                 jump_forward: bool = True, prompt_lookup: bool = True,
                 copy_bias: float | None = None, biases: Collection[str] = BIASES,
-                label_drafts: bool = True, lenient: bool = False,
+                label_drafts: bool = True, absent_bias: float = 0.0, lenient: bool = False,
                 optional_timezone: bool = False, grounded: bool = True,
                 return_details: bool = False, chunking: bool = True) -> Any:
         """Extracts a value that validates against ``schema`` from ``text``.
@@ -198,6 +198,9 @@ class Extractor:
                 value); both by default. Layout needs label drafts.
             label_drafts: after a key, draft the value the input labels with it (with
                 ``jump_forward`` and ``prompt_lookup``); off leaves prompt lookup alone.
+            absent_bias: close an object rather than write another of its optional properties
+                when the closing token's logit is at most this much below the model's choice
+                (``decoding.choosers.ClosingBias``); 0, the default, leaves it to the model.
             lenient: ignore (rather than refuse) schema keywords that cannot be enforced.
             optional_timezone: let ``date-time`` and ``time`` values leave out the time offset
                 that RFC 3339 requires (off by default; EdgeJSON's date-times have none).
@@ -238,6 +241,8 @@ class Extractor:
         elif copy_bias > 0.0 and not greedy_lookup:
             raise ValueError("copy_bias above 0 needs greedy decoding (temperature 0) with "
                              "prompt_lookup")
+        if not absent_bias >= 0.0:
+            raise ValueError(f"absent_bias must be >= 0, not {absent_bias}")
         if isinstance(biases, str):
             raise TypeError(f"biases must be a collection of names, not the string {biases!r}")
         unknown = set(biases) - set(BIASES)
@@ -259,7 +264,7 @@ class Extractor:
                 self.session, matcher, tokens, max_tokens=max_tokens,
                 temperature=temperature, top_p=top_p,
                 seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
-                copy_bias=copy_bias, biases=biases,
+                copy_bias=copy_bias, biases=biases, absent_bias=absent_bias,
                 labels=(self.model.label_lookup(text, prompt_schema)
                         if text and label_drafts else None),
                 token_probs=return_details)
@@ -269,7 +274,8 @@ class Extractor:
                 return_details=return_details, max_tokens=max_tokens, lenient=lenient,
                 optional_timezone=optional_timezone, grounded=grounded, temperature=temperature,
                 top_p=top_p, seed=seed, jump_forward=jump_forward, prompt_lookup=prompt_lookup,
-                copy_bias=copy_bias, biases=biases, label_drafts=label_drafts)
+                copy_bias=copy_bias, biases=biases, label_drafts=label_drafts,
+                absent_bias=absent_bias)
         data = parse_output(gen.text)
         value = data if pydantic_cls is None else pydantic_cls.model_validate(data)
         if not return_details:

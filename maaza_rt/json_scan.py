@@ -69,6 +69,26 @@ class JsonScan:
         return -1
 
 
+    def member_start(self, piece: bytes) -> int:
+        """Where in ``piece``, written next, a new member of an object begins (-1: nowhere): a
+        ``,`` in an object outside strings, or the quote that opens a key after ``{``. The
+        first such place counts; the scan itself does not move."""
+        if b"," not in piece and b'"' not in piece:
+            return -1
+        probe = JsonScan()
+        probe.in_string, probe.in_key = self.in_string, self.in_key
+        probe._escaped, probe._expect_key = self._escaped, self._expect_key
+        probe._stack = bytearray(self._stack)
+        for k, b in enumerate(piece):
+            if not probe.in_string:
+                if b == 0x2C and probe._stack and probe._stack[-1] == 0x7B:
+                    return k
+                if b == 0x22 and probe._expect_key:
+                    return k
+            probe.feed(piece[k:k + 1])
+        return -1
+
+
 def finished_key(output_tail: bytes) -> str | None:
     """The property name the output ends on (it ends with ``"name":`` or ``"name":"``)."""
     m = _KEY_END.search(output_tail)

@@ -112,6 +112,7 @@ class LlamaModel:
         self.chat_template = self._meta("tokenizer.chat_template")
         self._pieces: list[bytes] | None = None
         self._byte_tokens: dict[int, int] | None = None
+        self._piece_ids: dict[bytes, int] | None = None
         self._control_tokens: frozenset[int] | None = None
         self._short_tokens: frozenset[int] | None = None
         self._closing_tokens: frozenset[int] | None = None
@@ -185,6 +186,17 @@ class LlamaModel:
         if self._short_tokens is None:
             self._short_tokens = frozenset(i for i, p in enumerate(self.pieces) if len(p) <= 1)
         return self._short_tokens
+
+    @property
+    def piece_ids(self) -> dict[bytes, int]:
+        """Piece bytes -> the lowest token id with that piece (pieces of text only)."""
+        if self._piece_ids is None:
+            found: dict[bytes, int] = {}
+            for t, piece in enumerate(self.pieces):
+                if piece and piece not in found:
+                    found[piece] = t
+            self._piece_ids = found
+        return self._piece_ids
 
     @property
     def byte_tokens(self) -> dict[int, int]:

@@ -50,6 +50,7 @@ class ScriptedModel:
             i for i, p in enumerate(self.pieces) if any(b in b'",}]' for b in p))
         self.short_tokens = frozenset(i for i, p in enumerate(self.pieces) if len(p) <= 1)
         self.byte_tokens = {b: b for b in range(256)}
+        self.piece_ids = {p: t for t, p in reversed(list(enumerate(self.pieces))) if p}
         self._by_length = sorted(range(self.n_vocab), key=lambda t: -len(self.pieces[t]))
 
     def tokenize(self, text: str | bytes, add_special: bool = False,

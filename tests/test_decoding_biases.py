@@ -145,3 +145,57 @@ def test_drafts_never_change_the_output_without_a_bias(
     assert fast.n_forced > 0 and fast.n_drafted > 0
     for options in decodings(0.0):
         assert run(outputs, text, schema, **options).tokens == plain.tokens, options
+
+
+# ---- the closing bias --------------------------------------------------------------------------
+
+CONTACT = {"type": "object", "properties": {"name": {"type": "string"},
+                                            "email": {"type": "string"},
+                                            "phone": {"type": "string"}},
+           "required": ["name"]}
+
+
+@pytest.mark.parametrize("gap", [0.5, 0.9, 1.5])  # clear of the pieces' length bonus
+def test_closing_bias_leaves_out_an_optional_property_within_its_margin(gap: float) -> None:
+    """The model prefers writing an optional ``phone`` the text does not give by ``gap``
+    logits; the object closes instead when the gap is within ``absent_bias``, in every
+    decoding mode; off (0) the model's choice stands."""
+    outputs = {'{"name":"Ada","phone":"Ada"}': 10.0 + gap, '{"name":"Ada"}': 10.0}
+    for copy_bias in (0.0, 2.0):
+        for options in decodings(copy_bias):
+            assert json.loads(run(outputs, "Ada wrote.", CONTACT, **options).text) == {
+                "name": "Ada", "phone": "Ada"}, options
+            for bias in (1.0, 2.0):
+                got = json.loads(run(outputs, "Ada wrote.", CONTACT, absent_bias=bias,
+                                     **options).text)
+                assert got == ({"name": "Ada"} if gap <= bias else
+                               {"name": "Ada", "phone": "Ada"}), (bias, options)
+
+
+def test_closing_bias_never_leaves_out_a_required_property() -> None:
+    """Where a required property is still to come the grammar does not allow ``}``: the bias
+    has nothing to choose, however large."""
+    schema = {**CONTACT, "required": ["name", "phone"]}
+    outputs = {'{"name":"Ada","phone":"Ada"}': 10.0, '{"name":"Ada"}': 9.9}
+    for options in decodings(2.0):
+        got = json.loads(run(outputs, "Ada wrote.", schema, absent_bias=1e9, **options).text)
+        assert got == {"name": "Ada", "phone": "Ada"}, options
+
+
+def test_closing_bias_closes_an_object_before_its_first_optional_member() -> None:
+    """With every property optional, ``{}`` within the margin wins over a first member the
+    text does not give; outside it the model's member stands."""
+    site = {"type": "object", "properties": {"city": {"type": "string"}}}
+    outputs = {'{"city":"Rome"}': 10.8, "{}": 10.0}
+    assert run(outputs, "Rome, then Oslo.", site, absent_bias=1.0).text == "{}"
+    assert run(outputs, "Rome, then Oslo.", site, absent_bias=0.5).text == '{"city":"Rome"}'
+
+
+def test_closing_bias_leaves_list_items_to_the_model() -> None:
+    """A list's next item is not an object member: the bias does not end lists."""
+    tags = {"type": "object", "properties": {"tags": {"type": "array",
+                                                      "items": {"type": "string"}}},
+            "required": ["tags"]}
+    outputs = {'{"tags":["a","b"]}': 10.5, '{"tags":["a"]}': 10.0}
+    got = json.loads(run(outputs, "a b", tags, absent_bias=1e9).text)
+    assert got == {"tags": ["a", "b"]}

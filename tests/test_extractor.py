@@ -130,6 +130,9 @@ def test_extract_errors_through_api(extractor: maaza_rt.Extractor,
                         {"copy_bias": 1.0, "temperature": 0.5}):
         with pytest.raises(ValueError, match="copy_bias"):
             extractor.extract("x", CONTACT, **bad_options)
+    for bad_bias in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="absent_bias"):
+            extractor.extract("x", CONTACT, absent_bias=bad_bias)
     # The default bias switches itself off where it cannot apply.
     assert extractor.extract("x", CONTACT, prompt_lookup=False, max_tokens=64) is not None
     assert extractor.extract("x", CONTACT, temperature=0.5, seed=1, max_tokens=64) is not None

@@ -46,3 +46,19 @@ def test_json_scan_tells_where_a_next_piece_ends_the_value() -> None:
     assert scanned(b'{"a":12').ending(b"3},") == 1
     # An escape the output left open makes the next quote text.
     assert scanned(b'{"a":"x\\').ending(b'"",') == 1
+
+
+def test_json_scan_finds_where_a_next_piece_starts_an_object_member() -> None:
+    assert scanned(b'{"a":"x').member_start(b'",') == 1  # after the string closes
+    assert scanned(b'{"a":"x').member_start(b'y, z') == -1  # a comma in a string is text
+    assert scanned(b'{"a":12').member_start(b',"') == 0
+    assert scanned(b"{").member_start(b'"') == 0  # the first key after the brace
+    assert scanned(b"").member_start(b'{"') == 1
+    assert scanned(b'{"a":[1').member_start(b",") == -1  # a list's next item is no member
+    assert scanned(b'{"a":[1').member_start(b'],"') == 1
+    assert scanned(b'{"a":{"b":1').member_start(b'}},') == -1  # the object closes first
+    assert scanned(b'{"a":{"b":1').member_start(b'},') == 1  # the outer object's next member
+    assert scanned(b'{"a":"x\\').member_start(b'",') == -1  # an escaped quote is text
+    scan = scanned(b'{"a":"x')
+    scan.member_start(b'","b":1')
+    assert scan.in_string and not scan.in_key  # the scan itself does not move

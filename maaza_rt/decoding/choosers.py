@@ -7,7 +7,9 @@ allows, from what a drafter offered at that position:
 - :class:`CopyBias`: a token copied from the input (a prompt-lookup copy, a label draft's
   token) over the model's choice when its logit is within a margin and neither ends a value;
 - :class:`LayoutBias`: a label draft's way of ending a value (or going on with it) over the
-  model's other way, when near-tied.
+  model's other way, when near-tied;
+- :class:`ClosingBias`: closing an object over starting another member of it (an optional
+  property the text may not give), when near-tied.
 
 A chain of the first part alone is plain constrained decoding. Each part sees a
 :class:`Position`: the logits there and the token fed at it by a draft, if any (a *step* feeds
@@ -17,6 +19,7 @@ whether a copy is preferred).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -187,4 +190,40 @@ class LayoutBias:
                 and pos.logits[drafted] >= pos.logits[choice] - self.margin
                 and state.allows(drafted)):
             return drafted
+        return choice
+
+
+class ClosingBias:
+    """Where the model's choice begins another member of an object (``,"`` after a value, or a
+    key's quote after ``{``) and the grammar allows closing the object there instead, the
+    closing token (the same text, then ``}``) when its logit is at most ``margin`` lower.
+
+    The grammar allows ``}`` only once every required property is written, so the bias only
+    ever leaves out optional properties: the ones a small model tends to fill from its prior
+    when the text does not give them. Where the vocabulary has no token for the text then
+    ``}``, the text alone (a ``"`` for ``",``) is the alternative, and the bias meets the
+    choice again at the next token. Drafts, forced tokens and sampling are treated alike: the
+    bias reads the logits at the position only.
+    """
+
+    def __init__(self, margin: float, piece_ids: Mapping[bytes, int]) -> None:
+        self.margin = margin
+        self.piece_ids = piece_ids
+
+    def reset(self) -> None:
+        pass
+
+    def apply(self, state: DecodeState, pos: Position, choice: int) -> int:
+        piece = state.pieces[choice]
+        cut = state.scan.member_start(piece)
+        if cut < 0:
+            return choice
+        head = piece[:cut]
+        floor = pos.logits[choice] - self.margin
+        for text in (head + b"}", head):
+            alt = self.piece_ids.get(text) if text else None
+            if alt is None or alt == choice:
+                continue
+            if pos.logits[alt] >= floor and state.allows(alt):
+                return alt
         return choice

@@ -27,7 +27,7 @@ import numpy as np
 from ..label_lookup import LabelLookup
 from ..prompt_lookup import PromptLookup
 from .budget import BudgetCloser, Spelling
-from .choosers import Chooser, CopyBias, Greedy, LayoutBias, Position, Sampling
+from .choosers import Chooser, ClosingBias, CopyBias, Greedy, LayoutBias, Position, Sampling
 from .drafters import (
     MIN_SPECULATIVE,
     Draft,
@@ -63,6 +63,8 @@ class DecoderModel(Spelling, Protocol):
     def short_tokens(self) -> frozenset[int]: ...
     @property
     def closing_tokens(self) -> frozenset[int]: ...
+    @property
+    def piece_ids(self) -> dict[bytes, int]: ...
 
 
 class Context(Protocol):
@@ -136,8 +138,10 @@ class Chain:
 def build_chain(model: DecoderModel, prompt_tokens: list[int], *, temperature: float = 0.0,
                 top_p: float = 1.0, seed: int | None = None, jump_forward: bool = True,
                 prompt_lookup: bool = True, copy_bias: float = 0.0,
-                labels: LabelLookup | None = None, biases: Collection[str] = BIASES) -> Chain:
-    """The chain for the options of :func:`generate`: greedy (or sampling), then those of the
+                labels: LabelLookup | None = None, biases: Collection[str] = BIASES,
+                absent_bias: float = 0.0) -> Chain:
+    """The chain for the options of :func:`generate`: greedy (or sampling), the closing bias
+    where ``absent_bias`` > 0, then those of the
     copy and layout biases named in ``biases`` where ``copy_bias`` > 0 (greedy with prompt
     lookup only; layout needs label drafts); the jump-forward, label and
     prompt-lookup drafters as enabled (labels need both).
@@ -157,6 +161,8 @@ def build_chain(model: DecoderModel, prompt_tokens: list[int], *, temperature: f
     label = LabelDrafter(labels) if labels is not None and jump and lookup else None
     drafters = [d for d in (jump, label, lookup) if d is not None]
     choosers: list[Chooser] = [base]
+    if absent_bias > 0.0:
+        choosers.append(ClosingBias(absent_bias, model.piece_ids))
     if copy_bias > 0.0 and temperature <= 0.0 and lookup is not None:
         label_margin = LABEL_BIAS_SCALE * copy_bias
         if "copy" in biases:
@@ -269,7 +275,7 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
              stop_ids: frozenset[int] = frozenset(), temperature: float = 0.0, top_p: float = 1.0,
              seed: int | None = None, jump_forward: bool = True, prompt_lookup: bool = True,
              copy_bias: float = 0.0, labels: LabelLookup | None = None,
-             biases: Collection[str] = BIASES,
+             biases: Collection[str] = BIASES, absent_bias: float = 0.0,
              token_probs: bool = False) -> tuple[Generation, int, float]:
     """Evaluates ``prompt_tokens`` (reusing the session's cached prefix) and runs one
     constrained generation with the chain :func:`build_chain` makes for these options.
@@ -282,8 +288,10 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
     ``copy_bias`` (greedy with prompt lookup only) enables the biases of
     :mod:`~maaza_rt.decoding.choosers` named in ``biases``: the copy bias at that margin (label
     copies at ``LABEL_BIAS_SCALE`` times it) and the layout bias at ``LABEL_BIAS_SCALE`` times
-    it (docs/runtime.md). With
-    ``copy_bias`` 0 the output is plain constrained decoding whatever the drafters.
+    it (docs/runtime.md). ``absent_bias`` > 0 closes an object rather than start another
+    optional member of it when the closing token is within that margin (``ClosingBias``). With
+    ``copy_bias`` and ``absent_bias`` 0 the output is plain constrained decoding whatever the
+    drafters.
     ``token_probs`` records each output token's constrained probability
     (``Generation.token_probs``; see :func:`decode`).
 
@@ -300,7 +308,8 @@ def generate(session: Context, matcher: Matcher, prompt_tokens: list[int], *, ma
     prompt_ms = (time.perf_counter_ns() - t0) / 1e6
     chain = build_chain(model, prompt_tokens, temperature=temperature, top_p=top_p, seed=seed,
                         jump_forward=jump_forward, prompt_lookup=prompt_lookup,
-                        copy_bias=copy_bias, labels=labels, biases=biases)
+                        copy_bias=copy_bias, labels=labels, biases=biases,
+                        absent_bias=absent_bias)
     gen = decode(session, matcher, chain, max_tokens=max_tokens, eog=model.eog_ids | stop_ids,
                  token_probs=token_probs)
     return gen, n_reused, prompt_ms
