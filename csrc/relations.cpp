@@ -91,15 +91,18 @@ struct Range {
       hi_excl = excl;
     }
   }
-  // minimum/maximum (with draft-4 boolean exclusive flags) and numeric exclusiveMinimum/Maximum.
-  void add(const Value& part) {
+  // minimum/maximum, with the exclusive bounds of the draft's form (SchemaSemantics): draft 4's
+  // boolean flags, or the numeric exclusiveMinimum/Maximum of later drafts.
+  void add(const Value& part, const SchemaSemantics& semantics) {
     auto number = [&](const char* key) {
       const Value* v = part.find(key);
       return v != nullptr && v->is_number() ? v : nullptr;
     };
-    if (const Value* m = number("minimum")) tighten_lo(m, flag(part, "exclusiveMinimum"));
+    const bool flags = semantics.exclusive_flags;
+    if (const Value* m = number("minimum")) tighten_lo(m, flags && flag(part, "exclusiveMinimum"));
+    if (const Value* m = number("maximum")) tighten_hi(m, flags && flag(part, "exclusiveMaximum"));
+    if (!semantics.exclusive_numbers) return;
     if (const Value* m = number("exclusiveMinimum")) tighten_lo(m, true);
-    if (const Value* m = number("maximum")) tighten_hi(m, flag(part, "exclusiveMaximum"));
     if (const Value* m = number("exclusiveMaximum")) tighten_hi(m, true);
   }
   bool empty() const {
@@ -287,7 +290,7 @@ bool SchemaRelations::invalid_in_part(const Value& v, const Value& p, int depth)
   }
   if (v.is_number()) {
     Range r;
-    r.add(p);
+    r.add(p, semantics_);
     if (r.excludes(v)) return true;
     const Value* m = p.find("multipleOf");
     if (m != nullptr && m->is_number() && m->is_integer_literal() && m->int_fits() && m->as_int() > 0 &&
@@ -434,7 +437,7 @@ bool SchemaRelations::disjoint_in(const View& a, const Value& as, const View& b,
     case kNum: {
       Range r;
       for (const View* v : {&a, &b}) {
-        for (const Value* p : v->parts) r.add(*p);
+        for (const Value* p : v->parts) r.add(*p, semantics_);
       }
       return r.empty();
     }
@@ -547,19 +550,28 @@ std::vector<Value> SchemaRelations::failure_witnesses(const Value& s, const Valu
         out.push_back(type_schema("object", {{"properties", Value::object({{k.as_string(), Value::boolean(false)}})}}));
       }
     }
+    // Bounds as the draft reads them (SchemaSemantics); each witness in the draft's form, so that
+    // proofs about it read it as the compiler enforces it: a number below an inclusive bound
+    // (draft 4: `maximum` with `exclusiveMaximum: true`), or at or beyond an exclusive one.
+    const bool flags = semantics_.exclusive_flags, numbers = semantics_.exclusive_numbers;
+    auto beyond = [&](const Value& m, bool excl, const char* inclusive_key, const char* exclusive_key) {
+      if (excl) return type_schema("number", {{inclusive_key, number_copy(m)}});
+      if (!numbers) {
+        return type_schema("number", {{inclusive_key, number_copy(m)}, {exclusive_key, Value::boolean(true)}});
+      }
+      return type_schema("number", {{exclusive_key, number_copy(m)}});
+    };
     if (const Value* m = p->find("minimum"); m != nullptr && m->is_number()) {
-      const char* below = flag(*p, "exclusiveMinimum") ? "maximum" : "exclusiveMaximum";
-      out.push_back(type_schema("number", {{below, number_copy(*m)}}));
+      out.push_back(beyond(*m, flags && flag(*p, "exclusiveMinimum"), "maximum", "exclusiveMaximum"));
     }
-    if (const Value* m = p->find("exclusiveMinimum"); m != nullptr && m->is_number()) {
-      out.push_back(type_schema("number", {{"maximum", number_copy(*m)}}));
+    if (const Value* m = p->find("exclusiveMinimum"); m != nullptr && m->is_number() && numbers) {
+      out.push_back(beyond(*m, true, "maximum", "exclusiveMaximum"));
     }
     if (const Value* m = p->find("maximum"); m != nullptr && m->is_number()) {
-      const char* above = flag(*p, "exclusiveMaximum") ? "minimum" : "exclusiveMinimum";
-      out.push_back(type_schema("number", {{above, number_copy(*m)}}));
+      out.push_back(beyond(*m, flags && flag(*p, "exclusiveMaximum"), "minimum", "exclusiveMinimum"));
     }
-    if (const Value* m = p->find("exclusiveMaximum"); m != nullptr && m->is_number()) {
-      out.push_back(type_schema("number", {{"minimum", number_copy(*m)}}));
+    if (const Value* m = p->find("exclusiveMaximum"); m != nullptr && m->is_number() && numbers) {
+      out.push_back(beyond(*m, true, "minimum", "exclusiveMinimum"));
     }
     const std::pair<const char*, const char*> counted[] = {{"string", "Length"}, {"array", "Items"}};
     for (const auto& [type, suffix] : counted) {

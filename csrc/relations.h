@@ -26,6 +26,14 @@ struct SchemaSemantics {
   bool prefix_items = true;
   // Drafts 4 to 7: keywords beside `$ref` are ignored.
   bool ref_overrides_siblings = false;
+  // Which form of `exclusiveMinimum`/`exclusiveMaximum` proofs read. Draft 4: booleans that
+  // make `minimum`/`maximum` exclusive (a number there is no bound). Drafts 6 and later: numbers,
+  // bounds of their own (a boolean there is no flag). The compiler applies both forms in every
+  // draft, which only narrows a schema; a proof about another branch reads the draft's form
+  // alone, and neither where the draft's form is in doubt (draft 3, which the scorer's validator
+  // reads as 2020-12), so that a proof holds under either reading.
+  bool exclusive_flags = false;
+  bool exclusive_numbers = true;
 };
 
 class SchemaRelations {

@@ -299,7 +299,8 @@ class Compiler {
   // The root's `$schema` decides the keywords whose meaning changed between drafts: `prefixItems`
   // (2020-12; an unknown keyword before), the siblings of `$ref` (ignored up to draft 7: the
   // compiler still applies them, which only narrows, but proofs about other branches must not),
-  // and `1.0` as an integer (not in draft 4). Without `$schema`, draft 2020-12.
+  // the form of exclusiveMinimum/Maximum (booleans in draft 4, numbers later: likewise), and
+  // `1.0` as an integer (not in draft 4). Without `$schema`, draft 2020-12.
   void read_draft() {
     const Value* uri = root_.is_object() ? root_.find("$schema") : nullptr;
     std::string u = uri != nullptr && uri->is_string() ? uri->as_string() : std::string();
@@ -309,6 +310,9 @@ class Compiler {
     draft4_ = d4;
     semantics_.prefix_items = !up_to_7 && !d2019;
     semantics_.ref_overrides_siblings = up_to_7;
+    const bool d3 = u.find("draft-03") != std::string::npos;
+    semantics_.exclusive_flags = d4 && !d3;
+    semantics_.exclusive_numbers = !d4;
   }
 
   // A `$ref` inside an embedded resource (a subschema with its own base URI in `$id`, or `id` in
@@ -1005,14 +1009,38 @@ class Compiler {
           set(key, std::move(merged));
         } else if (key == "additionalProperties") {
           set(key, all_of(*cur, value));
-        } else if (key == "minItems" || key == "minLength" || key == "minimum" ||
-                   (key == "exclusiveMinimum" && cur->is_number() && value.is_number())) {
+        } else if (key == "minItems" || key == "minLength" || key == "minimum") {
           if (!cur->is_number() || !value.is_number()) malformed(key, pptr, "must be a number");
           if (value.as_double() > cur->as_double()) set(key, value);
-        } else if (key == "maxItems" || key == "maxLength" || key == "maximum" ||
-                   (key == "exclusiveMaximum" && cur->is_number() && value.is_number())) {
+        } else if (key == "maxItems" || key == "maxLength" || key == "maximum") {
           if (!cur->is_number() || !value.is_number()) malformed(key, pptr, "must be a number");
           if (value.as_double() < cur->as_double()) set(key, value);
+        } else if ((key == "exclusiveMinimum" || key == "exclusiveMaximum") &&
+                   (cur->is_bool() || cur->is_number()) && (value.is_bool() || value.is_number())) {
+          // Two exclusive bounds in the same form: booleans (draft 4 flags on minimum/maximum)
+          // make the bound exclusive if either does; numbers take the tighter. One of each
+          // (the compiler reads both forms in every draft): the flag's bound and the number
+          // become one, kept in the flag's form: the number when it is as tight or tighter
+          // (exclusive), else the flag's bound as it was. Each result implies both conjuncts.
+          const bool lower = key == "exclusiveMinimum";
+          if (cur->is_bool() && value.is_bool()) {
+            set(key, Value::boolean(true));
+          } else if (cur->is_number() && value.is_number()) {
+            if (lower ? json::compare_numbers(value, *cur) > 0 : json::compare_numbers(value, *cur) < 0) set(key, value);
+          } else {
+            const Value number = cur->is_number() ? *cur : value;
+            const bool flag = cur->is_bool() ? cur->as_bool() : value.as_bool();
+            const char* bound_key = lower ? "minimum" : "maximum";
+            const Value* bound = find(bound_key);
+            if (bound != nullptr && !bound->is_number()) malformed(bound_key, pptr, "must be a number");
+            const int c = bound == nullptr ? 0 : json::compare_numbers(number, *bound);
+            if (bound == nullptr || (lower ? c >= 0 : c <= 0)) {
+              set(bound_key, number);
+              set(key, Value::boolean(true));
+            } else {
+              set(key, Value::boolean(flag));
+            }
+          }
         } else if (key == "enum") {
           if (!cur->is_array() || !value.is_array()) malformed("enum", pptr, "must be an array");
           std::vector<Value> both;

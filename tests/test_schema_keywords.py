@@ -114,3 +114,26 @@ def test_schema_repeated_keys_mean_their_last_value() -> None:
     g = Grammar.from_json_schema(fuzzed)
     assert matches(g, '{"b":1,"\\\\":0,"x y":0}')
     assert not matches(g, '{"items":{},"b":1,"\\\\":0,"x y":0}')
+
+
+@pytest.mark.parametrize(("schema", "accepted", "refused"), [
+    # A draft-4 flag beside a number: the number is tighter, so the merge is x > 10.
+    ({"allOf": [{"minimum": 5, "exclusiveMinimum": True}, {"exclusiveMinimum": 10}]},
+     ["11", "10.5"], ["10", "7"]),
+    # The flag's bound is tighter: x >= 12 implies x > 10.
+    ({"allOf": [{"minimum": 12}, {"exclusiveMinimum": 10}]}, ["12"], ["11"]),
+    ({"allOf": [{"exclusiveMaximum": 3}, {"maximum": 5, "exclusiveMaximum": False}]},
+     ["2.5"], ["3", "4"]),
+    # Two flags: exclusive if either is.
+    ({"allOf": [{"minimum": 5, "exclusiveMinimum": False}, {"exclusiveMinimum": True}]},
+     ["6"], ["5"]),
+])
+def test_schema_merges_exclusive_bounds_of_either_form(schema: dict, accepted: list[str],
+                                                      refused: list[str]) -> None:
+    """allOf of a draft-4 boolean exclusiveMinimum/Maximum and a numeric one (the fuzzer's
+    witnesses merge so under draft 4): one bound that implies both, never a SchemaError."""
+    grammar = Grammar.from_json_schema(schema)
+    for text in accepted:
+        assert matches(grammar, text), text
+    for text in refused:
+        assert not matches(grammar, text), text

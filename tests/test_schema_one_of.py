@@ -192,3 +192,43 @@ def test_schema_one_of_proofs_share_one_budget_per_schema() -> None:
     with pytest.raises(SchemaError) as e:
         Grammar.from_json_schema(text)
     assert e.value.keyword == "oneOf"
+
+
+@pytest.mark.parametrize(
+    ("schema", "validator", "accepted", "refused"),
+    [
+        # Draft 4: exclusiveMinimum is a boolean flag; a number there bounds nothing, so the
+        # first branch matches every value and 3 matches both. The compiler still applies the
+        # number (a narrowing), but its proofs must not.
+        ({"$schema": "http://json-schema.org/draft-04/schema#",
+          "oneOf": [{"exclusiveMinimum": 10}, {"type": "integer", "maximum": 5}]},
+         jsonschema.Draft4Validator, ["11", "10.5"], ["3", "-1"]),
+        # Draft 2020-12: exclusiveMinimum is a number; a boolean there is no flag, so the first
+        # branch holds 5 and 5 matches both (6 matches one, but no witness can say "not 5", so
+        # the first branch keeps its non-numbers only: sound, not complete).
+        ({"oneOf": [{"minimum": 5, "exclusiveMinimum": True}, {"const": 5}]},
+         jsonschema.Draft202012Validator, ['"x"', "null"], ["5"]),
+        # Each draft's own form proves the branches apart as before.
+        ({"$schema": "http://json-schema.org/draft-04/schema#",
+          "oneOf": [{"minimum": 5, "exclusiveMinimum": True}, {"enum": [5]}]},
+         jsonschema.Draft4Validator, ["6", "5"], ["4"]),
+        ({"oneOf": [{"exclusiveMinimum": 5}, {"const": 5}]},
+         jsonschema.Draft202012Validator, ["6", "5"], ["4"]),
+    ],
+)
+def test_schema_one_of_reads_exclusive_bounds_as_the_draft_does(
+    schema: Any, validator: Any, accepted: list[str], refused: list[str]
+) -> None:
+    """The fuzzer's input (fuzz/regressions/schema/oracle-draft-04-numeric-exclusive-bound-in-one-of):
+    under draft 4, `oneOf: [{exclusiveMinimum: 4294967296, exclusiveMaximum: 0}, ..., true]`
+    was proved to hold one value-free branch, so `0` was accepted though it matches two."""
+    grammar = Grammar.from_json_schema(schema, additional_properties=True)
+    for text in accepted:
+        assert validator(schema).is_valid(json.loads(text)), f"table error: {text}"
+        assert matches(grammar, text), repro(schema, text, grammar)
+    for text in refused:
+        assert not matches(grammar, text), repro(schema, text, grammar)
+    text = (Path(__file__).resolve().parent.parent / "fuzz" / "regressions" / "schema" /
+            "oracle-draft-04-numeric-exclusive-bound-in-one-of").read_bytes()[1:].decode()
+    with pytest.raises(SchemaError):
+        Grammar.from_json_schema(text)
