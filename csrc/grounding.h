@@ -91,9 +91,16 @@ class LiteralTrie {
   std::size_t count_ = 0;
 };
 
+// The text as grounding reads it: every byte that does not belong to a well-formed UTF-8
+// character becomes a NUL, which no grounded value can hold (a JSON string writes it escaped as
+// \u0000, which grounded strings do not accept). A value is then always made of whole, valid
+// characters: a lead byte in the automaton is followed by its continuation bytes.
+std::string grounding_text(std::string_view text);
+
 // The per-text binding: the normalised text's automaton and the literals of its numbers.
 class Grounding {
  public:
+  // The automaton is built over grounding_text(text).
   Grounding(std::string_view text, const std::vector<std::string>& number_literals);
   const TextAutomaton& text() const { return text_; }
   const std::vector<std::string>& numbers() const { return numbers_; }

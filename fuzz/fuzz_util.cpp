@@ -146,8 +146,10 @@ std::shared_ptr<const Vocabulary> token_vocabulary(const std::vector<std::string
 }
 
 MatcherDriver::MatcherDriver(std::shared_ptr<const CompiledGrammar> grammar,
-                             std::shared_ptr<const Vocabulary> vocab)
+                             std::shared_ptr<const Vocabulary> vocab,
+                             std::shared_ptr<const Grounding> grounding)
     : vocab_(vocab), matcher_(std::move(grammar), std::move(vocab)) {
+  if (grounding) matcher_.bind(std::move(grounding));
   fill(initial_);
   mask_ = initial_;
 }

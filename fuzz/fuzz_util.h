@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "grounding.h"
 #include "matcher.h"
 #include "vocab.h"
 
@@ -73,8 +74,10 @@ std::shared_ptr<const Vocabulary> token_vocabulary(const std::vector<std::string
 // bytes accepted since the last reset.
 class MatcherDriver {
  public:
+  // With `grounding`, the matcher is bound to it (GrammarMatcher::bind) before the first mask.
   MatcherDriver(std::shared_ptr<const CompiledGrammar> grammar,
-                std::shared_ptr<const Vocabulary> vocab);
+                std::shared_ptr<const Vocabulary> vocab,
+                std::shared_ptr<const Grounding> grounding = nullptr);
 
   GrammarMatcher& matcher() { return matcher_; }
   const std::string& text() const { return text_; }

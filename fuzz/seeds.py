@@ -16,7 +16,10 @@ Writes one directory per target, one file per seed named by its content digest:
   edge cases (escapes, surrogates, deep nesting, number spellings, invalid UTF-8);
 - ``gbnf/``: hand-made grammars covering the GBNF syntax and, when the extension ``maaza_rt._core``
   is importable, the GBNF printed from a sample of the schema seeds;
-- ``matcher/``: fixed-seed random byte strings (the target reads them as operation programs).
+- ``matcher/``: fixed-seed random byte strings (the target reads them as operation programs);
+- ``grounding/``: everyday texts (as FuzzedDataProvider reads a string: backslashes doubled, then
+  a backslash and another byte to end it), each followed by fixed-seed random bytes (literals,
+  choices and operations), and random byte strings.
 
 A missing MaskBench directory is reported and skipped: the other seeds still cover every target.
 """
@@ -196,6 +199,18 @@ def printed_grammars(schemas: list[str], limit: int) -> list[str]:
     return out
 
 
+# Texts for the grounding target: labelled lines, prose with numbers in several spellings,
+# quotes, escapes, a tab, a line break and non-ASCII letters.
+GROUNDING_TEXTS = [
+    "Invoice INV-2291 from Acme Corp, total due $1,240.50 by March 3, 2025.",
+    "Name: Ada Lovelace\nEmail: ada@example.com\nAge: 36",
+    "Sensor T-17 reported 81.4 C at 14:02 on 2024-07-01; status critical.",
+    'He said "ship it" \\ then left.\tQty: -3, price .5, total 1e3',
+    "Café Zürich, 12 rue de la Paix — 3 items: bread, apples, 2.50 EUR",
+    "",
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for f in dataclasses.fields(Config):
@@ -203,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config(**vars(p.parse_args(argv)))
     rng = random.Random(cfg.seed)
     out = Path(cfg.out)
-    corpora = {name: Corpus(out, name) for name in ("schema", "json", "gbnf", "matcher")}
+    corpora = {name: Corpus(out, name)
+               for name in ("schema", "json", "gbnf", "matcher", "grounding")}
 
     schemas, instances = schema_seeds(cfg, rng)
     for text in schemas:
@@ -221,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
             corpora["gbnf"].add(data)
     for _ in range(64):
         corpora["matcher"].add(bytes(rng.randrange(256) for _ in range(rng.randint(16, 512))))
+    for text in GROUNDING_TEXTS:
+        for _ in range(4):
+            tail = bytes(rng.randrange(256) for _ in range(rng.randint(32, 256)))
+            corpora["grounding"].add(text.encode().replace(b"\\", b"\\\\") + b"\\ " + tail)
+    for _ in range(32):
+        corpora["grounding"].add(bytes(rng.randrange(256) for _ in range(rng.randint(16, 512))))
 
     for name, corpus in corpora.items():
         print(f"seeds: {corpus.count} new in {corpus.dir} ({name})")

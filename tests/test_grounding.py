@@ -78,6 +78,33 @@ def test_a_value_never_starts_or_ends_inside_a_character() -> None:
     assert m.accept_bytes(euro[2:] + b'"}')
 
 
+@pytest.mark.parametrize("text", [
+    b"x\xe2\x82y",  # a character cut short
+    b"x\xe2y\xc3",  # a lead byte alone, and one at the end
+    b"x\xc0\x80y",  # an overlong form of NUL
+    b"x\xed\xa0\x80y",  # a surrogate
+    b"x\x80y\xff",  # stray bytes
+])
+def test_a_text_that_is_not_utf8_grounds_its_whole_characters_only(text: bytes) -> None:
+    """Text bound as bytes through the core (``bind_text`` takes a ``str``, always UTF-8; the
+    fuzzer's input, fuzz/regressions/grounding/): every byte that belongs to no well-formed
+    character is a boundary no value crosses, so a value never starts a character it cannot
+    finish (the shortest completion used to fail with InternalError "grounded text ends inside
+    a character") and never holds an invalid one."""
+    m = GrammarMatcher(Grammar.from_json_schema(STRING, grounded=True), BYTE_VOCAB)
+    m._handle.bind_text(text, [])
+    for value in ("x", "y", ""):
+        assert accepts(m, {"v": value})
+    for head in range(0x80, 0x100):
+        m.reset()
+        if m.accept_bytes(b'{"v":"x' + bytes([head])):  # only a whole character may follow
+            assert m.completion_distance() < 10
+            assert json.loads((b'{"v":"x' + bytes([head]) + m.shortest_completion()).decode())
+    m.reset()
+    assert m.accept_bytes(b'{"v":"x')
+    assert m.shortest_completion() == b'"}'
+
+
 def test_non_empty_strings_and_an_empty_text() -> None:
     m = matcher(NONEMPTY, "Ada")
     assert not accepts(m, {"v": ""})
