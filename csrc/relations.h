@@ -66,7 +66,7 @@ class SchemaRelations {
 
   static constexpr int kMaxDepth = 16;
   static constexpr std::uint64_t kMaxSteps = 100000;
-  static constexpr std::uint64_t kMaxSharedSteps = 2000000;
+  static constexpr std::uint64_t kMaxSharedSteps = 500000;
 
  private:
   struct View;
