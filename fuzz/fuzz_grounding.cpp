@@ -4,15 +4,16 @@
 //
 // Input (read with libFuzzer's FuzzedDataProvider): a schema from a fixed table, a whitespace
 // mode, the text (arbitrary bytes: NUL, invalid UTF-8 and JSON's escapable characters included),
-// up to four number literals (JSON numbers written in the text, or arbitrary bytes, which a
-// caller must not pass but the core must survive), whether to bind as maaza_rt does (the text
+// up to four number literals (arbitrary bytes: maaza_rt passes the JSON numbers the text writes,
+// but the core must survive anything), whether to bind as maaza_rt does (the text
 // with whitespace runs collapsed, a NUL, then the text) or the text alone, then operations:
 // accept an allowed token, offer any token or raw bytes, accept the forced bytes, check the
 // whole state, finish with the shortest completion, or reset. Every operation goes
 // through MatcherDriver's cross-checks. A complete text must be JSON in which every string at a
 // grounded place (a key starting with `g`, or an item of a list under one) is a substring of the
 // bound text once unescaped, and every number at a grounded place (a key starting with `n`) is
-// one of the literals, when the literals hold a valid JSON number.
+// one of the literals; a kind is checked when every grounded slot of it is active (a slot the
+// text offers nothing falls back to its plain rule).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
