@@ -1034,6 +1034,52 @@ struct SchemaValidator::Impl {
     return r == 0.0;
   }
 
+  // A schema that reaches itself through `$ref` and the in-place applicators (allOf, anyOf,
+  // oneOf, not) without descending into the instance has no terminating validation: with two
+  // such branches, validate() makes 2^depth calls before its depth limit (a timeout of the
+  // schema fuzzer: `oneOf: [true, {$ref: "#"}, {$ref: "#"}]`). Refused as malformed, like
+  // jsonschema's RecursionError and the compiler's refusal of recursion that consumes nothing.
+  void check_in_place_cycles() const {
+    const std::size_t n = nodes.size();
+    std::vector<std::vector<int>> edges(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const SchemaNode& s = nodes[i];
+      if (s.ref >= 0) edges[i].push_back(s.ref);
+      for (const auto* list : {&s.all_of, &s.any_of, &s.one_of}) {
+        edges[i].insert(edges[i].end(), list->begin(), list->end());
+      }
+      if (s.not_ >= 0) edges[i].push_back(s.not_);
+    }
+    std::vector<std::uint8_t> state(n, 0);  // 0: unseen, 1: on the path, 2: done
+    std::vector<std::pair<int, std::size_t>> path;
+    for (std::size_t start = 0; start < n; ++start) {
+      if (state[start] != 0) continue;
+      path.emplace_back(static_cast<int>(start), 0);
+      state[start] = 1;
+      while (!path.empty()) {
+        auto& [node, next] = path.back();
+        const auto& out = edges[static_cast<std::size_t>(node)];
+        if (next == out.size()) {
+          state[static_cast<std::size_t>(node)] = 2;
+          path.pop_back();
+          continue;
+        }
+        const int to = out[next++];
+        if (state[static_cast<std::size_t>(to)] == 1) {
+          std::string pointer;
+          for (const auto& [ptr, index] : by_pointer) {
+            if (index == to) pointer = ptr;
+          }
+          fail("$ref", pointer, "the schema refers to itself without descending into the instance");
+        }
+        if (state[static_cast<std::size_t>(to)] == 0) {
+          state[static_cast<std::size_t>(to)] = 1;
+          path.emplace_back(to, 0);
+        }
+      }
+    }
+  }
+
   bool validate(int index, const Document& d, const Node& v, std::size_t depth) const {
     if (depth > kMaxValidationDepth) return false;
     const SchemaNode& n = nodes[static_cast<std::size_t>(index)];
@@ -1182,6 +1228,7 @@ SchemaValidator::SchemaValidator(const Value& schema) : impl_(std::make_unique<I
     }
   }
   impl_->compile(*impl_->doc, "#");
+  impl_->check_in_place_cycles();
 }
 
 SchemaValidator::~SchemaValidator() = default;

@@ -187,7 +187,9 @@ def schema_valid(instance_json: str, schema: SchemaText) -> bool:
 
     Raises:
         JsonError: the instance or schema text is not JSON.
-        SchemaError: the schema is malformed or unsupported.
+        SchemaError: the schema is malformed or unsupported (a schema that reaches itself
+            through ``$ref`` and allOf/anyOf/oneOf/not without descending into the instance
+            has no terminating validation and is refused so, keyword ``$ref``).
     """
     return bool(_core.metrics_schema_valid(instance_json, _schema_text(schema)))
 

@@ -168,8 +168,10 @@ def test_metrics_bad_arguments_raise() -> None:
         metrics.score(["{}"], ["{}"], groups=["a", "b"])
 
 
-def test_metrics_ref_cycle_is_invalid_not_a_crash() -> None:
-    assert metrics.schema_valid("1", {"$ref": "#"}) is False
+def test_metrics_ref_cycle_is_refused_not_a_crash() -> None:
+    with pytest.raises(SchemaError) as e:
+        metrics.schema_valid("1", {"$ref": "#"})
+    assert e.value.keyword == "$ref"
 
 
 def test_metrics_groups_and_schema_mix() -> None:
@@ -245,3 +247,24 @@ def test_metrics_maskbench_validator_agrees_with_jsonschema() -> None:
             assert native is ref, f"{path.name}: {text[:200]}"
             checked += 1
     assert checked > 200
+
+
+@pytest.mark.parametrize("schema", [
+    {"oneOf": [True, {"$ref": "#"}, {"$ref": "#"}]},
+    {"$defs": {"a": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/b"}]},
+               "b": {"allOf": [{"not": {"$ref": "#/$defs/a"}}]}},
+     "$ref": "#/$defs/a"},
+])
+def test_metrics_refuses_a_schema_that_refers_to_itself_in_place(schema: Any) -> None:
+    """A schema that reaches itself through `$ref` and allOf/anyOf/oneOf/not without descending
+    into the instance has no terminating validation (two such oneOf branches made 2^2000 calls:
+    the schema fuzzer's timeout,
+    fuzz/regressions/schema/timeout-validator-self-reference-in-one-of). It is refused at once;
+    recursion through properties and items stays valid."""
+    with pytest.raises(SchemaError) as e:
+        metrics.schema_valid("null", json.dumps(schema))
+    assert e.value.keyword == "$ref"
+    tree = {"$defs": {"n": {"type": "object", "properties": {
+        "c": {"type": "array", "items": {"$ref": "#/$defs/n"}}}}}, "$ref": "#/$defs/n"}
+    assert metrics.schema_valid('{"c":[{"c":[]}]}', json.dumps(tree))
+    assert not metrics.schema_valid('{"c":[1]}', json.dumps(tree))

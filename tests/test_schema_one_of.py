@@ -219,9 +219,10 @@ def test_schema_one_of_proofs_share_one_budget_per_schema() -> None:
 def test_schema_one_of_reads_exclusive_bounds_as_the_draft_does(
     schema: Any, validator: Any, accepted: list[str], refused: list[str]
 ) -> None:
-    """The fuzzer's input (fuzz/regressions/schema/oracle-draft-04-numeric-exclusive-bound-in-one-of):
-    under draft 4, `oneOf: [{exclusiveMinimum: 4294967296, exclusiveMaximum: 0}, ..., true]`
-    was proved to hold one value-free branch, so `0` was accepted though it matches two."""
+    """The fuzzer's input
+    (fuzz/regressions/schema/oracle-draft-04-numeric-exclusive-bound-in-one-of): under draft 4,
+    `oneOf: [{exclusiveMinimum: 4294967296, exclusiveMaximum: 0}, ..., true]` was proved to
+    hold one value-free branch, so `0` was accepted though it matches two."""
     grammar = Grammar.from_json_schema(schema, additional_properties=True)
     for text in accepted:
         assert validator(schema).is_valid(json.loads(text)), f"table error: {text}"
