@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "json.h"
+
 namespace maaza {
 
 namespace {
@@ -148,42 +150,10 @@ void LiteralTrie::append_min_completion(std::uint32_t node, std::string& out) co
   }
 }
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence at s[pos] (RFC 3629: no overlong forms, no
-// surrogates, nothing past U+10FFFF), 1 for ASCII, 0 where the byte starts none.
-std::size_t utf8_length(std::string_view s, std::size_t pos) {
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (pos + len > s.size()) return 0;
-  for (std::size_t i = 1; i < len; ++i) {
-    const auto b = static_cast<unsigned char>(s[pos + i]);
-    if (b < (i == 1 ? lo : 0x80u) || b > (i == 1 ? hi : 0xBFu)) return 0;
-  }
-  return len;
-}
-
-}  // namespace
-
 std::string grounding_text(std::string_view text) {
   std::string out(text);
   for (std::size_t pos = 0; pos < out.size();) {
-    const std::size_t len = utf8_length(out, pos);
+    const std::size_t len = json::utf8_length(out, pos);
     if (len == 0) {
       out[pos++] = '\0';
     } else {

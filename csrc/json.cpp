@@ -157,6 +157,32 @@ std::size_t Value::size() const {
   return 0;
 }
 
+std::size_t utf8_length(std::string_view s, std::size_t pos) {
+  const auto b0 = static_cast<unsigned char>(s[pos]);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (pos + len > s.size()) return 0;
+  for (std::size_t i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[pos + i]);
+    if (b < (i == 1 ? lo : 0x80u) || b > (i == 1 ? hi : 0xBFu)) return 0;
+  }
+  return len;
+}
+
 namespace {
 
 // Bytes copied as they are inside a string: printable ASCII other than '"' and '\\'.
@@ -171,28 +197,8 @@ constexpr PlainTable kPlain;
 
 // Length of the valid UTF-8 sequence of a non-ASCII code point at s[pos]; throws JsonError.
 std::size_t utf8_sequence(std::string_view s, std::size_t pos) {
-  auto b0 = static_cast<unsigned char>(s[pos]);
-  std::size_t len;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    throw JsonError("invalid UTF-8", pos);
-  }
-  if (pos + len > s.size()) throw JsonError("truncated UTF-8", pos);
-  for (std::size_t i = 1; i < len; ++i) {
-    auto b = static_cast<unsigned char>(s[pos + i]);
-    unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
-    if (b < l || b > h) throw JsonError("invalid UTF-8", pos);
-  }
+  const std::size_t len = utf8_length(s, pos);
+  if (len == 0) throw JsonError("invalid or truncated UTF-8", pos);
   return len;
 }
 

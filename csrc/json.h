@@ -183,6 +183,10 @@ bool is_integer_number(const Value& v);
 // member order (the last member of a duplicated key counts).
 bool equal(const Value& a, const Value& b);
 
+// Length of the well-formed UTF-8 character at s[pos] (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), 1 for ASCII, 0 where the byte starts none.
+std::size_t utf8_length(std::string_view s, std::size_t pos);
+
 // Appends the UTF-8 encoding of a Unicode scalar value to `out`.
 void append_utf8(std::string& out, std::uint32_t code_point);
 
