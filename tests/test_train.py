@@ -589,3 +589,22 @@ def test_config_refuses_options_packing_fixed(flags: list[str], message: str) ->
 def test_main_reports_a_missing_packed_file(tmp_path: Path, capsys) -> None:
     assert main(["--examples", str(tmp_path / "none.npz")]) == 2
     assert "no such packed examples file" in capsys.readouterr().err
+
+
+def test_packed_files_are_read_one_after_another(tmp_path: Path) -> None:
+    from train.packed import load_example_files, save_examples
+
+    a, b = [Example([1, 2], [IGNORE, 2])], [Example([3, 4, 5], [IGNORE, 4, 5])]
+    save_examples(tmp_path / "a.npz", a, {"pad_id": 2, "tokenizer": "t.gguf", "source": "a"})
+    save_examples(tmp_path / "b.npz", b, {"pad_id": 2, "tokenizer": "t.gguf", "source": "b"})
+    examples, meta = load_example_files(f"{tmp_path / 'a.npz'}, {tmp_path / 'b.npz'},"
+                                        f"{tmp_path / 'b.npz'}")
+    assert examples == a + b + b and meta["source"] == "a"
+    save_examples(tmp_path / "c.npz", b, {"pad_id": 0, "tokenizer": "t.gguf"})
+    with pytest.raises(ConfigError, match="pad_id 0 differs from the first file's 2"):
+        load_example_files(f"{tmp_path / 'a.npz'},{tmp_path / 'c.npz'}")
+    save_examples(tmp_path / "d.npz", b, {"pad_id": 2, "tokenizer": "other.gguf"})
+    with pytest.raises(ConfigError, match="tokenizer 'other.gguf' differs"):
+        load_example_files(f"{tmp_path / 'a.npz'},{tmp_path / 'd.npz'}")
+    with pytest.raises(ConfigError, match="no file named"):
+        load_example_files(" , ")

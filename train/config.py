@@ -46,8 +46,9 @@ class TrainConfig:
     # Tokenize the rows above, write the examples within max_len to this file (train/packed.py)
     # and exit: no model is loaded, nothing is trained.
     pack: str = ""
-    # Train on a packed file instead of rows: no tokenizer is needed (the rows, the tokenizer
-    # and the template were fixed when it was packed); limit and max_len still apply.
+    # Train on packed files instead of rows (comma-separated, one after another; name a file
+    # twice to train on it twice): no tokenizer is needed (the rows, the tokenizer and the
+    # template were fixed when it was packed); limit and max_len still apply.
     examples: str = ""
     # -- LoRA (0 = by model size: r=16/alpha=32 up to 250M params, r=32/alpha=64 above)
     rank: int = 0

@@ -46,7 +46,7 @@ from .config import (
     validate,
 )
 from .data import IGNORE, Example, GGUFTokenizer, collate, epoch_batches
-from .packed import load_examples, save_examples
+from .packed import load_example_files, save_examples
 from .rows import run_examples
 
 __all__ = ["ALL_PROJECTIONS", "LARGE_MODEL_PARAMS", "SMOKE", "ConfigError", "TrainConfig",
@@ -247,11 +247,8 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
 
 def _packed_examples(cfg: TrainConfig) -> tuple[list[Example], int]:
     """``cfg.examples``'s examples (the first ``cfg.limit`` when set) and their pad id."""
-    examples, meta = load_examples(Path(cfg.examples))
-    examples = examples[: cfg.limit] if cfg.limit else examples
-    logger.info("%d packed examples from %s (%s, tokenizer %s)", len(examples), cfg.examples,
-                meta.get("source", "?"), meta.get("tokenizer", "?"))
-    return examples, int(meta["pad_id"])
+    examples, meta = load_example_files(cfg.examples)
+    return (examples[: cfg.limit] if cfg.limit else examples), int(meta["pad_id"])
 
 
 def _tokenized_examples(cfg: TrainConfig, base: Path) -> tuple[list[Example], int]:

@@ -16,13 +16,16 @@ on it. The file is a NumPy ``.npz`` archive (compressed, no pickled objects):
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from .config import ConfigError
 from .data import IGNORE, Example
 
-__all__ = ["PACKED_FORMAT", "load_examples", "save_examples"]
+__all__ = ["PACKED_FORMAT", "load_example_files", "load_examples", "save_examples"]
+
+logger = logging.getLogger("maaza_rt.train")
 
 PACKED_FORMAT = "maaza-rt-examples-1"
 _ARRAYS = ("tokens", "lengths", "prompt_lengths", "meta")
@@ -111,3 +114,30 @@ def load_examples(path: Path) -> tuple[list[Example], dict[str, Any]]:
         examples.append(Example(ids, [IGNORE] * n_prompt + ids[n_prompt:]))
         start += n
     return examples, meta
+
+
+def load_example_files(spec: str) -> tuple[list[Example], dict[str, Any]]:
+    """The examples of comma-separated packed files, one file after another (a file named twice
+    comes twice), and the first file's metadata.
+
+    Raises:
+        ConfigError: no file named, a file that cannot be read, or files that disagree on the
+            pad id or the tokenizer.
+    """
+    examples: list[Example] = []
+    first: dict[str, Any] = {}
+    for name in (part.strip() for part in spec.split(",")):
+        if not name:
+            continue
+        part, meta = load_examples(Path(name))
+        first = first or meta
+        for key in ("pad_id", "tokenizer"):
+            if meta.get(key) != first.get(key):
+                raise ConfigError(f"{name}: {key} {meta.get(key)!r} differs from the first "
+                                  f"file's {first.get(key)!r}")
+        logger.info("%d packed examples from %s (%s, tokenizer %s)", len(part), name,
+                    meta.get("source", "?"), meta.get("tokenizer", "?"))
+        examples += part
+    if not first:
+        raise ConfigError("examples: no file named")
+    return examples, first
