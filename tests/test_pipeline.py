@@ -40,7 +40,7 @@ from convert.merge import merge  # noqa: E402
 from convert.quantize import quantize  # noqa: E402
 from convert.to_gguf import write_gguf  # noqa: E402
 from train.data import GGUFTokenizer, encode_example  # noqa: E402
-from train.lora import TrainConfig, train  # noqa: E402
+from train.lora import TrainConfig, lr_at, train  # noqa: E402
 
 PROMPT = "<|im_start|>user\nName and age: Bob is 12 years old.<|im_end|>\n<|im_start|>assistant\n"
 RTOL = 2e-3
@@ -453,3 +453,29 @@ def test_pipeline_packed_examples_beyond_the_vocabulary_are_refused(pipeline: di
     assert main(["--examples", str(packed), "--base", str(pipeline["base_gguf"]),
                  "--out", str(pipeline["tmp"] / "foreign"), "--device", "cpu"]) == 2
     assert "token id 60000; the base's vocabulary has 49152" in capsys.readouterr().err
+
+
+def test_pipeline_time_budget_ends_the_run_with_the_schedule_run_down(
+        pipeline: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``max_seconds``: a clock that moves 1 s per reading uses the budget up long before the
+    100 steps; the run stops early, says so, and its learning rate falls as time passes."""
+    import dataclasses
+    import itertools
+
+    import train.lora as lora
+
+    ticks = itertools.count()
+    monkeypatch.setattr(lora.time, "perf_counter", lambda: float(next(ticks)))
+    tok = GGUFTokenizer(pipeline["base_gguf"])
+    cfg = dataclasses.replace(pipeline["cfg"], out=str(pipeline["tmp"] / "budget"),
+                              max_steps=100, max_seconds=12.0, save_every=0, warmup=0.0)
+    summary = train(cfg, load_base_model(pipeline["base_gguf"]), make_examples(tok),
+                    tok.pad_id, "base")
+    history = json.loads((pipeline["tmp"] / "budget" / "loss.json").read_text())
+    assert summary["stopped_by"] == "time" and 1 < summary["steps"] < 10
+    lrs = [h["lr"] for h in history]
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert lrs[-1] < 0.5 * cfg.lr  # far down the cosine after a few of 100 steps
+    assert lrs[1] < lr_at(1, 100, cfg.lr, 0.0)  # ahead of the steps-only schedule
+    straight = json.loads((pipeline["run"] / "summary.json").read_text())
+    assert straight["stopped_by"] == "steps"

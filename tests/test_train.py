@@ -291,6 +291,18 @@ def test_lr_schedule_short_runs_still_warm_up() -> None:
     assert lr_at(0, 40, 1e-3, 0.05) == pytest.approx(0.5e-3)  # two warmup steps
 
 
+def test_lr_schedule_takes_fractional_positions() -> None:
+    """A time budget puts the schedule between steps: the rate lies between its neighbours'."""
+    assert lr_at(50, 100, 1e-3, 0.1) > lr_at(50.5, 100, 1e-3, 0.1) > lr_at(51, 100, 1e-3, 0.1)
+    assert lr_at(100.0, 100, 1e-3, 0.1) == pytest.approx(0.0)
+
+
+def test_config_refuses_a_negative_time_budget() -> None:
+    with pytest.raises(ConfigError, match="max_seconds"):
+        parse_config(["--max-seconds", "-1"])
+    assert parse_config(["--max-seconds", "90.5"]).max_seconds == 90.5
+
+
 def _manifest_inputs(tmp_path: Path) -> tuple[Path, Path, dict]:
     base = tmp_path / "base.gguf"
     base.write_bytes(b"GGUF base weights")

@@ -61,6 +61,10 @@ class TrainConfig:
     warmup: float = 0.05  # fraction of the steps
     epochs: float = 1.0
     max_steps: int = 0  # stop after this many optimizer steps (0 = epochs decide)
+    # Train for at most this many seconds (every resumed segment counted; 0 = no limit). The
+    # learning rate follows whichever is further along, steps or time, so a run cut by its
+    # budget still ends with the schedule run down.
+    max_seconds: float = 0.0
     batch_size: int = 8  # examples per optimizer step (dynamic padding)
     micro_batch: int = 0  # examples per forward pass, gradients accumulated (0 = batch_size)
     grad_clip: float = 1.0  # max gradient norm
@@ -146,6 +150,7 @@ def validate(cfg: TrainConfig) -> None:
         (cfg.lr >= 0.0, "lr must be >= 0"),
         (0.0 <= cfg.warmup < 1.0, "warmup is a fraction of the steps, in [0, 1)"),
         (cfg.epochs > 0 or cfg.max_steps > 0, "epochs or max_steps must be > 0"),
+        (cfg.max_seconds >= 0, "max_seconds must be >= 0"),
         (cfg.batch_size >= 1, "batch_size must be >= 1"),
         (cfg.micro_batch >= 0, "micro_batch must be >= 0"),
         (cfg.max_len >= 2, "max_len must be >= 2"),

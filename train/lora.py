@@ -56,8 +56,9 @@ __all__ = ["ALL_PROJECTIONS", "LARGE_MODEL_PARAMS", "SMOKE", "ConfigError", "Tra
 logger = logging.getLogger("maaza_rt.train")
 
 
-def lr_at(step: int, total: int, peak: float, warmup: float) -> float:
-    """Learning rate at optimizer step ``step`` (0-based): linear warmup, then cosine to 0."""
+def lr_at(step: float, total: int, peak: float, warmup: float) -> float:
+    """Learning rate at optimizer step ``step`` (0-based; fractional for a position in a time
+    budget): linear warmup, then cosine to 0."""
     n_warm = math.ceil(total * warmup)  # at least one warmup step when warmup > 0
     if step < n_warm:
         return peak * (step + 1) / n_warm
@@ -189,12 +190,22 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.dtype == "bfloat16")
     bar = tqdm(total=total, initial=step, desc="lora", unit="step", dynamic_ncols=True)
     n_tokens, t0 = 0, time.perf_counter()
+    stopped_by = "steps"
     while step < total:
+        # With a time budget the schedule's position is the steps or the time spent, whichever
+        # is further along: the run ends when either is used up, its learning rate run down.
+        position: float = step
+        if cfg.max_seconds:
+            spent = prior_seconds + time.perf_counter() - t0
+            position = max(position, total * spent / cfg.max_seconds)
+            if position >= total:
+                stopped_by = "time"
+                break
         epoch, offset = divmod(step, per_epoch)
         batch_ids = epoch_batches(len(examples), cfg.batch_size, cfg.seed, epoch)[offset]
         batch = [examples[i] for i in batch_ids]
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, total, cfg.lr, cfg.warmup)
+            group["lr"] = lr_at(position, total, cfg.lr, cfg.warmup)
         optimizer.zero_grad(set_to_none=True)
         loss_value = 0.0
         n_batch_targets = sum(e.n_target for e in batch)
@@ -240,7 +251,8 @@ def train(cfg: TrainConfig, model: Any, examples: list[Example], pad_id: int,
                "tokens": prior_tokens + n_tokens, "seconds": prior_seconds + elapsed,
                "tokens_per_s": n_tokens / elapsed if elapsed > 0 else 0.0,
                "resumed_from_step": resumed_from, "segment_seconds": elapsed,
-               "segment_tokens": n_tokens, "adapter": str(out / "adapter")}
+               "segment_tokens": n_tokens, "stopped_by": stopped_by,
+               "adapter": str(out / "adapter")}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
