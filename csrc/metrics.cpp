@@ -1080,13 +1080,40 @@ struct SchemaValidator::Impl {
     }
   }
 
-  bool validate(int index, const Document& d, const Node& v, std::size_t depth) const {
-    if (depth > kMaxValidationDepth) return false;
+  // One validation: the instance, and the results of subschemas reached through `$ref` for an
+  // instance node. Only a `$ref` lets two paths of the schema meet (every other subschema has one
+  // parent), so with these results kept, each (reference target, instance node) pair is
+  // validated once: a chain of `allOf: [{$ref: next}, {$ref: next}]` otherwise takes 2^length
+  // calls. A result cut short by the depth limit is not kept (it holds for that depth only).
+  struct Walk {
+    const Document& d;
+    std::unordered_map<std::uint64_t, bool> refs;
+    bool cut = false;  // a call below the current one met the depth limit
+  };
+
+  bool follow(int target, Walk& w, const Node& v, std::size_t depth) const {
+    const auto node = static_cast<std::uint64_t>(&v - &w.d.root());
+    const std::uint64_t key = (static_cast<std::uint64_t>(target) << 32) | node;
+    if (auto it = w.refs.find(key); it != w.refs.end()) return it->second;
+    const bool outer_cut = w.cut;
+    w.cut = false;
+    const bool ok = validate(target, w, v, depth);
+    if (!w.cut) w.refs.emplace(key, ok);
+    w.cut = w.cut || outer_cut;
+    return ok;
+  }
+
+  bool validate(int index, Walk& w, const Node& v, std::size_t depth) const {
+    if (depth > kMaxValidationDepth) {
+      w.cut = true;
+      return false;
+    }
+    const Document& d = w.d;
     const SchemaNode& n = nodes[static_cast<std::size_t>(index)];
     if (n.always_false) return false;
     if (n.always_true) return true;
     if (n.ref >= 0) {
-      if (!validate(n.ref, d, v, depth + 1)) return false;
+      if (!follow(n.ref, w, v, depth + 1)) return false;
       if (n.ref_only) return true;
     }
     if (n.types && !type_matches(n.types, v, draft4)) return false;
@@ -1136,9 +1163,9 @@ struct SchemaValidator::Impl {
         if (n.max_items >= 0 && size > n.max_items) return false;
         for (std::size_t i = 0; i < v.count; ++i) {
           if (i < n.prefix_items.size()) {
-            if (!validate(n.prefix_items[i], d, d.child(v, i), depth + 1)) return false;
+            if (!validate(n.prefix_items[i], w, d.child(v, i), depth + 1)) return false;
           } else if (n.items >= 0) {
-            if (!validate(n.items, d, d.child(v, i), depth + 1)) return false;
+            if (!validate(n.items, w, d.child(v, i), depth + 1)) return false;
           }
         }
         if (n.unique_items) {
@@ -1171,18 +1198,18 @@ struct SchemaValidator::Impl {
           while (p < n.properties.size() && key_less(n.properties[p].first, member.key)) ++p;
           if (p < n.properties.size() && key_equal(n.properties[p].first, member.key)) {
             matched = true;
-            if (!validate(n.properties[p].second, d, member, depth + 1)) return false;
+            if (!validate(n.properties[p].second, w, member, depth + 1)) return false;
           }
           if (!n.pattern_properties.empty()) {
             for (const auto& [re, sub] : n.pattern_properties) {
               if (regex_search(*re, member.key)) {
                 matched = true;
-                if (!validate(sub, d, member, depth + 1)) return false;
+                if (!validate(sub, w, member, depth + 1)) return false;
               }
             }
           }
           if (!matched && n.additional_properties >= 0 &&
-              !validate(n.additional_properties, d, member, depth + 1)) {
+              !validate(n.additional_properties, w, member, depth + 1)) {
             return false;
           }
         }
@@ -1191,12 +1218,12 @@ struct SchemaValidator::Impl {
       default: break;
     }
     for (int sub : n.all_of) {
-      if (!validate(sub, d, v, depth + 1)) return false;
+      if (!validate(sub, w, v, depth + 1)) return false;
     }
     if (!n.any_of.empty()) {
       bool any = false;
       for (int sub : n.any_of) {
-        if (validate(sub, d, v, depth + 1)) {
+        if (validate(sub, w, v, depth + 1)) {
           any = true;
           break;
         }
@@ -1206,11 +1233,11 @@ struct SchemaValidator::Impl {
     if (!n.one_of.empty()) {
       int matches = 0;
       for (int sub : n.one_of) {
-        if (validate(sub, d, v, depth + 1) && ++matches > 1) return false;
+        if (validate(sub, w, v, depth + 1) && ++matches > 1) return false;
       }
       if (matches != 1) return false;
     }
-    if (n.not_ >= 0 && validate(n.not_, d, v, depth + 1)) return false;
+    if (n.not_ >= 0 && validate(n.not_, w, v, depth + 1)) return false;
     return true;
   }
 };
@@ -1236,7 +1263,8 @@ SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
 
 bool SchemaValidator::validate(const Document& instance) const {
-  return impl_->validate(0, instance, instance.root(), 0);
+  Impl::Walk walk{instance, {}, false};
+  return impl_->validate(0, walk, instance.root(), 0);
 }
 
 // ---- scoring -----------------------------------------------------------------------------------

@@ -93,12 +93,15 @@ bool extract_json(std::string_view text, json::Document* out);
 //              other than space and "<>\^`{|}, where '%' must start a %XX escape
 //
 // A pattern that std::regex cannot run (stack or complexity limits), strings longer than 10,000
-// code points under a pattern, and $ref chains that recurse without consuming the instance all
-// make the instance invalid rather than raising.
+// code points under a pattern, and validation nested deeper than 2,000 subschemas all make the
+// instance invalid rather than raising. A reference target is validated once per instance node,
+// so references that meet again (a chain of allOf: [{$ref: next}, {$ref: next}]) cost no more
+// than one path.
 class SchemaValidator {
  public:
-  // Throws SchemaError for a malformed schema, a non-local or unresolvable $ref, an unknown type
-  // name or an invalid pattern.
+  // Throws SchemaError for a malformed schema, a non-local or unresolvable $ref, a schema that
+  // reaches itself through $ref and allOf/anyOf/oneOf/not without descending into the instance,
+  // an unknown type name or an invalid pattern.
   explicit SchemaValidator(const json::Value& schema);
   ~SchemaValidator();
   SchemaValidator(SchemaValidator&&) noexcept;
